@@ -1,0 +1,377 @@
+"""The one training / evaluation loop every experiment shares.
+
+Why it is shaped like this (measured with ``python -m resnet_core bench``; numbers in docs/PERFORMANCE.md):
+- the whole dataset sits on the device as uint8 tensors, a batch is an index slice, and augmentation (random
+  crop + flip) runs on the whole batch on the device: no per-sample Dataset/DataLoader, no worker processes;
+- on CUDA the forward/backward run under bf16 autocast with channels-last tensors (no GradScaler needed);
+- the host never waits for the device inside the loop: loss and accuracy accumulate in device tensors and are
+  read every ``log_every`` steps; a non-finite loss is recorded on the device with its step number, so a
+  divergent run ends as "diverged at step N" instead of raising or printing NaN curves;
+- ``should_stop`` is checked before every step, so a cancelled run stops within one step and keeps its history.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from resnet_core.data import DATASET_STATS, ImageSet, augment, normalize
+from resnet_core.devices import synchronize
+
+# The default recipe in one place (airbench style). He et al. use SGD 0.1 / momentum 0.9 / wd 1e-4 / batch 128
+# for ~164 epochs; the lab trains for a handful of epochs, where a one-cycle schedule with Nesterov momentum and
+# slightly stronger weight decay gets much further in the same number of steps.
+HYPERPARAMS: dict[str, Any] = {
+    "epochs": 5,
+    "batch_size": 128,
+    "optimizer": "sgd",
+    "lr": 0.1,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,
+    "schedule": "onecycle",  # linear warm-up over warmup_fraction, then linear decay to zero
+    "warmup_fraction": 0.15,
+    "augment": True,
+    "crop_pad": 2,  # 28x28 images: 2 px is He et al.'s 4 px on 32x32, scaled
+    "flip": True,
+    "label_smoothing": 0.0,
+    "log_every": 20,  # steps between host reads of the running loss (the only sync in the loop)
+    "eval_batch_size": 1024,
+}
+
+Schedule = Literal["onecycle", "cosine", "step", "constant"]
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = HYPERPARAMS["epochs"]
+    batch_size: int = HYPERPARAMS["batch_size"]
+    optimizer: Literal["sgd", "adam", "adamw"] = HYPERPARAMS["optimizer"]
+    lr: float = HYPERPARAMS["lr"]
+    momentum: float = HYPERPARAMS["momentum"]
+    nesterov: bool = HYPERPARAMS["nesterov"]
+    weight_decay: float = HYPERPARAMS["weight_decay"]
+    schedule: Schedule = HYPERPARAMS["schedule"]
+    warmup_fraction: float = HYPERPARAMS["warmup_fraction"]
+    augment: bool = HYPERPARAMS["augment"]
+    crop_pad: int = HYPERPARAMS["crop_pad"]
+    flip: bool = HYPERPARAMS["flip"]
+    label_smoothing: float = HYPERPARAMS["label_smoothing"]
+    seed: int = 0
+    log_every: int = HYPERPARAMS["log_every"]
+    eval_batch_size: int = HYPERPARAMS["eval_batch_size"]
+    max_steps: int | None = None  # stop after this many steps (quick demos, tests, benchmarks)
+    fast: bool = True  # bf16 autocast + channels-last on CUDA; False gives the plain fp32 path
+    eval_every_epoch: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ProgressEvent:
+    """What a job or a CLI progress line gets while training runs."""
+
+    kind: Literal["step", "epoch"]
+    step: int
+    total_steps: int
+    epoch: float  # fractional for step events
+    loss: float
+    acc: float | None
+    elapsed: float
+    metrics: dict = field(default_factory=dict)  # epoch events: val/test metrics
+    tag: str = ""  # which run of a multi-run experiment this belongs to
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    status: Literal["done", "cancelled", "diverged"]
+    steps: int
+    seconds: float
+    history: list[dict]  # one row per epoch
+    diverged_at_step: int | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+ProgressFn = Callable[[ProgressEvent], None]
+StopFn = Callable[[], bool]
+
+# Model construction draws from torch's global RNG; a lock keeps concurrent jobs from interleaving their draws,
+# so that the same seed builds the same weights even while another user's job is starting.
+_RNG_LOCK = threading.Lock()
+
+
+def seeded(build: Callable[[], nn.Module], seed: int) -> nn.Module:
+    """Build a model with weights determined by ``seed`` alone."""
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+def lr_factor(schedule: Schedule, step: int, total: int, warmup_fraction: float) -> float:
+    """Multiplier of the base learning rate at ``step`` of ``total``."""
+    progress = step / max(1, total)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "step":  # He et al.: divide by 10 at 50% and 75% of training
+        return 1.0 if progress < 0.5 else 0.1 if progress < 0.75 else 0.01
+    warm = warmup_fraction
+    if warm > 0 and progress < warm:
+        return (step + 1) / max(1, round(warm * total))
+    rest = (progress - warm) / max(1e-9, 1 - warm)
+    if schedule == "onecycle":
+        return max(0.0, 1 - rest)
+    if schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, rest)))
+    raise ValueError(f"unknown schedule {schedule!r}")
+
+
+def make_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimizer:
+    params = list(params)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov and
+                               config.momentum > 0, weight_decay=config.weight_decay)  # fmt: skip
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}")
+
+
+def use_fast_path(device: torch.device, config_fast: bool = True) -> bool:
+    return config_fast and device.type == "cuda"
+
+
+def autocast_for(device: torch.device, fast: bool):
+    if use_fast_path(device, fast):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+class BatchPreparer:
+    """uint8 images on the device -> (augmented) normalised float batches in the right memory format."""
+
+    def __init__(self, images: Tensor, *, device: torch.device, fast: bool, generator: torch.Generator | None = None):
+        self.mean, self.std = DATASET_STATS.get(images.shape[1], DATASET_STATS[1])
+        self.channels_last = use_fast_path(device, fast)
+        self.generator = generator
+
+    def __call__(self, images: Tensor, *, train_augment: bool = False, pad: int = 2, flip: bool = True) -> Tensor:
+        if train_augment:
+            images = augment(images, pad=pad, flip=flip, generator=self.generator)
+        x = normalize(images, self.mean, self.std)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+
+def _device_generator(device: torch.device, seed: int) -> torch.Generator | None:
+    try:
+        return torch.Generator(device=device).manual_seed(seed)
+    except RuntimeError:  # a backend without device generators: fall back to the global RNG
+        return None
+
+
+def batches(n: int, batch_size: int, *, generator: torch.Generator | None, shuffle: bool) -> Iterator[Tensor]:
+    """Index batches over n examples. Training drops a ragged last batch (BatchNorm needs > 1 example and
+    equal-sized batches keep step times flat), unless the set is smaller than one batch."""
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    if shuffle and n > batch_size:
+        n = (n // batch_size) * batch_size
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    data: ImageSet,
+    *,
+    device: torch.device,
+    batch_size: int = HYPERPARAMS["eval_batch_size"],
+    fast: bool = True,
+    return_predictions: bool = False,
+    should_stop: StopFn | None = None,
+) -> dict:
+    """Loss and accuracy of ``model`` on ``data`` (moved to ``device`` if needed), in eval mode, large batches."""
+    was_training = model.training
+    model.eval()
+    images, labels = data.images.to(device), data.labels.to(device)
+    prep = BatchPreparer(images, device=device, fast=fast)
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    preds = []
+    for start in range(0, len(data), batch_size):
+        if should_stop is not None and should_stop():
+            break
+        x = prep(images[start : start + batch_size])
+        y = labels[start : start + batch_size]
+        with autocast_for(device, fast):
+            logits = model(x)
+        total_loss += F.cross_entropy(logits.float(), y, reduction="sum")
+        pred = logits.argmax(1)
+        correct += (pred == y).sum()
+        if return_predictions:
+            preds.append(pred)
+    model.train(was_training)
+    n = max(1, len(data))
+    out = {"loss": total_loss.item() / n, "acc": correct.item() / n}
+    if return_predictions:
+        out["predictions"] = torch.cat(preds).cpu() if preds else torch.empty(0, dtype=torch.long)
+    return out
+
+
+def train(
+    model: nn.Module,
+    train_set: ImageSet,
+    config: TrainConfig,
+    *,
+    device: torch.device,
+    val_set: ImageSet | None = None,
+    test_set: ImageSet | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    param_groups: list[dict] | None = None,
+    set_train_mode: Callable[[nn.Module], None] | None = None,
+    tag: str = "",
+) -> TrainResult:
+    """Train ``model`` in place on ``train_set`` and return its per-epoch history.
+
+    ``param_groups``: optimizer groups (``{"params": [...], "lr": ...}``) for per-layer learning rates; the
+    schedule scales each group's own base rate. Default: every parameter that requires a gradient.
+    ``set_train_mode``: how to put the model in training mode each epoch (transfer learning keeps frozen
+    BatchNorm layers in eval mode); default ``model.train()``.
+    """
+    start_time = time.perf_counter()
+    fast = use_fast_path(device, config.fast)
+    model.to(device)
+    if fast:
+        model.to(memory_format=torch.channels_last)
+    images, labels = train_set.images.to(device), train_set.labels.to(device)
+    cpu_gen = torch.Generator().manual_seed(config.seed)
+    prep = BatchPreparer(images, device=device, fast=config.fast, generator=_device_generator(device, config.seed))
+
+    groups = param_groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    optimizer = make_optimizer(groups, config)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    n = len(train_set)
+    steps_per_epoch = max(1, n // config.batch_size) if n > config.batch_size else 1
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    set_mode = set_train_mode or (lambda m: m.train())
+
+    history: list[dict] = []
+    step = 0
+    # Running sums live on the device; the host reads them every log_every steps.
+    run_loss = torch.zeros((), device=device)
+    run_correct = torch.zeros((), device=device)
+    run_count = 0
+    first_bad_step = torch.full((), -1, device=device, dtype=torch.long)
+    status: Literal["done", "cancelled", "diverged"] = "done"
+    diverged_at: int | None = None
+
+    def check_divergence() -> bool:
+        nonlocal status, diverged_at
+        bad = int(first_bad_step.item())
+        if bad >= 0:
+            status, diverged_at = "diverged", bad
+        return bad >= 0
+
+    epoch = 0
+    while step < total_steps:
+        set_mode(model)
+        epoch_loss = torch.zeros((), device=device)
+        epoch_correct = torch.zeros((), device=device)
+        epoch_count = 0
+        for idx in batches(n, config.batch_size, generator=cpu_gen, shuffle=True):
+            if step >= total_steps:
+                break
+            if should_stop is not None and should_stop():
+                status = "cancelled"
+                break
+            idx = idx.to(device, non_blocking=True)
+            x = prep(images[idx], train_augment=config.augment, pad=config.crop_pad, flip=config.flip)
+            y = labels[idx]
+            factor = lr_factor(config.schedule, step, total_steps, config.warmup_fraction)
+            for group, base in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = base * factor
+            with autocast_for(device, config.fast):
+                logits = model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+            detached = loss.detach()
+            first_bad_step = torch.where(
+                (first_bad_step < 0) & ~torch.isfinite(detached), torch.full_like(first_bad_step, step), first_bad_step
+            )
+            batch_correct = (logits.detach().argmax(1) == y).sum()
+            run_loss += detached * len(y)
+            run_correct += batch_correct
+            epoch_loss += detached * len(y)
+            epoch_correct += batch_correct
+            run_count += len(y)
+            epoch_count += len(y)
+            step += 1
+
+            if step % config.log_every == 0 or step == total_steps:
+                if check_divergence():
+                    break
+                if on_progress is not None:
+                    on_progress(ProgressEvent("step", step, total_steps, epoch + epoch_count / max(1, steps_per_epoch
+                                * config.batch_size), run_loss.item() / run_count, run_correct.item() / run_count,
+                                time.perf_counter() - start_time, tag=tag))  # fmt: skip
+                run_loss.zero_(), run_correct.zero_()
+                run_count = 0
+        if status == "done" and check_divergence():
+            pass
+        if status != "done" or epoch_count == 0:
+            break
+        epoch += 1
+        row: dict[str, Any] = {
+            "epoch": epoch,
+            "step": step,
+            "train_loss": epoch_loss.item() / epoch_count,
+            "train_acc": epoch_correct.item() / epoch_count,
+        }
+        if config.eval_every_epoch or step >= total_steps:
+            for name, data in (("val", val_set), ("test", test_set)):
+                if data is not None:
+                    metrics = evaluate(model, data, device=device, batch_size=config.eval_batch_size, fast=config.fast)
+                    row[f"{name}_loss"], row[f"{name}_acc"] = metrics["loss"], metrics["acc"]
+        synchronize(device)
+        row["seconds"] = time.perf_counter() - start_time
+        history.append(row)
+        if on_progress is not None:
+            on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
+                                      row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
+
+    message = {
+        "done": f"finished {step} steps",
+        "cancelled": f"stopped by request after {step} steps",
+        "diverged": f"diverged at step {diverged_at}: the loss became NaN or infinite (try a lower learning rate)",
+    }[status]
+    return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message)
+
+
+@contextmanager
+def timed() -> Iterator[Callable[[], float]]:
+    start = time.perf_counter()
+    yield lambda: time.perf_counter() - start

@@ -1,0 +1,79 @@
+"""Where a shipped number came from: command, seed, device, date, git revision, library versions, file hashes."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from resnet_core.data import REPO_ROOT
+from resnet_core.devices import describe_device
+
+
+def git_revision(root: Path = REPO_ROOT) -> str:
+    """The commit the code ran at, with '+dirty' when the working tree had uncommitted changes."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        if rev.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+        return rev.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def command_line() -> str:
+    argv = list(sys.argv)
+    if argv and argv[0].endswith(("__main__.py", "cli.py")):
+        argv[0] = "python -m resnet_core"
+    return " ".join(shlex.quote(a) if i else a for i, a in enumerate(argv))
+
+
+def provenance(*, seed: int | None, device: torch.device | str, data: str, **extra: Any) -> dict:
+    return {
+        "command": command_line(),
+        "seed": seed,
+        "data": data,
+        "device": describe_device(device).describe(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "git_revision": git_revision(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        **extra,
+    }
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_json(path: Path | str, payload: Any) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=_json_default) + "\n")
+    tmp.replace(path)  # atomic: a reader never sees half a file
+    return path
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
