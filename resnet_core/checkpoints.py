@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.torch_version import TorchVersion
 
 from resnet_core.data import REPO_ROOT
 from resnet_core.models import CifarNet, NetConfig
@@ -31,7 +32,9 @@ def save_checkpoint(model: CifarNet, path: Path | str, *, meta: dict | None = No
         k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
         for k, v in model.state_dict().items()
     }
-    torch.save({"format": FORMAT, "net_config": model.config.to_dict(), "state_dict": state, "meta": meta or {}}, path)
+    # Plain JSON types only in meta, so that weights_only loading accepts the file.
+    meta = json.loads(json.dumps(meta or {}, default=str))
+    torch.save({"format": FORMAT, "net_config": model.config.to_dict(), "state_dict": state, "meta": meta}, path)
     return path
 
 
@@ -39,7 +42,9 @@ def load_checkpoint(path: Path | str, *, device: torch.device | str = "cpu") -> 
     """Rebuild the network and load its weights (fp32 for computing); returns (model in eval mode, meta)."""
     path = Path(path)
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
+        # TorchVersion: allowed for files written before meta was reduced to plain JSON types.
+        with torch.serialization.safe_globals([TorchVersion]):
+            blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise ValueError(f"{path.name} is not a readable ResNet Lab checkpoint ({exc})") from exc
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:

@@ -46,7 +46,7 @@ def provenance(*, seed: int | None, device: torch.device | str, data: str, **ext
         "device": describe_device(device).describe(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "git_revision": git_revision(),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # TorchVersion is not a plain str; keep files loadable
         "python": platform.python_version(),
         **extra,
     }

@@ -1,0 +1,61 @@
+"""ResNet Lab — entry point: page navigation and the sidebar every page shares.
+
+Run with `streamlit run app.py`. The pages are thin scripts in pages/; the work lives in resnet_core.
+"""
+
+import streamlit as st
+
+from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter
+from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
+from resnet_core.data import dataset_status
+from resnet_core.devices import available_devices, describe_device, pick_device
+
+st.set_page_config(page_title="ResNet Lab", page_icon=":material/hub:", layout="wide")
+
+pages = {
+    "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Residual networks": [
+        st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/waterfall_chart:"),
+        st.Page("pages/block_ablation.py", title="Block ablation", icon=":material/content_cut:"),
+    ],
+    "Transfer learning": [
+        st.Page("pages/transfer_learning.py", title="Transfer learning", icon=":material/swap_horiz:"),
+    ],
+}
+page = st.navigation(pages)
+
+
+@st.cache_data(ttl=60)
+def availability() -> dict:
+    """What data and weights this server has (re-checked every minute, not on every rerun)."""
+    return {
+        "datasets": dataset_status(),
+        "checkpoints": sorted(shipped_checkpoints()),
+        "imagenet": {arch: imagenet_weights_available(arch) for arch in TORCHVISION_WEIGHTS},
+    }
+
+
+with st.sidebar:
+    devices = available_devices()
+    st.selectbox("Device", devices, key=DEVICE_KEY, help="Only devices that exist on this server are listed.",
+                 format_func=lambda d: f"{d} — {describe_device(pick_device(d)).describe()}")  # fmt: skip
+    st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=SEED_KEY,
+                    help="Same seed, same data order, same initial weights: runs can be repeated.")  # fmt: skip
+    limiter = job_limiter()
+    if limiter.running or limiter.waiting:
+        st.caption(f"Server load: {limiter.running} run(s) training, {limiter.waiting} waiting.")
+    with st.expander("Data and weights here"):
+        info = availability()
+        for row in info["datasets"]:
+            st.markdown(f"{'✅' if row['available'] else '➖'} {row['title']}")
+            if not row["available"]:
+                st.caption(row["how_to_get"])
+        st.markdown(f"✅ {len(info['checkpoints'])} shipped checkpoints" if info["checkpoints"]
+                    else "➖ no shipped checkpoints")  # fmt: skip
+        for arch, ok in info["imagenet"].items():
+            st.markdown(f"{'✅' if ok else '➖'} ImageNet {arch}")
+        if not all(info["imagenet"].values()):
+            st.caption("ImageNet weights download on first use where the internet is reachable; offline, put the "
+                       "file in the torch cache (`python -m resnet_core info` says where).")  # fmt: skip
+
+page.run()
