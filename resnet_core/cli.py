@@ -81,7 +81,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                            num_classes=train_set.num_classes, width=args.width), args.seed)  # fmt: skip
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                          optimizer=args.optimizer, schedule=args.schedule, seed=args.seed, max_steps=args.max_steps,
-                         augment=not args.no_augment)  # fmt: skip
+                         augment=not args.no_augment, eval_every_epoch=not args.no_epoch_eval)  # fmt: skip
     name = model.config.name
     print(f"training {name} ({count_parameters(model):,} parameters) on {args.dataset} ({len(train_set):,} images) "
           f"for {args.epochs} epochs on {describe_device(device).describe()}", flush=True)  # fmt: skip
@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], default="sgd")
     p.add_argument("--schedule", choices=["onecycle", "cosine", "step", "constant"], default=HYPERPARAMS["schedule"])
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--no-epoch-eval", action="store_true",
+                   help="evaluate on the test set only after the last epoch (saves time on a slow CPU)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="checkpoint file to write")
     p.add_argument("--manifest", action="store_true", help=f"record the checkpoint in {MANIFEST_PATH.relative_to(CHECKPOINT_DIR.parent.parent)}")

@@ -3,7 +3,12 @@
 Why it is shaped like this (measured with ``python -m resnet_core bench``; numbers in docs/PERFORMANCE.md):
 - the whole dataset sits on the device as uint8 tensors, a batch is an index slice, and augmentation (random
   crop + flip) runs on the whole batch on the device: no per-sample Dataset/DataLoader, no worker processes;
-- on CUDA the forward/backward run under bf16 autocast with channels-last tensors (no GradScaler needed);
+- on CUDA the forward/backward run under bf16 autocast with channels-last tensors (no GradScaler needed); on a
+  CPU the fast path is channels-last, plus bf16 autocast where the CPU has native bf16 instructions
+  (AVX512-BF16 / AMX); ``TrainConfig(fast=False)`` gives the plain fp32 path everywhere;
+- ``torch.compile`` is opt-in (``TrainConfig(compile=True)``): it falls back to eager mode if compilation fails;
+- a frozen backbone's features are computed once (``extract_features``) and the head trains on the cached
+  features (``train_head``);
 - the host never waits for the device inside the loop: loss and accuracy accumulate in device tensors and are
   read every ``log_every`` steps; a non-finite loss is recorded on the device with its step number, so a
   divergent run ends as "diverged at step N" instead of raising or printing NaN curves;
@@ -12,7 +17,9 @@ Why it is shaped like this (measured with ``python -m resnet_core bench``; numbe
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -70,8 +77,9 @@ class TrainConfig:
     log_every: int = HYPERPARAMS["log_every"]
     eval_batch_size: int = HYPERPARAMS["eval_batch_size"]
     max_steps: int | None = None  # stop after this many steps (quick demos, tests, benchmarks)
-    fast: bool = True  # bf16 autocast + channels-last on CUDA; False gives the plain fp32 path
+    fast: bool = True  # bf16 autocast + channels-last on CUDA (CPU: see fast_path); False: the plain fp32 path
     eval_every_epoch: bool = True
+    compile: bool = False  # torch.compile the model (falls back to eager mode if compilation fails)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,6 +111,7 @@ class TrainResult:
     history: list[dict]  # one row per epoch
     diverged_at_step: int | None = None
     message: str = ""
+    numerics: str = ""  # e.g. "bf16 autocast + channels-last" (what fast_path chose on the device)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,14 +162,82 @@ def make_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimiz
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
 
 
+@functools.lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX). Elsewhere bf16 is emulated and slower
+    than fp32, so the CPU fast path stays fp32 there."""
+    if os.environ.get("RESNET_LAB_CPU_BF16") in ("0", "1"):
+        return os.environ["RESNET_LAB_CPU_BF16"] == "1"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """What ``fast=True`` means on one device: memory format and autocast dtype (None: fp32)."""
+
+    channels_last: bool = False
+    autocast_dtype: torch.dtype | None = None
+
+    def autocast(self, device: torch.device):
+        if self.autocast_dtype is None:
+            return nullcontext()
+        return torch.autocast(device.type, dtype=self.autocast_dtype)
+
+    def describe(self) -> str:
+        parts = [("bf16 autocast" if self.autocast_dtype == torch.bfloat16 else str(self.autocast_dtype))
+                 if self.autocast_dtype is not None else "fp32"]  # fmt: skip
+        if self.channels_last:
+            parts.append("channels-last")
+        return " + ".join(parts)
+
+
+def fast_path(device: torch.device | str, fast: bool = True) -> FastPath:
+    """CUDA: bf16 autocast + channels-last. CPU: channels-last, plus bf16 autocast on CPUs with native bf16
+    (measured in docs/PERFORMANCE.md). Other devices, or ``fast=False``: plain fp32."""
+    device = torch.device(device)
+    if not fast:
+        return FastPath()
+    if device.type == "cuda":
+        return FastPath(True, torch.bfloat16)
+    if device.type == "cpu":
+        return FastPath(True, torch.bfloat16 if cpu_has_native_bf16() else None)
+    return FastPath()
+
+
 def use_fast_path(device: torch.device, config_fast: bool = True) -> bool:
-    return config_fast and device.type == "cuda"
+    """Whether any fast-path setting is active on ``device``."""
+    return fast_path(device, config_fast) != FastPath()
 
 
 def autocast_for(device: torch.device, fast: bool):
-    if use_fast_path(device, fast):
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
+    return fast_path(device, fast).autocast(device)
+
+
+def set_cpu_threads(n: int | None) -> int:
+    """Set torch's intra-op CPU threads (None leaves it) and return the count in force. On a CPU shared with other
+    busy processes, fewer threads than cores can be faster: see docs/PERFORMANCE.md."""
+    if n is not None and n > 0:
+        torch.set_num_threads(n)
+    return torch.get_num_threads()
+
+
+def maybe_compile(model: nn.Module, enabled: bool) -> nn.Module:
+    """``torch.compile(model)`` when asked and available, else the model itself. Compilation happens lazily at
+    the first call; ``train`` catches a failure there and carries on in eager mode."""
+    if not enabled or not hasattr(torch, "compile"):
+        return model
+    try:
+        return torch.compile(model)
+    except Exception:  # noqa: BLE001 - any failure means: run eagerly
+        return model
 
 
 class BatchPreparer:
@@ -168,7 +245,7 @@ class BatchPreparer:
 
     def __init__(self, images: Tensor, *, device: torch.device, fast: bool, generator: torch.Generator | None = None):
         self.mean, self.std = DATASET_STATS.get(images.shape[1], DATASET_STATS[1])
-        self.channels_last = use_fast_path(device, fast)
+        self.channels_last = fast_path(device, fast).channels_last
         self.generator = generator
 
     def __call__(self, images: Tensor, *, train_augment: bool = False, pad: int = 2, flip: bool = True) -> Tensor:
@@ -236,6 +313,15 @@ def evaluate(
     return out
 
 
+def _forward_backward(net: nn.Module, x: Tensor, y: Tensor, fp: FastPath, device: torch.device,
+                      label_smoothing: float) -> tuple[Tensor, Tensor]:  # fmt: skip
+    with fp.autocast(device):
+        logits = net(x)
+    loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
+    loss.backward()
+    return logits, loss
+
+
 def train(
     model: nn.Module,
     train_set: ImageSet,
@@ -258,10 +344,12 @@ def train(
     BatchNorm layers in eval mode); default ``model.train()``.
     """
     start_time = time.perf_counter()
-    fast = use_fast_path(device, config.fast)
+    fp = fast_path(device, config.fast)
     model.to(device)
-    if fast:
+    if fp.channels_last:
         model.to(memory_format=torch.channels_last)
+    net = maybe_compile(model, config.compile)
+    compile_checked = net is model
     images, labels = train_set.images.to(device), train_set.labels.to(device)
     cpu_gen = torch.Generator().manual_seed(config.seed)
     prep = BatchPreparer(images, device=device, fast=config.fast, generator=_device_generator(device, config.seed))
@@ -311,11 +399,16 @@ def train(
             factor = lr_factor(config.schedule, step, total_steps, config.warmup_fraction)
             for group, base in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = base * factor
-            with autocast_for(device, config.fast):
-                logits = model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            try:
+                logits, loss = _forward_backward(net, x, y, fp, device, config.label_smoothing)
+            except Exception:  # noqa: BLE001 - only a failing first compiled step is caught
+                if compile_checked:
+                    raise
+                net = model  # torch.compile failed here (no compiler, unsupported op, ...): run eagerly
+                optimizer.zero_grad(set_to_none=True)
+                logits, loss = _forward_backward(net, x, y, fp, device, config.label_smoothing)
+            compile_checked = True
             optimizer.step()
 
             detached = loss.detach()
@@ -368,7 +461,138 @@ def train(
         "cancelled": f"stopped by request after {step} steps",
         "diverged": f"diverged at step {diverged_at}: the loss became NaN or infinite (try a lower learning rate)",
     }[status]
-    return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message)
+    numerics = fp.describe() + (" + torch.compile" if net is not model else "")
+    return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, numerics)
+
+
+# ------------------------------------------------------------------------ frozen backbones: cached features
+
+
+@torch.no_grad()
+def extract_features(
+    model: nn.Module,
+    data: ImageSet,
+    *,
+    device: torch.device,
+    batch_size: int = HYPERPARAMS["eval_batch_size"],
+    fast: bool = True,
+    feature_fn: Callable[[Tensor], Tensor] | None = None,
+    should_stop: StopFn | None = None,
+) -> Tensor:
+    """The frozen backbone's features of every image in ``data``, computed once: eval mode (BatchNorm uses its
+    running statistics), large batches, no autograd. Returns fp32 ``[N, D]`` on ``device``.
+
+    ``feature_fn`` maps a normalised batch to features (default ``model.features``). Train a new head on the
+    result with ``train_head``: for E epochs that costs one backbone pass instead of E.
+    """
+    feature_fn = feature_fn or model.features  # type: ignore[assignment]
+    was_training = model.training
+    model.eval()
+    fp = fast_path(device, fast)
+    model.to(device)
+    if fp.channels_last:
+        model.to(memory_format=torch.channels_last)
+    images = data.images.to(device)
+    prep = BatchPreparer(images, device=device, fast=fast)
+    out = []
+    for start in range(0, len(data), batch_size):
+        if should_stop is not None and should_stop():
+            break
+        with fp.autocast(device):
+            feats = feature_fn(prep(images[start : start + batch_size]))  # type: ignore[misc]
+        out.append(torch.flatten(feats, 1).float())
+    model.train(was_training)
+    return torch.cat(out) if out else torch.empty(0, device=device)
+
+
+def train_head(
+    head: nn.Module,
+    features: Tensor,
+    labels: Tensor,
+    config: TrainConfig,
+    *,
+    device: torch.device,
+    val: tuple[Tensor, Tensor] | None = None,
+    test: tuple[Tensor, Tensor] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    tag: str = "",
+) -> TrainResult:
+    """Train ``head`` (e.g. a Linear, or Dropout + Linear) on cached ``features`` with the engine's optimizer and
+    schedule; per-epoch history like ``train`` (val/test metrics from the given cached feature sets). fp32: the
+    head is tiny. No augmentation: the features are of the un-augmented images."""
+    start_time = time.perf_counter()
+    head.to(device)
+    features, labels = features.to(device), labels.to(device)
+    gen = torch.Generator().manual_seed(config.seed)
+    optimizer = make_optimizer([p for p in head.parameters() if p.requires_grad], config)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    n = len(labels)
+    steps_per_epoch = max(1, n // config.batch_size) if n > config.batch_size else 1
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    status: Literal["done", "cancelled", "diverged"] = "done"
+    history: list[dict] = []
+    step, epoch, diverged_at = 0, 0, None
+
+    @torch.no_grad()
+    def metrics(feats: Tensor, ys: Tensor) -> tuple[float, float]:
+        was = head.training
+        head.eval()
+        logits = head(feats.to(device))
+        ys = ys.to(device)
+        loss, acc = F.cross_entropy(logits, ys).item(), (logits.argmax(1) == ys).float().mean().item()
+        head.train(was)
+        return loss, acc
+
+    while step < total_steps:
+        head.train()
+        epoch_loss = torch.zeros((), device=device)
+        epoch_correct = torch.zeros((), device=device)
+        count = 0
+        for idx in batches(n, config.batch_size, generator=gen, shuffle=True):
+            if step >= total_steps:
+                break
+            if should_stop is not None and should_stop():
+                status = "cancelled"
+                break
+            idx = idx.to(device)
+            factor = lr_factor(config.schedule, step, total_steps, config.warmup_fraction)
+            for group, base in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = base * factor
+            logits = head(features[idx])
+            loss = F.cross_entropy(logits, labels[idx], label_smoothing=config.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            epoch_loss += loss.detach() * len(idx)
+            epoch_correct += (logits.detach().argmax(1) == labels[idx]).sum()
+            count += len(idx)
+            step += 1
+        if status != "done" or count == 0:
+            break
+        epoch += 1
+        train_loss = epoch_loss.item() / count
+        if not math.isfinite(train_loss):
+            status, diverged_at = "diverged", step
+            break
+        row: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": train_loss,
+                               "train_acc": epoch_correct.item() / count}  # fmt: skip
+        for name, pair in (("val", val), ("test", test)):
+            if pair is not None:
+                row[f"{name}_loss"], row[f"{name}_acc"] = metrics(*pair)
+        row["seconds"] = time.perf_counter() - start_time
+        history.append(row)
+        if on_progress is not None:
+            on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
+                                      row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
+    message = {
+        "done": f"finished {step} steps",
+        "cancelled": f"stopped by request after {step} steps",
+        "diverged": f"diverged by step {diverged_at}: the loss became NaN or infinite (try a lower learning rate)",
+    }[status]
+    return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, "fp32")
 
 
 @contextmanager

@@ -1,0 +1,190 @@
+"""Block ablation: delete and reorder blocks of trained residual and plain networks (Veit et al. 2016)."""
+
+import streamlit as st
+
+from pages.ui import current_device, current_seed, download_buttons, job_panel, launch
+from resnet_core.ablation import (
+    AblationConfig,
+    AblationResult,
+    path_length_distribution,
+    run_ablation,
+    shipped_depths,
+    train_pair,
+)
+from resnet_core.checkpoints import shipped_checkpoints
+from resnet_core.models import blocks_per_stage
+from resnet_core.plots.ablation import delete_k_figure, delete_one_figure, paths_figure, reorder_figure
+from resnet_core.plots.common import training_curve
+
+SWEEP_KEY = "ablation-sweep"
+TRAIN_KEY = "ablation-train"
+TEST_SIZES = [100, 200, 300, 500, 1000, 2000, 3000]
+
+st.title("Block ablation")
+st.markdown(
+    "Veit, Wilber & Belongie (2016) deleted blocks from *trained* networks at test time. Removing one block from a "
+    "ResNet barely changed its error, and the error grew smoothly as more blocks went; removing one layer of a plain "
+    "network was catastrophic. Their reading: a ResNet of n blocks behaves like an ensemble of its 2ⁿ paths, most of "
+    "them of moderate length, not like one deep chain. Here you repeat the lesion study on this lab's own networks. "
+    "Deleting a residual block leaves its shortcut (`y = x`; a downsampling block keeps its subsample-and-pad); "
+    "deleting a plain block leaves nothing, which is only possible where its input and output shapes match."
+)
+
+source = st.radio("Networks", ["Shipped checkpoints", "Train your own small pair"], horizontal=True,
+                  key="ablation-source")  # fmt: skip
+models = None
+depth = None
+
+if source == "Shipped checkpoints":
+    shipped = shipped_depths()
+    depths = {d: v for d, v in shipped.items() if len(v) == 2}  # a residual and a plain net of that depth
+    incomplete = sorted(set(shipped) - set(depths))
+    if incomplete:
+        st.caption(f"Depth {', '.join(map(str, incomplete))}: only one of the pair is shipped, so it is not offered.")
+    if not depths:
+        st.info("No shipped checkpoints here yet. Train them with `python -m resnet_core train --depth 56 "
+                "[--plain] --dataset fashion --out assets/checkpoints/resnet56.pt --manifest`, or train your own "
+                "small pair on this page.")  # fmt: skip
+    else:
+        depth = st.selectbox("Depth", list(depths), index=len(depths) - 1, key="ablation-depth",
+                             format_func=lambda d: f"{d} layers ({3 * blocks_per_stage(d)} blocks)")  # fmt: skip
+        entries = shipped_checkpoints()
+        cols = st.columns(2)
+        for col, kind in zip(cols, ("residual", "plain")):
+            name = depths[depth].get(kind)
+            if name is None:
+                col.warning(f"No shipped {kind} net of depth {depth}.")
+                continue
+            e = entries[name]
+            col.metric(f"{name} (manifest)", f"{e.get('test_acc', 0):.2%}",
+                       help=f"Test accuracy on {e.get('test_data', '?')}, recorded when it was trained "
+                            f"({e.get('train_images', '?')} training images, {e.get('device', '?')}, "
+                            f"{e.get('date', '?')}).")  # fmt: skip
+else:
+    st.markdown("Train a small residual and plain net (same seed, same images from the bundled subset) as a "
+                "background job, then ablate them below.")  # fmt: skip
+    c1, c2, c3 = st.columns(3)
+    own_depth = c1.selectbox("Depth", [8, 14, 20], index=1, key="ablation-own-depth")
+    own_epochs = c2.number_input("Epochs", 1, 10, 2, key="ablation-own-epochs")
+    own_images = c3.select_slider("Training images", [1000, 2000, 5000, 10000], value=2000, key="ablation-own-images")
+    if st.button("Train the pair", key="ablation-train-button"):
+        device, seed = current_device(), current_seed()
+
+        def train_work(job):
+            return train_pair(int(own_depth), device=device, epochs=int(own_epochs), train_size=int(own_images),
+                              seed=seed, on_progress=job.report, should_stop=job.should_stop)  # fmt: skip
+
+        launch(TRAIN_KEY, train_work, title=f"ResNet-{own_depth} and plain-{own_depth}")
+
+    def render_train(job) -> None:
+        _, events, _ = job.snapshot()
+        if events:
+            st.plotly_chart(training_curve(events, title="Training loss (residual, then plain)"), width="stretch")
+
+    train_job = job_panel(TRAIN_KEY, render_train)
+    if train_job is not None and not train_job.active and train_job.result:
+        models = train_job.result
+        depth = next(iter(models.values())).config.depth
+        st.success(f"Ready to ablate: {', '.join(m.config.name for m in models.values())}.")
+    else:
+        st.caption("Train a pair first; its ablation runs below.")
+
+st.subheader("Sweep")
+c1, c2, c3, c4 = st.columns(4)
+test_size = c1.select_slider("Test images", TEST_SIZES, value=300, key="ablation-test-size",
+                             help="A stratified subset of the 3,000 bundled test images. At 300 images the "
+                                  "delete-one sweep of the depth-56 pair takes well under a minute on a 2-core CPU; "
+                                  "each accuracy is then ±~2% (one standard error).")  # fmt: skip
+trials = c2.number_input("Trials per point", 1, 20, 3, key="ablation-trials",
+                         help="Random subsets per k (delete k) and random swap sets per count (reorder).")  # fmt: skip
+do_k = c3.checkbox("Delete k blocks", value=True, key="ablation-do-k")
+do_reorder = c4.checkbox("Reorder blocks", value=True, key="ablation-do-reorder")
+
+can_run = depth is not None
+if st.button("Run the ablation", type="primary", disabled=not can_run, key="ablation-run"):
+    device, seed = current_device(), current_seed()
+    config = AblationConfig(depth=int(depth), test_size=int(test_size), trials=int(trials), delete_k=do_k,
+                            reorder=do_reorder, seed=seed)  # fmt: skip
+    own = models
+
+    def sweep_work(job):
+        return run_ablation(config, device=device, on_progress=job.report, should_stop=job.should_stop,
+                            on_partial=job.publish, models=own)  # fmt: skip
+
+    launch(SWEEP_KEY, sweep_work, title=f"Ablation, depth {depth}, {test_size} test images")
+
+
+def render_sweep(job) -> None:
+    _, _, partial = job.snapshot()
+    res: AblationResult | None = job.result if job.result is not None else partial
+    if res is None:
+        return
+    st.caption(f"{res.test_size:,} {res.test_data} images · {res.evaluations} evaluations · "
+               f"{res.seconds:.1f}s elapsed · device: {res.provenance.get('device', '?')}"
+               + ("" if job.result is not None else " · partial results, still running"))  # fmt: skip
+    summary = res.summary()
+    cols = st.columns(len(summary) or 1)
+    for col, (kind, s) in zip(cols, summary.items()):
+        med = s["delete_one_median"]
+        col.metric(f"{s['name']} intact", f"{s['baseline_acc']:.1%}",
+                   delta=None if med is None else f"{med - s['baseline_acc']:+.1%} median after deleting one block",
+                   delta_color="normal")  # fmt: skip
+    tabs = st.tabs(["Delete one", "Delete k", "Reorder"])
+    with tabs[0]:
+        st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-one-{job.id}")
+        st.caption("Dashed: intact accuracy; dotted: chance. Hatched bars: downsampling blocks (a residual one keeps "
+                   "its subsample-and-pad shortcut). ✕: a plain block that changes the tensor shape cannot be "
+                   "deleted (no accuracy).")  # fmt: skip
+    with tabs[1]:
+        if any(m.delete_k for m in res.models.values()):
+            st.plotly_chart(delete_k_figure(res), width="stretch", key=f"fig-k-{job.id}")
+            st.caption("The same random subsets of shape-keeping blocks are deleted from both nets.")
+        else:
+            st.caption("No delete-k results yet." if job.active else "Delete k was not run (or stopped before it).")
+    with tabs[2]:
+        if any(m.reorder for m in res.models.values()):
+            st.plotly_chart(reorder_figure(res), width="stretch", key=f"fig-r-{job.id}")
+            st.caption("Each swap exchanges two blocks of the same stage (same width, neither downsampling).")
+        else:
+            st.caption("No reorder results yet." if job.active else "Reorder was not run: not requested, stopped "
+                       "before it, or the net has no two same-shape blocks in one stage.")
+    if job.result is not None:
+        rows = [{"net": m.name, "experiment": "delete_one", "x": r["block"], "acc": r["acc"]}
+                for m in res.models.values() for r in m.delete_one]  # fmt: skip
+        rows += [{"net": m.name, "experiment": "delete_k", "x": r["k"], "acc": r["mean_acc"], "std": r["std_acc"]}
+                 for m in res.models.values() for r in m.delete_k]  # fmt: skip
+        rows += [{"net": m.name, "experiment": "reorder", "x": r["swaps"], "acc": r["mean_acc"], "std": r["std_acc"]}
+                 for m in res.models.values() for r in m.reorder]  # fmt: skip
+        download_buttons(res.to_dict(), name=f"ablation-depth{res.config.get('depth')}", csv_rows=rows)
+
+
+sweep_job = job_panel(SWEEP_KEY, render_sweep)
+
+st.subheader("Paths view")
+if depth is None:
+    st.caption("Pick or train a pair to see its paths.")
+else:
+    n = 3 * blocks_per_stage(int(depth))
+    d = path_length_distribution(n)
+    lo, hi = d["central95"]
+    left, right = st.columns([3, 2])
+    left.plotly_chart(paths_figure(n, name=f"ResNet-{depth}"), width="stretch")
+    text = (f"ResNet-{depth} has **{n} residual blocks**. At every block a path either goes through the two convs or "
+            f"takes the shortcut, so there are 2^{n} = **{d['n_paths']:,} paths** from input to output. Their lengths "
+            f"follow a binomial distribution: the mean path goes through {d['mean_length']:.1f} blocks, "
+            f"{d['central95_mass']:.0%} of them through between {lo} and {hi}, and exactly one path through all {n} — "
+            f"the only path a plain-{depth} net has. Deleting one block removes the half of the paths that go "
+            f"through it and leaves {2 ** (n - 1):,} intact; deleting k leaves 2^({n}−k).")  # fmt: skip
+    res = sweep_job.result if sweep_job is not None and sweep_job.result is not None else None
+    if res is not None and res.config.get("depth") == depth and "residual" in res.models:
+        s = res.summary()
+        r = s["residual"]
+        extra = (f" In the sweep above, deleting one non-downsampling block left ResNet-{depth} at a median "
+                 f"{r['delete_one_median_non_downsampling']:.1%} (intact {r['baseline_acc']:.1%})"
+                 if r["delete_one_median_non_downsampling"] is not None else "")  # fmt: skip
+        if "plain" in s and s["plain"]["delete_one_median_non_downsampling"] is not None:
+            p = s["plain"]
+            extra += (f"; the same deletion left plain-{depth} at a median "
+                      f"{p['delete_one_median_non_downsampling']:.1%} (intact {p['baseline_acc']:.1%})")  # fmt: skip
+        text += extra + ("." if extra else "")
+    right.markdown(text)

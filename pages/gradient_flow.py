@@ -1,0 +1,225 @@
+"""Gradient flow: gradient norms by depth in plain vs residual nets, and the degradation problem.
+
+Thin page: widgets -> a config -> a background job running resnet_core.gradients -> pure plot builders.
+Shipped results (made by `python -m resnet_core gradients|degradation`) are shown at once; everything else is
+measured live.
+"""
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from pages.ui import current_device, current_seed, download_buttons, job_panel, launch
+from resnet_core.data import REPO_ROOT, dataset_status
+from resnet_core.gradients import (
+    DegradationConfig,
+    DegradationResult,
+    GradientConfig,
+    GradientResult,
+    run_degradation,
+    run_gradients,
+)
+from resnet_core.plots.gradients import (
+    GRADIENT_METRICS,
+    budget_text,
+    degradation_figure,
+    degradation_live_figure,
+    degradation_table,
+    explain_degradation,
+    explain_gradients,
+    gradient_norms_figure,
+    gradient_table,
+    ratio_figure,
+)
+
+RESULTS = REPO_ROOT / "assets" / "results"
+DEPTH_CHOICES = [8, 14, 20, 26, 32, 44, 56, 110]
+GRAD_JOB, DEG_JOB = "gf-gradients-job", "gf-degradation-job"
+
+
+@st.cache_data(max_entries=16)
+def _read_json(path: str, mtime: float) -> dict | None:  # mtime in the key: a rewritten file is read again
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def shipped(name: str) -> dict | None:
+    path = RESULTS / name
+    return _read_json(str(path), path.stat().st_mtime) if path.exists() else None
+
+
+def provenance_caption(payload: dict) -> str:
+    prov = payload.get("provenance") or {}
+    if not prov:
+        return ""
+    return (f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
+            f"git {str(prov.get('git_revision', '?'))[:12]}.")  # fmt: skip
+
+
+device = current_device()
+on_cpu = device.type == "cpu"
+
+st.title("Gradient flow")
+st.markdown(
+    "How big is the gradient that reaches each layer, and does it depend on the skip connections? Below, the same "
+    "CIFAR-style nets (depth 6n+2; plain and residual share every weight shape and the same initial weights) are "
+    "measured on a real batch of Fashion-MNIST images. Then the **degradation problem**: deeper plain nets can "
+    "train *worse* than shallower ones, residual nets do not (He et al. 2016, Fig. 1 and 6)."
+)
+
+tab_grad, tab_deg = st.tabs(["Gradient norms by depth", "Degradation problem"])
+
+# ============================================================================================ gradients
+with tab_grad:
+    with st.form("gf-grad-form"):
+        c1, c2, c3 = st.columns([3, 2, 2])
+        depths = c1.multiselect("Depths (6n+2)", DEPTH_CHOICES, default=[8, 20, 56, 110], key="gf-depths")
+        variants = c1.multiselect("Variants", ["plain", "residual"], default=["plain", "residual"], key="gf-variants")
+        norm = c2.radio("Normalisation", ["batch", "none"], horizontal=True, key="gf-norm",
+                        format_func={"batch": "BatchNorm", "none": "none"}.get)  # fmt: skip
+        activation = c2.selectbox("Activation", ["relu", "tanh", "sigmoid"], key="gf-activation")
+        shortcut = c2.selectbox("Shortcut on downsampling blocks", ["A", "B"], key="gf-shortcut",
+                                format_func={"A": "A: identity + zero padding", "B": "B: 1×1 projection"}.get)  # fmt: skip
+        batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, key="gf-batch")
+        steps = c3.number_input("After N training steps (0 = at initialisation)", 0, 500, 0, key="gf-steps",
+                                help="Trains each net for N steps of the default recipe on the bundled data "
+                                     "before measuring. On a CPU, deep nets take ~1 s per step.")  # fmt: skip
+        measure = st.form_submit_button("Measure", type="primary")
+    st.caption(f"Seed {current_seed()} (sidebar): the same seed gives plain and residual nets identical initial "
+               "conv weights, and the same batch of images.")  # fmt: skip
+
+    if measure:
+        if not depths or not variants:
+            st.warning("Choose at least one depth and one variant.")
+        else:
+            config = GradientConfig(depths=sorted(depths), variants=variants, norm=norm, activation=activation,
+                                    shortcut=shortcut, batch_size=int(batch_size), seed=current_seed(),
+                                    train_steps=int(steps))  # fmt: skip
+
+            def gradient_work(job, config=config, device=device):
+                return run_gradients(config, device=device, on_progress=job.report, should_stop=job.should_stop,
+                                     on_partial=lambda r: job.publish(r.to_dict()))  # fmt: skip
+
+            launch(GRAD_JOB, gradient_work, title=f"Gradient norms, depths {', '.join(map(str, sorted(depths)))}")
+
+    metric = st.radio("Show", list(GRADIENT_METRICS), horizontal=True, key="gf-metric",
+                      format_func=lambda m: GRADIENT_METRICS[m][1])  # fmt: skip
+
+    def show_gradients(payload: dict, *, name: str) -> None:
+        result = GradientResult.from_dict(payload)
+        if not result.runs:
+            return
+        st.markdown(explain_gradients(result))
+        st.plotly_chart(gradient_norms_figure(result, metric), width="stretch", key=f"{name}-norms")
+        left, right = st.columns([2, 3])
+        with left:
+            st.plotly_chart(ratio_figure(result), width="stretch", key=f"{name}-ratio")
+        with right:
+            rows = gradient_table(result)
+            st.dataframe(rows, hide_index=True, width="stretch")
+            download_buttons(result.to_dict(), name=name, csv_rows=rows)
+        st.caption("first/last = ‖∂L/∂W‖ of the first block's first conv ÷ that of the last block's first conv. "
+                   "Block gain = RMS of ‖Jᵀv‖/‖v‖ over random v (J = ∂y/∂x of one block, on 16 images): 1 for an "
+                   "identity map.")  # fmt: skip
+
+    def render_gradient_job(job) -> None:
+        _, _, partial = job.snapshot()
+        payload = job.result.to_dict() if job.result is not None else partial
+        if payload:
+            show_gradients(payload, name=f"gradients-live-{job.id}")
+
+    if st.session_state.get(GRAD_JOB) is None:
+        ship = shipped(f"gradients_{norm}.json") if activation == "relu" else None
+        if ship:
+            took = ship.get("seconds")
+            st.info("Showing the shipped measurement for this normalisation (ReLU, default settings). Press "
+                    "**Measure** to compute it live with your settings"
+                    + (f": the default 4 depths × 2 variants took {took:.0f} s when it was made "
+                       f"on {(ship.get('provenance') or {}).get('device', '?')}."
+                       if took else "."))  # fmt: skip
+            st.caption(provenance_caption(ship))
+            show_gradients(ship, name=f"gradients-shipped-{norm}")
+        else:
+            st.info("Press **Measure** to compute the gradient norms live (seconds for the default settings).")
+    job_panel(GRAD_JOB, render_gradient_job)
+
+# ========================================================================================== degradation
+with tab_deg:
+    st.markdown(
+        "Train plain and residual nets at two depths on the same data, with the same recipe and seed, and compare "
+        "**training** error: if the deeper plain net ends *above* the shallower one, depth made optimisation "
+        "harder (the deeper net could in principle copy the shallower one and make its extra layers identities)."
+    )
+    ship = shipped("degradation.json")
+    if ship:
+        st.subheader("Shipped result")
+        if ship.get("status") == "running" or any(r.get("status") == "running" for r in ship.get("runs", [])):
+            st.warning("This file was written while its runs were still in progress: the last run is incomplete.")
+        st.caption("Budget: " + budget_text(ship))
+        st.markdown(explain_degradation(ship))
+        st.plotly_chart(degradation_figure(ship), width="stretch", key="deg-shipped-fig")
+        rows = degradation_table(ship)
+        st.dataframe(rows, hide_index=True, width="stretch")
+        st.caption("Training error: the error on the (augmented) training batches, averaged over each epoch while "
+                   "the weights change, as in He et al.'s curves. Test error: measured after each epoch.")  # fmt: skip
+        with st.expander("Provenance"):
+            st.caption(provenance_caption(ship))
+            download_buttons(ship, name="degradation-shipped", csv_rows=[
+                {"net": f"{'residual' if r['residual'] else 'plain'}-{r['depth']}", **h}
+                for r in ship.get("runs", []) for h in r.get("history", [])])  # fmt: skip
+    else:
+        st.info("No shipped degradation result yet: `python -m resnet_core degradation --dataset fashion "
+                "--depths 20,56 --json assets/results/degradation.json` makes one.")  # fmt: skip
+
+    st.subheader("Reproduce live")
+    available = [row["key"] for row in dataset_status() if row["available"]]
+    if on_cpu:
+        st.caption("This server computes on the **CPU**, so the default budget is small (depths 8 and 20, 2,000 "
+                   "bundled images, 2 epochs: a few minutes). Raise it if you can wait: ResNet-20 trains at roughly "
+                   "400 images/s on 2 CPU cores, depth 56 about 3× slower. With so few steps the curves show the "
+                   "start of training, not He et al.'s 164-epoch picture.")  # fmt: skip
+    else:
+        st.caption(f"Computing on {device}: the default budget is the paper's depths 20 and 56 on more data.")
+    with st.form("gf-deg-form"):
+        d1, d2, d3, d4 = st.columns(4)
+        deg_depths = d1.multiselect("Depths", DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56],
+                                    key="gf-deg-depths")  # fmt: skip
+        deg_dataset = d2.selectbox("Data", [k for k in ("bundled", "fashion") if k in available] or ["bundled"],
+                                   key="gf-deg-data", help="bundled: 10,000 train / 3,000 test images; fashion: "
+                                   "the full 60,000 / 10,000")  # fmt: skip
+        deg_size = d3.select_slider("Training images", [500, 1000, 2000, 5000, 10000, 20000, 60000],
+                                    value=2000 if on_cpu else 10000, key="gf-deg-size")  # fmt: skip
+        deg_epochs = d4.number_input("Epochs", 1, 100, 2 if on_cpu else 10, key="gf-deg-epochs")
+        start = st.form_submit_button("Reproduce live", type="primary")
+    if start:
+        if not deg_depths:
+            st.warning("Choose at least one depth.")
+        else:
+            deg_config = DegradationConfig(depths=sorted(deg_depths), dataset=deg_dataset, train_size=int(deg_size),
+                                           epochs=int(deg_epochs), seed=current_seed(), log_every=5)  # fmt: skip
+
+            def degradation_work(job, config=deg_config, device=device):
+                return run_degradation(config, device=device, on_progress=job.report, should_stop=job.should_stop,
+                                       on_partial=lambda r: job.publish(r.to_dict()))  # fmt: skip
+
+            launch(DEG_JOB, degradation_work, title=f"Degradation, depths {', '.join(map(str, sorted(deg_depths)))}, "
+                   f"{deg_epochs} epoch(s)")  # fmt: skip
+
+    def render_degradation_job(job) -> None:
+        _, events, partial = job.snapshot()
+        if events:
+            st.plotly_chart(degradation_live_figure(events), width="stretch", key=f"deg-live-{job.id}")
+        payload = job.result.to_dict() if job.result is not None else partial
+        if payload and any(r.get("history") for r in payload.get("runs", [])):
+            st.markdown(explain_degradation(payload))
+            st.plotly_chart(degradation_figure(payload), width="stretch", key=f"deg-epochs-{job.id}")
+            rows = degradation_table(payload)
+            st.dataframe(rows, hide_index=True, width="stretch")
+            if job.result is not None:
+                st.caption("Budget: " + budget_text(payload))
+                download_buttons(payload, name=f"degradation-live-{job.id}")
+
+    job_panel(DEG_JOB, render_degradation_job)

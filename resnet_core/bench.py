@@ -1,0 +1,456 @@
+"""``python -m resnet_core bench``: the project's engine against a tutorial-style loop, side by side, in one run.
+
+(a) tutorial: a per-sample ``torch.utils.data.Dataset`` over the same uint8 images with torchvision transforms
+    (RandomCrop(28, padding=2), RandomHorizontalFlip, ToTensor, Normalize), a ``DataLoader``, fp32, and
+    ``loss.item()`` every step;
+(b) the engine: ``resnet_core.engine.train`` with ``max_steps`` (data on the device, batched on-device
+    augmentation, the device's fast path), once with ``fast=False`` (plain fp32) and once with the default;
+(c) a frozen backbone: a new head trained for E epochs by recomputing the backbone every step (the engine with
+    the backbone frozen) against features computed once and cached (``extract_features`` + ``train_head``).
+
+Same model, same images, same batch size and number of steps. Images/s are steady state: the first ``warmup``
+steps are excluded (timed from the engine's progress events, which read the device, so the clock is honest on
+CUDA too). ``repeats`` runs every row again in turn; the reported number is the median, the spread is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from resnet_core import engine
+from resnet_core.data import DATASET_STATS, ImageSet, load_dataset
+from resnet_core.devices import describe_device, pick_device, synchronize
+from resnet_core.models import build_cifar_net
+
+TUTORIAL = "tutorial (Dataset + DataLoader, fp32)"
+ENGINE_FP32 = "engine, fast=False (fp32)"
+ENGINE_FAST = "engine (default fast path)"
+ENGINE_COMPILE = "engine + torch.compile"
+HEAD_RECOMPUTE = "head: recompute frozen backbone"
+HEAD_CACHED = "head: cached features"
+
+
+@dataclass
+class BenchConfig:
+    model: str = "resnet20"  # resnetD or plainD, D = 6n+2
+    steps: int | None = None  # per row; default 20 on CPU, 200 on CUDA
+    warmup: int | None = None  # steps excluded from the timing; default 5 on CPU, 50 on CUDA
+    batch_size: int | None = None  # default 128 on CPU, 512 on CUDA
+    repeats: int = 1
+    threads: int | None = None  # torch CPU threads for the whole run (None: torch's default)
+    workers: int = 0  # DataLoader workers of the tutorial loop
+    dataset: str = "bundled"
+    compile: bool = False  # add a torch.compile row
+    features: bool = True  # run (c)
+    head_epochs: int = 10
+    feature_images: int | None = None  # images for (c); default 1,000 on CPU, all on CUDA
+    profile: bool = False  # torch.profiler over a few engine steps; top ops go in the result
+    seed: int = 0
+
+    def resolved(self, device: torch.device) -> BenchConfig:
+        cuda = device.type == "cuda"
+        out = BenchConfig(**asdict(self))
+        out.steps = self.steps or (200 if cuda else 20)
+        out.warmup = self.warmup if self.warmup is not None else (50 if cuda else 5)
+        out.warmup = max(1, min(out.warmup, out.steps - 1))
+        out.batch_size = self.batch_size or (512 if cuda else 128)
+        out.feature_images = self.feature_images or (None if cuda else 1000)
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class BenchResult:
+    device: str  # "cpu" / "cuda"
+    device_label: str
+    rows: list[dict]  # name, img_per_s (median), peak_mem_mb, img_per_s_all, ...
+    speedup_vs_tutorial: float | None
+    feature_cache_speedup: float | None
+    speedup_all: list[float] = field(default_factory=list)  # one ratio per repeat (same-repeat rows)
+    numerics: str = ""
+    threads: int = 0
+    config: dict = field(default_factory=dict)
+    profile: list[dict] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BenchResult:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def parse_model(spec: str) -> Callable[..., nn.Module]:
+    spec = spec.lower()
+    for prefix, residual in (("resnet", True), ("plain", False)):
+        if spec.startswith(prefix) and spec[len(prefix) :].isdigit():
+            depth = int(spec[len(prefix) :])
+            return lambda in_channels, num_classes: build_cifar_net(depth, residual=residual, in_channels=in_channels,
+                                                                    num_classes=num_classes)  # fmt: skip
+    raise ValueError(f"unknown model {spec!r}: use resnetD or plainD with D = 6n+2 (e.g. resnet20)")
+
+
+class PeakMemory:
+    """Peak memory while a row runs: torch's allocator on CUDA; on a CPU the process's resident set size,
+    sampled every 10 ms (the whole process: Python, torch and the data, not the row alone)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def rss() -> int:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self.rss())
+
+    def __enter__(self) -> PeakMemory:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+        else:
+            self.peak = self.rss()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.peak = torch.cuda.max_memory_allocated(self.device)
+        else:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join()
+            self.peak = max(self.peak, self.rss())
+
+    @property
+    def mb(self) -> float:
+        return self.peak / 2**20
+
+
+class TutorialDataset(torch.utils.data.Dataset):
+    """What the PyTorch tutorials do: one PIL image at a time through torchvision transforms."""
+
+    def __init__(self, data: ImageSet) -> None:
+        from torchvision import transforms
+
+        self.images = data.images.cpu().numpy()
+        self.labels = data.labels.cpu().numpy()
+        mean, std = DATASET_STATS.get(data.channels, DATASET_STATS[1])
+        h = data.images.shape[-1]
+        self.transform = transforms.Compose([
+            transforms.RandomCrop(h, padding=2),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(mean, std),
+        ])  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        img = self.images[i]
+        pil = Image.fromarray(img[0], mode="L") if img.shape[0] == 1 else Image.fromarray(np.transpose(img, (1, 2, 0)))
+        return self.transform(pil), int(self.labels[i])
+
+
+def steady_rate(times: dict[int, float], warmup: int, steps: int, batch_size: int) -> float:
+    """Images/s between the end of step ``warmup`` and the end of step ``steps``."""
+    return (steps - warmup) * batch_size / max(1e-9, times[steps] - times[warmup])
+
+
+# ---------------------------------------------------------------------------------------------- the rows
+
+
+def tutorial_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int) -> dict:
+    model = engine.seeded(lambda: build(data.channels, data.num_classes), seed).to(device)
+    optimizer = engine.make_optimizer(model.parameters(), engine.TrainConfig())
+    gen = torch.Generator().manual_seed(seed)
+    loader = torch.utils.data.DataLoader(TutorialDataset(data), batch_size=cfg.batch_size, shuffle=True,
+                                         drop_last=True, num_workers=cfg.workers, generator=gen,
+                                         pin_memory=device.type == "cuda")  # fmt: skip
+    model.train()
+    times: dict[int, float] = {}
+    data_time = 0.0
+    step = 0
+    with PeakMemory(device) as mem:
+        start = time.perf_counter()
+        while step < cfg.steps:
+            fetch = time.perf_counter()
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                if step >= cfg.warmup:
+                    data_time += time.perf_counter() - fetch
+                logits = model(x)
+                loss = F.cross_entropy(logits, y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                loss.item()  # the tutorial's running-loss print: one host sync per step
+                step += 1
+                times[step] = time.perf_counter() - start
+                if step >= cfg.steps:
+                    break
+                fetch = time.perf_counter()
+    rate = steady_rate(times, cfg.warmup, cfg.steps, cfg.batch_size)
+    timed = max(1e-9, times[cfg.steps] - times[cfg.warmup])
+    return {"img_per_s": rate, "peak_mem_mb": mem.mb, "data_fraction": data_time / timed, "numerics": "fp32"}
+
+
+def engine_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int, *, fast: bool,
+               compile: bool = False) -> dict:  # fmt: skip
+    model = engine.seeded(lambda: build(data.channels, data.num_classes), seed)
+    steps_per_epoch = max(1, len(data) // cfg.batch_size)
+    config = engine.TrainConfig(epochs=math.ceil(cfg.steps / steps_per_epoch) + 1, batch_size=cfg.batch_size,
+                                max_steps=cfg.steps, log_every=cfg.warmup if cfg.steps % cfg.warmup == 0 else 1,
+                                eval_every_epoch=False, fast=fast, compile=compile, seed=seed)  # fmt: skip
+    times: dict[int, float] = {}
+
+    def record(event: engine.ProgressEvent) -> None:
+        if event.kind == "step":
+            times[event.step] = event.elapsed
+
+    with PeakMemory(device) as mem:
+        result = engine.train(model, data, config, device=device, on_progress=record)
+    if result.status != "done":
+        raise RuntimeError(f"engine run {result.status}: {result.message}")
+    return {"img_per_s": steady_rate(times, cfg.warmup, cfg.steps, cfg.batch_size), "peak_mem_mb": mem.mb,
+            "numerics": result.numerics}  # fmt: skip
+
+
+def head_rows(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int) -> tuple[dict, dict]:
+    """(c): E epochs of a new linear head on a frozen backbone, recomputed every step vs cached once."""
+    if cfg.feature_images and cfg.feature_images < len(data):
+        data = data.subset(torch.arange(cfg.feature_images))
+    backbone = engine.seeded(lambda: build(data.channels, data.num_classes), seed)
+    head_cfg = engine.TrainConfig(epochs=cfg.head_epochs, batch_size=cfg.batch_size, augment=False,
+                                  eval_every_epoch=False, seed=seed, log_every=10**9)  # fmt: skip
+    head0 = nn.Linear(backbone.fc.in_features, data.num_classes)
+    rows = []
+
+    # Recompute: the whole network through the engine with everything but the head frozen (BatchNorm too).
+    model = backbone
+    for p in model.parameters():
+        p.requires_grad_(False)
+    model.fc = engine.seeded(lambda: nn.Linear(head0.in_features, head0.out_features), seed)
+    with PeakMemory(device) as mem:
+        t0 = time.perf_counter()
+        res = engine.train(model, data, head_cfg, device=device, param_groups=[{"params": model.fc.parameters()}],
+                           set_train_mode=lambda m: m.eval())  # fmt: skip
+        synchronize(device)
+        recompute_s = time.perf_counter() - t0
+    rows.append({"name": HEAD_RECOMPUTE, "seconds": recompute_s, "peak_mem_mb": mem.mb,
+                 "final_train_loss": res.history[-1]["train_loss"] if res.history else None})  # fmt: skip
+
+    # Cached: one backbone pass in large batches, then the head alone on the features.
+    with PeakMemory(device) as mem:
+        t0 = time.perf_counter()
+        feats = engine.extract_features(model, data, device=device)
+        head = engine.seeded(lambda: nn.Linear(head0.in_features, head0.out_features), seed)
+        res = engine.train_head(head, feats, data.labels, head_cfg, device=device)
+        synchronize(device)
+        cached_s = time.perf_counter() - t0
+    rows.append({"name": HEAD_CACHED, "seconds": cached_s, "peak_mem_mb": mem.mb,
+                 "final_train_loss": res.history[-1]["train_loss"] if res.history else None})  # fmt: skip
+    for row in rows:
+        row["img_per_s"] = len(data) * cfg.head_epochs / max(1e-9, row["seconds"])
+        row["images"] = len(data)
+        row["epochs"] = cfg.head_epochs
+    return rows[0], rows[1]
+
+
+def profile_engine(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int, top: int = 15) -> list[dict]:
+    """Where an engine step's time goes: torch.profiler over a few steps after warm-up, top ops by self time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model = engine.seeded(lambda: build(data.channels, data.num_classes), seed)
+    config = engine.TrainConfig(epochs=1, batch_size=cfg.batch_size, max_steps=2, eval_every_epoch=False, seed=seed)
+    engine.train(model, data, config, device=device)  # warm-up (allocator, oneDNN primitives)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    config = engine.TrainConfig(epochs=1, batch_size=cfg.batch_size, max_steps=max(3, cfg.steps // 4),
+                                eval_every_epoch=False, seed=seed)  # fmt: skip
+    with profile(activities=activities) as prof:
+        engine.train(model, data, config, device=device)
+    attr = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    events = [e for e in prof.key_averages() if getattr(e, attr, 0) > 0]
+    total = sum(getattr(e, attr) for e in events) or 1.0
+    events.sort(key=lambda e: getattr(e, attr), reverse=True)
+    return [{"op": e.key, "self_ms": getattr(e, attr) / 1000, "percent": 100 * getattr(e, attr) / total,
+             "calls": e.count} for e in events[:top]]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------- the run
+
+
+def run_bench(config: BenchConfig, *, device: torch.device, on_progress: Callable[[str], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> BenchResult:  # fmt: skip
+    """Measure (a), (b) and (c) on ``device``. ``on_progress`` gets one line of text per finished row."""
+    from resnet_core.provenance import provenance
+
+    device = torch.device(device)
+    cfg = config.resolved(device)
+    threads = engine.set_cpu_threads(cfg.threads)
+    build = parse_model(cfg.model)
+    data = load_dataset(cfg.dataset).train
+    say = on_progress or (lambda line: None)
+    names = [TUTORIAL, ENGINE_FP32, ENGINE_FAST] + ([ENGINE_COMPILE] if cfg.compile else [])
+    measured: dict[str, list[dict]] = {name: [] for name in names}
+    for rep in range(cfg.repeats):
+        for name in names:
+            if should_stop is not None and should_stop():
+                break
+            seed = cfg.seed
+            if name == TUTORIAL:
+                row = tutorial_row(build, data, cfg, device, seed)
+            else:
+                row = engine_row(build, data, cfg, device, seed, fast=name != ENGINE_FP32, compile=name == ENGINE_COMPILE)
+            measured[name].append(row)
+            say(f"[{rep + 1}/{cfg.repeats}] {name}: {row['img_per_s']:.0f} img/s, peak {row['peak_mem_mb']:.0f} MB")
+
+    rows = []
+    for name in names:
+        runs = measured[name]
+        if not runs:
+            continue
+        rates = [r["img_per_s"] for r in runs]
+        row = {"name": name, "img_per_s": statistics.median(rates), "peak_mem_mb": max(r["peak_mem_mb"] for r in runs),
+               "img_per_s_all": rates, "numerics": runs[0]["numerics"]}  # fmt: skip
+        if "data_fraction" in runs[0]:
+            row["data_fraction"] = statistics.median(r["data_fraction"] for r in runs)
+        rows.append(row)
+    pairs = list(zip(measured[TUTORIAL], measured[ENGINE_FAST]))
+    speedup_all = [e["img_per_s"] / t["img_per_s"] for t, e in pairs]
+    speedup = statistics.median(speedup_all) if speedup_all else None
+    for row in rows:
+        tut = next((r for r in rows if r["name"] == TUTORIAL), None)
+        row["vs_tutorial"] = row["img_per_s"] / tut["img_per_s"] if tut else None
+
+    cache_speedup = None
+    if cfg.features and not (should_stop is not None and should_stop()):
+        recompute, cached = head_rows(build, data, cfg, device, cfg.seed)
+        cache_speedup = recompute["seconds"] / max(1e-9, cached["seconds"])
+        rows += [recompute, cached]
+        say(f"{HEAD_RECOMPUTE}: {recompute['seconds']:.1f}s; {HEAD_CACHED}: {cached['seconds']:.1f}s "
+            f"({cache_speedup:.1f}x)")  # fmt: skip
+
+    prof = profile_engine(build, data, cfg, device, cfg.seed) if cfg.profile else []
+    return BenchResult(
+        device=device.type,
+        device_label=describe_device(device).describe(),
+        rows=rows,
+        speedup_vs_tutorial=speedup,
+        feature_cache_speedup=cache_speedup,
+        speedup_all=speedup_all,
+        numerics=engine.fast_path(device).describe(),
+        threads=threads,
+        config=cfg.to_dict(),
+        profile=prof,
+        provenance=provenance(seed=cfg.seed, device=device, data=cfg.dataset),
+    )
+
+
+def format_table(result: BenchResult) -> str:
+    cfg = result.config
+    lines = [f"device: {result.device_label}; torch threads {result.threads}; model {cfg['model']}, batch "
+             f"{cfg['batch_size']}, {cfg['steps']} steps per row ({cfg['warmup']} warm-up steps excluded), "
+             f"{cfg['repeats']} repeat(s); engine fast path here: {result.numerics}", ""]  # fmt: skip
+    head = f"{'':<40} {'img/s':>9} {'spread':>15} {'x tutorial':>11} {'peak MB':>9}"
+    lines += [head, "-" * len(head)]
+    for row in result.rows:
+        spread = ""
+        if len(row.get("img_per_s_all", [])) > 1:
+            spread = f"{min(row['img_per_s_all']):.0f}-{max(row['img_per_s_all']):.0f}"
+        elif "seconds" in row:
+            spread = f"{row['seconds']:.1f} s total"
+        ratio = f"{row['vs_tutorial']:.2f}x" if row.get("vs_tutorial") else ""
+        lines.append(f"{row['name']:<40} {row['img_per_s']:>9.0f} {spread:>15} {ratio:>11} {row['peak_mem_mb']:>9.0f}")
+    lines.append("")
+    if result.speedup_vs_tutorial is not None:
+        per = ", ".join(f"{s:.2f}" for s in result.speedup_all)
+        lines.append(f"engine vs tutorial: {result.speedup_vs_tutorial:.2f}x (per repeat: {per})")
+    tut = next((r for r in result.rows if r["name"] == TUTORIAL), None)
+    if tut and "data_fraction" in tut:
+        lines.append(f"tutorial loop: {100 * tut['data_fraction']:.0f}% of its steady-state time waits for the DataLoader")
+    if result.feature_cache_speedup is not None:
+        lines.append(f"cached features vs recomputing the frozen backbone ({cfg['head_epochs']} head epochs): "
+                     f"{result.feature_cache_speedup:.1f}x")  # fmt: skip
+    if result.profile:
+        lines += ["", "engine profile (top ops by self time):"]
+        lines += [f"  {p['op']:<45} {p['self_ms']:>9.1f} ms {p['percent']:>5.1f}%" for p in result.profile]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from resnet_core.provenance import write_json
+
+    device = pick_device(args.device)
+    config = BenchConfig(model=args.model, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size,
+                         repeats=args.repeats, threads=args.threads, workers=args.workers, dataset=args.dataset,
+                         compile=args.compile, features=not args.no_features, head_epochs=args.head_epochs,
+                         feature_images=args.feature_images, profile=args.profile, seed=args.seed)  # fmt: skip
+    result = run_bench(config, device=device, on_progress=lambda line: print(line, flush=True))
+    print()
+    print(format_table(result))
+    if args.json:
+        write_json(args.json, result.to_dict())
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    from resnet_core.cli import add_common
+
+    p = subparsers.add_parser("bench", help="time the engine against a tutorial-style DataLoader loop, side by side")
+    add_common(p)
+    p.add_argument("--model", default="resnet20", help="resnetD or plainD (D = 6n+2)")
+    p.add_argument("--steps", type=int, default=None, help="training steps per row (default 20 on CPU, 200 on CUDA)")
+    p.add_argument("--warmup", type=int, default=None, help="steps left out of the timing (default 5 CPU, 50 CUDA)")
+    p.add_argument("--batch-size", type=int, default=None, help="default 128 on CPU, 512 on CUDA")
+    p.add_argument("--repeats", type=int, default=1, help="run every row this many times in turn (median, spread)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads for the whole run")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader workers of the tutorial loop")
+    p.add_argument("--dataset", default="bundled")
+    p.add_argument("--compile", action="store_true", help="add an engine + torch.compile row")
+    p.add_argument("--no-features", action="store_true", help="skip (c), the cached-features comparison")
+    p.add_argument("--head-epochs", type=int, default=10)
+    p.add_argument("--feature-images", type=int, default=None, help="images for (c) (default 1,000 CPU, all CUDA)")
+    p.add_argument("--profile", action="store_true", help="torch.profiler over a few engine steps")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, default=None, help="write the result (rows, ratios, provenance) here")
+    p.set_defaults(func=cmd_bench)

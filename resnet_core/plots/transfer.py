@@ -1,0 +1,134 @@
+"""Transfer-learning figures: live curves per strategy, the label-budget sweep, confusion matrix, misclassified gallery.
+
+Pure functions: results (or plain dicts) in, plotly figures out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from resnet_core.plots.common import LAYOUT
+
+STRATEGY_COLORS = {
+    "scratch": "#7f7f7f",
+    "feature_extraction": "#1f77b4",
+    "partial_finetune": "#2ca02c",
+    "full_finetune": "#d62728",
+    "staged": "#9467bd",
+}
+STRATEGY_LABELS = {
+    "scratch": "scratch",
+    "feature_extraction": "feature extraction",
+    "partial_finetune": "partial fine-tune",
+    "full_finetune": "full fine-tune",
+    "staged": "staged fine-tune",
+}
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash"]
+
+
+def _get(run, key, default=None):
+    return run.get(key, default) if isinstance(run, dict) else getattr(run, key, default)
+
+
+def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss per strategy") -> go.Figure:
+    """2x2: validation accuracy / loss against epoch and against seconds. ``runs``: RunResult objects or dicts with
+    strategy, seed, history (rows with epoch, val_acc, val_loss, seconds). One colour per strategy, one dash per seed."""
+    fig = make_subplots(rows=2, cols=2, shared_yaxes=False, horizontal_spacing=0.08, vertical_spacing=0.14,
+                        subplot_titles=("Validation accuracy vs epoch", "Validation accuracy vs seconds",
+                                        "Validation loss vs epoch", "Validation loss vs seconds"))  # fmt: skip
+    seeds = sorted({_get(r, "seed", 0) for r in runs})
+    shown: set[str] = set()
+    for run in runs:
+        strategy, seed = _get(run, "strategy"), _get(run, "seed", 0)
+        hist = [h for h in (_get(run, "history") or []) if h.get("val_acc") is not None]
+        if not hist:
+            continue
+        color = STRATEGY_COLORS.get(strategy, "#333")
+        dash = DASHES[seeds.index(seed) % len(DASHES)] if seed in seeds else "solid"
+        label = STRATEGY_LABELS.get(strategy, strategy) + (f" (seed {seed})" if len(seeds) > 1 else "")
+        ep = [h["epoch"] for h in hist]
+        sec = [h["seconds"] for h in hist]
+        for row, key, fmt in ((1, "val_acc", ".1%"), (2, "val_loss", ".3f")):
+            ys = [h[key] for h in hist]
+            for col, xs, xname in ((1, ep, "epoch"), (2, sec, "s")):
+                fig.add_trace(
+                    go.Scatter(x=xs, y=ys, mode="lines+markers", name=label, legendgroup=label,
+                               showlegend=label not in shown, line=dict(color=color, dash=dash), marker=dict(size=5),
+                               hovertemplate=f"{label}<br>{xname} %{{x:.3g}}<br>{key} %{{y:{fmt}}}<extra></extra>"),
+                    row=row, col=col,
+                )  # fmt: skip
+                shown.add(label)
+    fig.update_yaxes(tickformat=".0%", row=1)
+    fig.update_xaxes(title_text="epoch", col=1, row=2)
+    fig.update_xaxes(title_text="seconds since the run started", col=2, row=2)
+    fig.update_layout(title=title, height=620, **{**LAYOUT, "legend": dict(orientation="h", y=-0.12)})
+    return fig
+
+
+def sweep_figure(summary: Sequence[dict], *, title: str = "Test accuracy vs labelled images per class") -> go.Figure:
+    """Mean test accuracy over seeds against shots per class (log axis), one line per strategy, ±1 std error bars
+    and the individual seeds as faint dots when given (rows of ``summarize``)."""
+    fig = go.Figure()
+    strategies = [s for s in STRATEGY_COLORS if any(r["strategy"] == s for r in summary)]
+    strategies += sorted({r["strategy"] for r in summary} - set(strategies))
+    max_shots = max((r["shots"] for r in summary if r["shots"]), default=1)
+    for s in strategies:
+        rows = sorted([r for r in summary if r["strategy"] == s], key=lambda r: r["shots"] or 10 * max_shots)
+        xs = [r["shots"] or 10 * max_shots for r in rows]
+        fig.add_trace(go.Scatter(
+            x=xs, y=[r["test_acc_mean"] for r in rows], mode="lines+markers", name=STRATEGY_LABELS.get(s, s),
+            line=dict(color=STRATEGY_COLORS.get(s)),
+            error_y=dict(type="data", array=[r["test_acc_std"] for r in rows], visible=True),
+            customdata=[[r["test_acc_std"], r["n_seeds"], r["train_seconds_mean"]] for r in rows],
+            hovertemplate=(f"{STRATEGY_LABELS.get(s, s)}<br>%{{x}} per class<br>test acc %{{y:.1%}} ± %{{customdata[0]:.1%}}"
+                           "<br>%{customdata[1]} seeds, %{customdata[2]:.1f}s per run<extra></extra>"),
+        ))  # fmt: skip
+    ticks = sorted({r["shots"] or 10 * max_shots for r in summary})
+    fig.update_xaxes(tickvals=ticks, ticktext=[str(t) if t != 10 * max_shots or any(r["shots"] == t for r in summary)
+                                               else "all" for t in ticks])  # fmt: skip
+    fig.update_layout(title=title, xaxis_title="labelled training images per class (log scale)",
+                      yaxis_title="test accuracy (mean ± std over seeds)", xaxis_type="log", yaxis_tickformat=".0%",
+                      **LAYOUT)  # fmt: skip
+    return fig
+
+
+def confusion_figure(confusion: Sequence[Sequence[int]], class_names: Sequence[str], *, title: str = "") -> go.Figure:
+    """Rows: true class; columns: predicted class; cell text: count (colour: share of the true class)."""
+    m = np.asarray(confusion, dtype=float)
+    share = m / np.maximum(1, m.sum(1, keepdims=True))
+    fig = go.Figure(go.Heatmap(
+        z=share, x=list(class_names), y=list(class_names), colorscale="Blues", zmin=0, zmax=1,
+        text=m.astype(int), texttemplate="%{text}", colorbar=dict(title="share", tickformat=".0%"),
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%} of the class)<extra></extra>",
+    ))  # fmt: skip
+    fig.update_layout(title=title or "Confusion matrix on the test set", xaxis_title="predicted", yaxis_title="true",
+                      yaxis_autorange="reversed", **{**LAYOUT, "legend": {}})  # fmt: skip
+    return fig
+
+
+def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int], class_names: Sequence[str], *,
+                   columns: int = 8, title: str = "Misclassified test images") -> go.Figure:  # fmt: skip
+    """A grid of uint8 images [N, C, H, W] labelled 'true → predicted'."""
+    images = np.asarray(images)
+    n = len(images)
+    if n == 0:
+        fig = go.Figure()
+        fig.update_layout(title=title + " (none)", **LAYOUT)
+        return fig
+    rows = (n + columns - 1) // columns
+    titles = [f"{class_names[t]} → {class_names[p]}" for t, p in zip(true, pred)]
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01,
+                        vertical_spacing=0.3 / max(1, rows))  # fmt: skip
+    for i in range(n):
+        img = images[i]
+        rgb = np.repeat(img, 3, axis=0) if img.shape[0] == 1 else img[:3]
+        fig.add_trace(go.Image(z=rgb.transpose(1, 2, 0), hoverinfo="skip"), row=i // columns + 1, col=i % columns + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_annotations(font_size=10)
+    fig.update_layout(title=title, height=150 * rows + 60, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white")
+    return fig

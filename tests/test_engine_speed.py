@@ -1,0 +1,125 @@
+"""The engine's fast paths change its speed, not its results; and `bench` runs end to end with the promised JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from resnet_core import engine
+from resnet_core.data import load_dataset
+from resnet_core.models import build_cifar_net
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # On a CPU shared with other busy processes one torch thread is far faster than two (docs/PERFORMANCE.md);
+    # results do not depend on it.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    splits = load_dataset("bundled")
+    return splits.train.subset(torch.arange(96)), splits.test.subset(torch.arange(64))
+
+
+def step_losses(data, *, fast: bool, steps: int = 5, seed: int = 0, **cfg) -> tuple[list[float], engine.TrainResult]:
+    model = engine.seeded(lambda: build_cifar_net(8), seed)
+    losses: list[float] = []
+    config = engine.TrainConfig(epochs=10, batch_size=32, max_steps=steps, log_every=1, fast=fast, seed=seed,
+                                eval_every_epoch=False, **cfg)  # fmt: skip
+    result = engine.train(model, data, config, device=CPU,
+                          on_progress=lambda e: losses.append(e.loss) if e.kind == "step" else None)  # fmt: skip
+    assert result.status == "done" and result.steps == steps
+    return losses, result
+
+
+def test_channels_last_fp32_matches_plain_path(tiny, monkeypatch):
+    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: False)
+    assert engine.fast_path(CPU) == engine.FastPath(channels_last=True, autocast_dtype=None)
+    fast, res = step_losses(tiny[0], fast=True)
+    plain, ref = step_losses(tiny[0], fast=False)
+    assert res.numerics == "fp32 + channels-last" and ref.numerics == "fp32"
+    assert fast[0] == pytest.approx(plain[0], abs=1e-5)  # same weights, same batch: same loss before any update
+    assert fast == pytest.approx(plain, abs=1e-2)  # rounding differences grow a little with every update
+
+
+def test_bf16_autocast_stays_close_to_fp32(tiny, monkeypatch):
+    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: True)  # bf16 is emulated where not native
+    assert engine.fast_path(CPU).autocast_dtype == torch.bfloat16
+    fast, res = step_losses(tiny[0], fast=True)
+    plain, _ = step_losses(tiny[0], fast=False)
+    assert "bf16" in res.numerics
+    assert fast == pytest.approx(plain, abs=0.05)
+    # Different seeds give clearly different losses, so the tolerance above can fail.
+    other, _ = step_losses(tiny[0], fast=False, seed=1)
+    assert max(abs(a - b) for a, b in zip(other, plain)) > 0.05
+
+
+def test_fast_false_is_plain_fp32_everywhere():
+    for dev in ("cpu", "cuda", "mps"):
+        assert engine.fast_path(dev, False) == engine.FastPath()
+    assert engine.fast_path("cuda") == engine.FastPath(True, torch.bfloat16)
+    assert engine.use_fast_path(torch.device("cuda"))
+
+
+def test_failed_compile_falls_back_to_eager(tiny, monkeypatch):
+    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: False)
+
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("compiler not available")
+
+    monkeypatch.setattr(engine, "maybe_compile", lambda model, enabled: Broken() if enabled else model)
+    eager, _ = step_losses(tiny[0], fast=True)
+    compiled, res = step_losses(tiny[0], fast=True, compile=True)
+    assert res.status == "done" and "compile" not in res.numerics
+    assert compiled == pytest.approx(eager, rel=1e-6)
+
+
+def test_cached_features_train_the_same_head_as_recomputing(tiny):
+    data = tiny[0]
+    backbone = engine.seeded(lambda: build_cifar_net(8), 0)
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    config = engine.TrainConfig(epochs=3, batch_size=32, augment=False, fast=False, seed=0, lr=0.05)
+    backbone.fc = engine.seeded(lambda: nn.Linear(64, 10), 3)
+    recomputed = engine.train(backbone, data, config, device=CPU, param_groups=[{"params": backbone.fc.parameters()}],
+                              set_train_mode=lambda m: m.eval())  # fmt: skip
+    feats = engine.extract_features(backbone, data, device=CPU, fast=False)
+    assert feats.shape == (len(data), 64) and feats.dtype == torch.float32
+    head = engine.seeded(lambda: nn.Linear(64, 10), 3)
+    cached = engine.train_head(head, feats, data.labels, config, device=CPU, val=(feats, data.labels))
+    assert cached.status == "done" and len(cached.history) == 3 and "val_acc" in cached.history[-1]
+    got = [h["train_loss"] for h in cached.history]
+    want = [h["train_loss"] for h in recomputed.history]
+    assert got == pytest.approx(want, rel=1e-4)
+    assert torch.allclose(head.weight, backbone.fc.weight, atol=1e-4)
+
+
+def test_bench_cli_end_to_end(tmp_path):
+    from resnet_core.bench import BenchResult
+    from resnet_core.cli import main
+
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--device", "cpu", "--model", "resnet8", "--steps", "3", "--warmup", "1", "--batch-size", "16",
+                 "--feature-images", "48", "--head-epochs", "2", "--json", str(out)])  # fmt: skip
+    assert code == 0
+    d = json.loads(out.read_text())
+    assert {"device", "rows", "speedup_vs_tutorial", "feature_cache_speedup"} <= set(d)
+    assert d["device"] == "cpu"
+    assert len(d["rows"]) == 5
+    for row in d["rows"]:
+        assert {"name", "img_per_s", "peak_mem_mb"} <= set(row)
+        assert row["img_per_s"] > 0 and row["peak_mem_mb"] > 0
+    assert d["speedup_vs_tutorial"] > 0 and d["feature_cache_speedup"] > 0
+    assert d["provenance"]["command"].startswith("python -m resnet_core") or d["provenance"]["command"]
+    assert BenchResult.from_dict(d).to_dict() == d

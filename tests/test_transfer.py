@@ -1,0 +1,246 @@
+"""Transfer learning: freezing really freezes (weights and BatchNorm statistics), parameter counts per strategy,
+the ImageNet loading path, uploads as targets, the CLI's JSON contract, and the page (tiny budgets throughout)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from resnet_core import transfer as tr
+from resnet_core.checkpoints import save_checkpoint
+from resnet_core.data import ImageSet
+from resnet_core.engine import seeded
+from resnet_core.models import blocks_per_stage, build_cifar_net, count_parameters
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny_source(tmp_path_factory):
+    """A depth-8 source net 'pretrained' for a few steps, so BN statistics are not the defaults."""
+    net = seeded(lambda: build_cifar_net(8, num_classes=len(tr.SOURCE_CLASSES)), 0)
+    net.train()
+    with torch.no_grad():  # move the BN running stats away from (0, 1)
+        for _ in range(3):
+            net(torch.randn(16, 1, 28, 28) * 2 + 0.5)
+    path = tmp_path_factory.mktemp("src") / "tiny_source.pt"
+    save_checkpoint(net, path, meta={"model": "resnet8"}, half=False)
+    return path
+
+
+def tiny_config(**kw) -> tr.TransferConfig:
+    base = dict(shots=[2], seeds=[0], epochs=2, batch_size=8, min_epoch_images=8, val_per_class=3, test_per_class=4,
+                staged_head_epochs=1)  # fmt: skip
+    base.update(kw)
+    return tr.TransferConfig(**base)
+
+
+def run_capturing(monkeypatch, strategy, source_path, **kw):
+    """Run one strategy and return (model before training as a state copy, model after, result)."""
+    built = {}
+    original = tr.build_model
+
+    def capture(*args, **kwargs):
+        model = original(*args, **kwargs)
+        built["model"] = model
+        built["before"] = {k: v.clone() for k, v in model.state_dict().items()}
+        return model
+
+    monkeypatch.setattr(tr, "build_model", capture)
+    config = tiny_config(strategies=[strategy], **kw)
+    result = tr.run_transfer(config, device=CPU, source_checkpoint_path=source_path)
+    return built["before"], built["model"].state_dict(), result.results[0]
+
+
+def changed(before: dict, after: dict, prefix: str) -> dict[str, bool]:
+    return {k: not torch.equal(before[k], after[k]) for k in before if k.startswith(prefix)}
+
+
+def test_feature_extraction_keeps_backbone_and_bn_statistics(monkeypatch, tiny_source):
+    before, after, run = run_capturing(monkeypatch, "feature_extraction", tiny_source)
+    body = changed(before, after, "body.")
+    assert any("running_mean" in k for k in body) and any("running_var" in k for k in body)
+    assert not any(body.values()), [k for k, v in body.items() if v]
+    assert any(changed(before, after, "head.").values()), "the head must train"
+    assert run.status == "done" and len(run.history) == 2
+
+
+@pytest.mark.parametrize("bn_mode", ["frozen", "train"])
+def test_partial_finetune_freezes_all_but_the_last_stage(monkeypatch, tiny_source, bn_mode):
+    before, after, run = run_capturing(monkeypatch, "partial_finetune", tiny_source, bn_mode=bn_mode)
+    n = blocks_per_stage(8)  # depth 8: one block per stage; blocks 0, 1 frozen, block 2 trains
+    frozen = {**changed(before, after, "body.stem."), **changed(before, after, "body.blocks.0."),
+              **changed(before, after, "body.blocks.1.")}  # fmt: skip
+    assert frozen and not any(frozen.values()), [k for k, v in frozen.items() if v]
+    last = changed(before, after, f"body.blocks.{3 * n - 1}.")
+    assert last[f"body.blocks.{3 * n - 1}.conv1.weight"], "the last stage must train"
+    stats = [v for k, v in last.items() if "running_" in k]
+    assert stats and (any(stats) if bn_mode == "train" else not any(stats))
+
+
+def test_full_finetune_with_frozen_bn_moves_weights_not_statistics(monkeypatch, tiny_source):
+    before, after, _ = run_capturing(monkeypatch, "full_finetune", tiny_source)
+    body = changed(before, after, "body.")
+    assert body["body.stem.0.weight"] and body["body.blocks.0.conv1.weight"]
+    assert not any(v for k, v in body.items() if "running_" in k or "num_batches" in k)
+    before, after, _ = run_capturing(monkeypatch, "scratch", tiny_source)
+    assert changed(before, after, "body.")["body.stem.1.running_mean"], "scratch trains BN statistics"
+
+
+def test_trainable_parameter_counts(tiny_source):
+    config = tiny_config()
+    source = tr.load_source(config, checkpoint_path=tiny_source)
+    model = tr.build_model(source, 1, 28, 4, pretrained=True, seed=0, dropout=0.0)
+    total = count_parameters(model)
+    head = 64 * 4 + 4  # width 16 -> 64 features in the last stage, 4 target classes
+    last_stage = count_parameters(model.body.blocks[2])
+    expected = {"feature_extraction": head, "partial_finetune": last_stage + head, "full_finetune": total,
+                "staged": total, "scratch": total}  # fmt: skip
+    for strategy, n in expected.items():
+        assert tr.trainable_parameter_count(model, strategy, config) == n, strategy
+    assert head < last_stage + head < total
+
+
+def test_results_round_trip_and_text(tiny_source):
+    config = tiny_config(strategies=["scratch", "feature_extraction"], seeds=[0, 1], epochs=1)
+    result = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source)
+    assert len(result.results) == 4
+    d = json.loads(json.dumps(result.to_dict()))
+    again = tr.TransferResult.from_dict(d)
+    assert [r.test_acc for r in again.results] == [r.test_acc for r in result.results]
+    assert again.results[0].confusion == result.results[0].confusion
+    assert sum(map(sum, result.results[0].confusion)) == 16  # 4 classes x 4 test images
+    summary = tr.summarize(result.results)
+    assert {(r["strategy"], r["n_seeds"]) for r in summary} == {("scratch", 2), ("feature_extraction", 2)}
+    assert "per class" in tr.describe_comparison(result) and "±" in tr.describe_sweep(result)
+
+
+def test_same_seed_same_draw_and_cancel(tiny_source):
+    a = tr.run_transfer(tiny_config(strategies=["feature_extraction"], epochs=1), device=CPU,
+                        source_checkpoint_path=tiny_source)  # fmt: skip
+    b = tr.run_transfer(tiny_config(strategies=["feature_extraction"], epochs=1), device=CPU,
+                        source_checkpoint_path=tiny_source)  # fmt: skip
+    assert a.results[0].test_acc == b.results[0].test_acc
+    assert a.results[0].history[0]["val_loss"] == pytest.approx(b.results[0].history[0]["val_loss"])
+    stopped = tr.run_transfer(tiny_config(), device=CPU, should_stop=lambda: True, source_checkpoint_path=tiny_source)
+    assert stopped.status == "cancelled" and not stopped.results
+    events = []
+    stopped = tr.run_transfer(tiny_config(strategies=["scratch", "feature_extraction"], epochs=3), device=CPU,
+                              on_progress=events.append, should_stop=lambda: len(events) >= 1,
+                              source_checkpoint_path=tiny_source)  # fmt: skip
+    assert stopped.status == "cancelled" and not stopped.results and len(events) == 1, "stops within one epoch"
+
+
+def test_early_stopping_stops_and_keeps_best(tiny_source):
+    config = tiny_config(strategies=["feature_extraction"], epochs=6, lr_head=0.0, early_stopping=True, patience=2)
+    run = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source).results[0]
+    assert run.status == "early-stopped" and run.epochs_run == 3  # epoch 1 is best; 2 more without improvement
+
+
+def test_upload_target_with_rgb_images(tiny_source):
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(3).repeat_interleave(8)
+    images = torch.randint(0, 256, (24, 3, 32, 32), generator=gen, dtype=torch.uint8)
+    images[labels == 1] //= 4  # make the classes a little separable
+    upload = ImageSet(images, labels, ["a", "b", "c"], "upload")
+    config = tiny_config(target="upload", strategies=["feature_extraction", "partial_finetune"])
+    result = tr.run_transfer(config, device=CPU, upload=upload, source_checkpoint_path=tiny_source)
+    assert result.class_names == ["a", "b", "c"] and len(result.results) == 2
+    with pytest.raises(ValueError, match="upload"):
+        tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source)
+
+
+def test_imagenet_loading_path(tmp_path, monkeypatch):
+    import torchvision
+
+    from resnet_core.checkpoints import imagenet_weights_file
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    config = tiny_config(source="imagenet-resnet18", strategies=["feature_extraction"], epochs=1, image_size=32,
+                         shots=[1], val_per_class=1, test_per_class=2)  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="resnet18"):
+        tr.load_source(config)
+    file = imagenet_weights_file("resnet18")
+    assert str(file).startswith(str(tmp_path))
+    file.parent.mkdir(parents=True)
+    reference = seeded(lambda: torchvision.models.resnet18(weights=None), 3)
+    torch.save(reference.state_dict(), file)
+    source = tr.load_source(config)
+    model = tr.build_model(source, 1, 28, 4, pretrained=True, seed=0, dropout=0.0)
+    assert torch.equal(model.body.conv1.weight, reference.conv1.weight), "weights come from the file"
+    assert torch.equal(model.body.layer4[1].bn2.running_var, reference.layer4[1].bn2.running_var)
+    x = torch.randn(2, 1, 28, 28)
+    assert model.adapter(x).shape == (2, 3, 32, 32)  # grey -> RGB, resized, ImageNet-normalised
+    assert model(x).shape == (2, 4)
+    result = tr.run_transfer(config, device=CPU)
+    assert result.results[0].trainable_params == 512 * 4 + 4
+    assert result.source_info["name"] == "resnet18"
+
+
+def test_cli_json_contract(tmp_path, tiny_source):
+    from resnet_core.cli import main
+
+    out = tmp_path / "t.json"
+    code = main(["transfer", "--shots", "2", "--strategies", "scratch,feature_extraction,staged", "--seeds", "0,1",
+                 "--epochs", "2", "--batch-size", "8", "--min-epoch-images", "8", "--val-per-class", "3",
+                 "--test-per-class", "3", "--staged-head-epochs", "1", "--device", "cpu", "--checkpoint",
+                 str(tiny_source), "--json", str(out)])  # fmt: skip
+    assert code == 0
+    payload = json.loads(out.read_text())
+    assert set(payload) >= {"config", "results"}
+    assert payload["config"]["shots"] == [2] and payload["config"]["seeds"] == [0, 1]
+    assert len(payload["results"]) == 6
+    for r in payload["results"]:
+        assert set(r) >= {"strategy", "seed", "shots", "best_val_acc", "final_val_acc", "test_acc", "train_seconds",
+                          "trainable_params", "history"}  # fmt: skip
+        assert r["shots"] == 2 and 0 <= r["test_acc"] <= 1 and r["train_seconds"] > 0
+        assert len(r["history"]) == 2
+        for h in r["history"]:
+            assert set(h) >= {"epoch", "train_loss", "val_loss", "val_acc", "seconds"}
+    assert main(["transfer", "--strategies", "nonsense", "--checkpoint", str(tiny_source)]) == 2
+
+
+def test_shipped_source_checkpoint_in_manifest():
+    from resnet_core.checkpoints import load_checkpoint, read_manifest
+    from resnet_core.provenance import sha256_file
+
+    entry = read_manifest()["checkpoints"].get(tr.SOURCE_NAME)
+    if entry is None or not tr.SOURCE_PATH.is_file():
+        pytest.skip("the transfer source checkpoint has not been shipped in this checkout")
+    assert entry["sha256"] == sha256_file(tr.SOURCE_PATH)
+    assert entry["source_class_ids"] == tr.SOURCE_CLASSES and entry["target_class_ids"] == tr.TARGET_CLASSES
+    assert not set(tr.SOURCE_CLASSES) & set(tr.TARGET_CLASSES)
+    model, meta = load_checkpoint(tr.SOURCE_PATH)
+    assert model.fc.out_features == len(tr.SOURCE_CLASSES) and meta["command"].startswith("python -m resnet_core")
+
+
+def test_page_runs_a_tiny_comparison():
+    from streamlit.testing.v1 import AppTest
+
+    if not tr.SOURCE_PATH.is_file():
+        pytest.skip("the shipped source checkpoint is needed by the page")
+    from resnet_core.data import REPO_ROOT
+
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/transfer_learning.py")
+    at.run()
+    assert not at.exception
+    at.multiselect[0].set_value(["scratch", "feature_extraction"])
+    widgets = {w.label: w for w in at.number_input}
+    widgets["Labelled images per class (k)"].set_value(1)
+    widgets["Epochs"].set_value(1)
+    widgets["Validation images per class"].set_value(5)
+    widgets["Test images per class (0 = all)"].set_value(4)
+    at.run()
+    next(b for b in at.button if b.label == "Train all strategies").click()
+    at.run()
+    assert not at.exception
+    job = at.session_state["transfer-job"]
+    assert job.wait(120), "the tiny job should finish"
+    at.run()
+    assert not at.exception, at.exception
+    assert job.result is not None and len(job.result.results) == 2
+    assert any("Results" in s.value for s in at.subheader)
