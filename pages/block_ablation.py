@@ -132,7 +132,7 @@ def render_sweep(job) -> None:
     tabs = st.tabs(["Delete one", "Delete k", "Reorder"])
     with tabs[0]:
         st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-one-{job.id}")
-        st.caption("Dashed: intact accuracy; dotted: chance. Hatched bars: downsampling blocks (a residual one keeps "
+        st.caption("Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
                    "its subsample-and-pad shortcut). ✕: a plain block that changes the tensor shape cannot be "
                    "deleted (no accuracy).")  # fmt: skip
     with tabs[1]:

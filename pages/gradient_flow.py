@@ -132,16 +132,18 @@ with tab_grad:
             show_gradients(payload, name=f"gradients-live-{job.id}")
 
     if st.session_state.get(GRAD_JOB) is None:
-        ship = shipped(f"gradients_{norm}.json") if activation == "relu" else None
+        shipped_norm = st.radio("Shipped measurement", ["batch", "none"], horizontal=True, key="gf-shipped-norm",
+                                format_func={"batch": "with BatchNorm", "none": "without normalisation"}.get)  # fmt: skip
+        ship = shipped(f"gradients_{shipped_norm}.json")
         if ship:
             took = ship.get("seconds")
-            st.info("Showing the shipped measurement for this normalisation (ReLU, default settings). Press "
+            st.info("Showing a shipped measurement (ReLU, seed 0, the default depths and batch). Press "
                     "**Measure** to compute it live with your settings"
                     + (f": the default 4 depths × 2 variants took {took:.0f} s when it was made "
                        f"on {(ship.get('provenance') or {}).get('device', '?')}."
                        if took else "."))  # fmt: skip
             st.caption(provenance_caption(ship))
-            show_gradients(ship, name=f"gradients-shipped-{norm}")
+            show_gradients(ship, name=f"gradients-shipped-{shipped_norm}")
         else:
             st.info("Press **Measure** to compute the gradient norms live (seconds for the default settings).")
     job_panel(GRAD_JOB, render_gradient_job)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import current_device, current_seed, download_buttons, job_panel, launch
-from resnet_core.checkpoints import imagenet_weights_available, imagenet_weights_file
+from resnet_core.checkpoints import imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
 from resnet_core.plots.transfer import confusion_figure, curves_figure, gallery_figure, sweep_figure
 from resnet_core.transfer import (
     IMAGENET_SOURCES,
     SOURCE_CLASSES,
+    SOURCE_NAME,
     SOURCE_PATH,
     STRATEGIES,
     STRATEGY_SHORT,
@@ -40,8 +41,8 @@ st.markdown(
 st.markdown("\n".join(f"- **{STRATEGY_TITLES[s]}**" for s in STRATEGIES))
 with st.expander("The source network and the target task (and why this split)"):
     st.markdown(
-        f"The shipped source is a ResNet-20 the project's CLI pretrained (`python -m resnet_core pretrain-source`) on "
-        f"the full Fashion-MNIST's **{', '.join(FASHION_CLASSES[c] for c in SOURCE_CLASSES)}** images. The target "
+        f"The shipped source is a ResNet-20 the project's CLI pretrained (`python -m resnet_core pretrain-source`, "
+        f"5 epochs) on all 36,000 of the full Fashion-MNIST's training images of **{', '.join(FASHION_CLASSES[c] for c in SOURCE_CLASSES)}**. The target "
         f"task is the four classes it never saw: **{', '.join(FASHION_CLASSES[c] for c in TARGET_CLASSES)}**, with "
         "k labelled images per class, a fixed validation split and the bundled test images.\n\n"
         "Every target class has relatives among the source classes, so the source features are useful but not "
@@ -49,6 +50,11 @@ with st.expander("The source network and the target task (and why this split)"):
         "and *Dress*; *Sneaker* and *Ankle boot* share soles and footwear outlines with *Sandal*. The hard pair "
         "(Coat vs Shirt) needs distinctions the source never had to make, which is where fine-tuning can earn its cost."
     )
+    entry = read_manifest().get("checkpoints", {}).get(SOURCE_NAME)
+    if entry:
+        st.caption(f"Source checkpoint {entry.get('file')}: {entry.get('test_acc', float('nan')):.1%} on "
+                   f"{entry.get('test_data')}; made by `{entry.get('command')}` on {entry.get('device')}, "
+                   f"{entry.get('date')} ({entry.get('train_seconds', 0):.0f}s), sha256 {str(entry.get('sha256'))[:12]}…")  # fmt: skip
 
 # ------------------------------------------------------------------------------------------ setup widgets
 st.header("Set up the comparison")
@@ -188,7 +194,8 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
         return
     st.subheader("Results")
     st.dataframe(
-        rows, hide_index=True, width="stretch",
+        [{**r, "strategy": STRATEGY_SHORT.get(r["strategy"], r["strategy"])} for r in rows], hide_index=True,
+        width="stretch",
         column_config={
             "best_val_acc": st.column_config.NumberColumn("best val acc", format="percent"),
             "final_val_acc": st.column_config.NumberColumn("final val acc", format="percent"),
@@ -208,7 +215,7 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
     labels = [f"{r.strategy} (k={r.shots or 'all'}, seed {r.seed})" for r in result.results]
     pick = st.selectbox("Inspect a run", range(len(labels)), format_func=lambda i: labels[i], key=f"{key}-pick")
     run = result.results[pick]
-    left, right = st.columns([2, 3])
+    left, right = st.columns([1, 1])
     with left:
         st.plotly_chart(confusion_figure(run.confusion, result.class_names,
                                          title=f"Confusion matrix: {STRATEGY_SHORT.get(run.strategy, run.strategy)}"),
@@ -218,10 +225,10 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
             try:
                 cfg = TransferConfig.from_dict(result.config)
                 test = load_target(cfg, data).test if cfg.target == "upload" else _test_images(result.config)
-                idx = [m["index"] for m in run.misclassified[:24]]
-                st.plotly_chart(gallery_figure(test.images[idx].numpy(), [m["true"] for m in run.misclassified[:24]],
-                                               [m["pred"] for m in run.misclassified[:24]], result.class_names,
-                                               title=f"Misclassified test images (true → predicted), first {len(idx)}"),
+                idx = [m["index"] for m in run.misclassified[:18]]
+                st.plotly_chart(gallery_figure(test.images[idx].numpy(), [m["true"] for m in run.misclassified[:18]],
+                                               [m["pred"] for m in run.misclassified[:18]], result.class_names,
+                                               title=f"Misclassified (true→predicted), first {len(idx)}"),
                                 width="stretch", key=f"{key}-gallery")  # fmt: skip
             except (FileNotFoundError, ValueError) as exc:
                 st.info(f"The test images are not available to show: {exc}")

@@ -251,11 +251,27 @@ def engine_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, se
             "numerics": result.numerics}  # fmt: skip
 
 
+@torch.no_grad()
+def calibrate_batchnorm(model: nn.Module, data: ImageSet, device: torch.device, images: int = 512) -> None:
+    """Give a randomly initialised backbone BatchNorm statistics of the data (like a trained one has), so that
+    its frozen features are normalised and the head's training is well-conditioned in both arms of (c)."""
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+    model.to(device).train()
+    prep = engine.BatchPreparer(data.images, device=device, fast=False)
+    for start in range(0, min(images, len(data)), 128):
+        model(prep(data.images[start : start + 128].to(device)))
+    model.eval()
+
+
 def head_rows(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int) -> tuple[dict, dict]:
     """(c): E epochs of a new linear head on a frozen backbone, recomputed every step vs cached once."""
     if cfg.feature_images and cfg.feature_images < len(data):
         data = data.subset(torch.arange(cfg.feature_images))
     backbone = engine.seeded(lambda: build(data.channels, data.num_classes), seed)
+    calibrate_batchnorm(backbone, data, device)
     head_cfg = engine.TrainConfig(epochs=cfg.head_epochs, batch_size=cfg.batch_size, augment=False,
                                   eval_every_epoch=False, seed=seed, log_every=10**9)  # fmt: skip
     head0 = nn.Linear(backbone.fc.in_features, data.num_classes)

@@ -11,6 +11,10 @@ features (edges, silhouettes, collars, sleeves, soles) are useful but the target
     target Ankle boot <- source Sandal                         (footwear) and Bag (solid dark blobs)
 
 The source never sees an image of a target class (not even from the full training set).
+
+Measured (closing note of issue 5): a source trained for 2 epochs on 18,000 images (95.8% on its 6 classes) gave
+transfer only +3.8 points over scratch at 20 shots per class; trained for 5 epochs on all 36,000 images (97.4%) the
+same recipe gives about +7. Moving Sneaker into the source (target Coat, Shirt, Sandal, Ankle boot) was worse.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +38,6 @@ from resnet_core.checkpoints import (
     load_checkpoint,
     record_in_manifest,
     save_checkpoint,
-    shipped_checkpoints,
 )
 from resnet_core.data import FASHION_CLASSES, ImageSet, stratified_kshot
 from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, seeded, train
@@ -56,7 +58,7 @@ def pretrain_source(
     device: torch.device,
     depth: int = 20,
     width: int = 16,
-    epochs: int = 4,
+    epochs: int = 5,
     seed: int = 0,
     dataset: str = "fashion",
     max_steps: int | None = None,
@@ -898,7 +900,11 @@ def describe_sweep(result: TransferResult) -> str:
             line += (f", {100 * margin:.1f} points ahead of {STRATEGY_SHORT[runner['strategy']]}" +
                      (" (within the seed spread: a tie)" if margin <= spread else ""))  # fmt: skip
         if scratch is not None and best["strategy"] != "scratch":
-            line += f"; scratch {_pct(scratch['test_acc_mean'])} ± {_pct(scratch['test_acc_std'])}"
+            gain = best["test_acc_mean"] - scratch["test_acc_mean"]
+            line += (f"; training from scratch {_pct(scratch['test_acc_mean'])} ± {_pct(scratch['test_acc_std'])}, "
+                     f"{100 * gain:.1f} points {'lower' if gain > 0 else 'higher'}")  # fmt: skip
+        elif scratch is not None:
+            line += " (no transfer strategy beat it)"
         lines.append(line + ".")
     n_seeds = max(r["n_seeds"] for r in rows)
     lines.append(f"\n(Mean ± standard deviation over {n_seeds} seed{'s' if n_seeds != 1 else ''}; each seed draws "
@@ -1038,7 +1044,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("--depth", type=int, default=20)
     p.add_argument("--width", type=int, default=16)
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--per-class", type=int, default=None, help="train on this many images of each source class")
     p.add_argument("--seed", type=int, default=0)

@@ -241,22 +241,24 @@ def test_cli_defaults_to_shipped_checkpoints(tmp_path):
 def test_block_ablation_page_runs_a_small_sweep():
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file("app.py", default_timeout=60)
+    from pathlib import Path
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("pages/block_ablation.py")
-    at.run(timeout=60)
+    at.run(timeout=120)
     assert not at.exception
     at.selectbox(key="ablation-depth").set_value(20)
     at.select_slider(key="ablation-test-size").set_value(100)
     at.number_input(key="ablation-trials").set_value(1)
     at.checkbox(key="ablation-do-reorder").uncheck()
-    at.run(timeout=60)
+    at.run(timeout=120)
     at.button(key="ablation-run").click()
-    at.run(timeout=60)
+    at.run(timeout=120)
     assert not at.exception
     job = at.session_state["ablation-sweep"]
     assert job.wait(timeout=120), "the sweep did not finish"
-    at.run(timeout=60)
+    at.run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     assert job.state.value == "done", job.error
     result = job.result

@@ -32,13 +32,12 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
         normal = [r for r in rows if r["acc"] is not None and not r["downsample"]]
         down = [r for r in rows if r["acc"] is not None and r["downsample"]]
         blocked = [r for r in rows if r["acc"] is None]
-        fig.add_trace(go.Bar(x=[r["block"] for r in normal], y=[r["acc"] for r in normal], name=f"{kind}: block deleted",
+        fig.add_trace(go.Bar(x=[r["block"] for r in normal], y=[r["acc"] for r in normal], name=f"{kind}: block deleted", width=0.8,
                              marker_color=COLORS[kind], showlegend=col == 1 or kind == "plain",
                              hovertemplate="block %{x}<br>acc %{y:.2%}<extra></extra>"), row=1, col=col)  # fmt: skip
         if down:
             fig.add_trace(go.Bar(x=[r["block"] for r in down], y=[r["acc"] for r in down],
-                                 name="downsampling block (shortcut kept)", marker_color=COLORS[kind], opacity=0.45,
-                                 marker_pattern_shape="/",
+                                 name="downsampling block (shortcut kept)", marker_color="#9467bd", width=0.8,
                                  hovertemplate="block %{x} (downsampling)<br>acc %{y:.2%}<extra></extra>"),
                           row=1, col=col)  # fmt: skip
         if blocked:

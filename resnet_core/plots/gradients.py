@@ -99,7 +99,8 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "layer") 
             )  # fmt: skip
         fig.update_xaxes(title_text="relative depth (0 = input side, 1 = output side)", range=[-0.03, 1.03],
                          row=1, col=col)  # fmt: skip
-    fig.update_yaxes(type="log", title_text=GRADIENT_METRICS[metric][1], row=1, col=1)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # every panel: the axes are shared
+    fig.update_yaxes(title_text=GRADIENT_METRICS[metric][1], row=1, col=1)
     fig.update_layout(height=430, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest",
                       legend=dict(title="depth"))  # fmt: skip
     return fig
@@ -123,7 +124,7 @@ def ratio_figure(result: GradientResult | dict) -> go.Figure:
     fig.add_hline(y=1, line=dict(color="grey", dash="dot"), annotation_text="equal gradients",
                   annotation_position="bottom left")  # fmt: skip
     fig.update_xaxes(title_text="depth (weighted layers)")
-    fig.update_yaxes(type="log", title_text="‖∂L/∂W‖ first block ÷ last block")
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="‖∂L/∂W‖ first block ÷ last block")
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10))
     return fig
 

@@ -63,6 +63,7 @@ def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss 
                 )  # fmt: skip
                 shown.add(label)
     fig.update_yaxes(tickformat=".0%", row=1)
+    fig.update_yaxes(type="log", row=2)  # one diverging epoch (scratch at a high rate) must not flatten the rest
     fig.update_xaxes(title_text="epoch", col=1, row=2)
     fig.update_xaxes(title_text="seconds since the run started", col=2, row=2)
     fig.update_layout(title=title, height=620, **{**LAYOUT, "legend": dict(orientation="h", y=-0.12)})
@@ -106,12 +107,12 @@ def confusion_figure(confusion: Sequence[Sequence[int]], class_names: Sequence[s
         hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%} of the class)<extra></extra>",
     ))  # fmt: skip
     fig.update_layout(title=title or "Confusion matrix on the test set", xaxis_title="predicted", yaxis_title="true",
-                      yaxis_autorange="reversed", **{**LAYOUT, "legend": {}})  # fmt: skip
+                      yaxis_autorange="reversed", height=460, **{**LAYOUT, "legend": {}})  # fmt: skip
     return fig
 
 
 def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int], class_names: Sequence[str], *,
-                   columns: int = 8, title: str = "Misclassified test images") -> go.Figure:  # fmt: skip
+                   columns: int = 6, title: str = "Misclassified test images") -> go.Figure:  # fmt: skip
     """A grid of uint8 images [N, C, H, W] labelled 'true → predicted'."""
     images = np.asarray(images)
     n = len(images)
@@ -120,7 +121,7 @@ def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int],
         fig.update_layout(title=title + " (none)", **LAYOUT)
         return fig
     rows = (n + columns - 1) // columns
-    titles = [f"{class_names[t]} → {class_names[p]}" for t, p in zip(true, pred)]
+    titles = [f"{class_names[t][:10]}→{class_names[p][:10]}" for t, p in zip(true, pred)]
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01,
                         vertical_spacing=0.3 / max(1, rows))  # fmt: skip
     for i in range(n):
@@ -129,6 +130,6 @@ def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int],
         fig.add_trace(go.Image(z=rgb.transpose(1, 2, 0), hoverinfo="skip"), row=i // columns + 1, col=i % columns + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_annotations(font_size=10)
-    fig.update_layout(title=title, height=150 * rows + 60, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white")
+    fig.update_annotations(font_size=9)
+    fig.update_layout(title=title, height=130 * rows + 70, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white")
     return fig
