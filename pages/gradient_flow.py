@@ -14,7 +14,6 @@ from pages.ui import current_device, current_seed, download_buttons, job_panel, 
 from resnet_core.data import REPO_ROOT, dataset_status
 from resnet_core.gradients import (
     DegradationConfig,
-    DegradationResult,
     GradientConfig,
     GradientResult,
     run_degradation,

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -322,6 +322,15 @@ def _forward_backward(net: nn.Module, x: Tensor, y: Tensor, fp: FastPath, device
     return logits, loss
 
 
+def end_message(status: str, step: int, diverged_at: int | None) -> str:
+    """How a run ended, in words for the page and the CLI."""
+    if status == "diverged":
+        return f"diverged at step {diverged_at}: the loss became NaN or infinite (try a lower learning rate)"
+    if status == "cancelled":
+        return f"stopped by request after {step} steps"
+    return f"finished {step} steps"
+
+
 def train(
     model: nn.Module,
     train_set: ImageSet,
@@ -456,11 +465,7 @@ def train(
             on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
                                       row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
 
-    message = {
-        "done": f"finished {step} steps",
-        "cancelled": f"stopped by request after {step} steps",
-        "diverged": f"diverged at step {diverged_at}: the loss became NaN or infinite (try a lower learning rate)",
-    }[status]
+    message = end_message(status, step, diverged_at)
     numerics = fp.describe() + (" + torch.compile" if net is not model else "")
     return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, numerics)
 
@@ -587,15 +592,5 @@ def train_head(
         if on_progress is not None:
             on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
                                       row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
-    message = {
-        "done": f"finished {step} steps",
-        "cancelled": f"stopped by request after {step} steps",
-        "diverged": f"diverged by step {diverged_at}: the loss became NaN or infinite (try a lower learning rate)",
-    }[status]
+    message = end_message(status, step, diverged_at)
     return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, "fp32")
-
-
-@contextmanager
-def timed() -> Iterator[Callable[[], float]]:
-    start = time.perf_counter()
-    yield lambda: time.perf_counter() - start

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core import data as data_mod
-from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, evaluate, seeded, train
+from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, seeded, train
 from resnet_core.models import Block, CifarNet, blocks_per_stage, build_cifar_net, count_parameters
 
 ProgressFn = Callable[[ProgressEvent], None]

@@ -118,7 +118,7 @@ def _to_rgb(img, name: str):
 
 
 def _decode(data: bytes, name: str, size: int, limits: UploadLimits) -> tuple[np.ndarray, str]:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     # The size check below runs on the header, before any pixel is decoded. Pillow's own guard
     # (Image.MAX_IMAGE_PIXELS, a process-wide setting this module leaves alone because other threads share it)

@@ -1,7 +1,6 @@
 """Gradient-flow and degradation experiments: the measurements, the CLI contract, the plots and the page."""
 
 import json
-import time
 
 import pytest
 import torch

@@ -6,7 +6,6 @@ import io
 import stat
 import zipfile
 
-import numpy as np
 import pytest
 from PIL import Image
 
