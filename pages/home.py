@@ -82,8 +82,13 @@ def render_training(job) -> None:
                   help=f"{result.steps} steps in {result.seconds:.1f}s")  # fmt: skip
 
 
+@st.cache_resource
+def resnet20_parameters() -> int:
+    return count_parameters(build_cifar_net(20))  # counted once per server, not on every rerun
+
+
 job_panel("home-train", render_training)
-st.caption(f"ResNet-20 has {count_parameters(build_cifar_net(20)):,} parameters (He et al.: 0.27M).")
+st.caption(f"ResNet-20 has {resnet20_parameters():,} parameters (He et al.: 0.27M).")
 
 st.header("Experiments")
 st.page_link("pages/gradient_flow.py", label="Gradient flow — plain vs residual gradients by depth, and the "

@@ -40,7 +40,7 @@ from resnet_core.checkpoints import (
     save_checkpoint,
 )
 from resnet_core.data import FASHION_CLASSES, ImageSet, stratified_kshot
-from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, seeded, train
+from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, lr_factor, seeded, train
 from resnet_core.models import CifarNet, blocks_per_stage, build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
 
@@ -568,27 +568,10 @@ def _epoch_set(train_set: ImageSet, min_images: int, seed: int) -> ImageSet:
     return train_set.subset(torch.arange(n).repeat(reps))
 
 
-@torch.no_grad()
-def compute_features(model: TransferNet, images: ImageSet, *, device: torch.device, batch_size: int = 512) -> torch.Tensor:
-    """Pooled body features of every image, once (the frozen backbone in eval mode)."""
-    from resnet_core.engine import BatchPreparer, autocast_for
-
-    model.eval()
-    imgs = images.images.to(device)
-    prep = BatchPreparer(imgs, device=device, fast=True)
-    out = []
-    for start in range(0, len(images), batch_size):
-        with autocast_for(device, True):
-            out.append(model.features(prep(imgs[start : start + batch_size])).float())
-    return torch.cat(out) if out else torch.empty(0)
-
-
 def _train_head_on_features(model: TransferNet, feats: dict, labels: dict, config: TransferConfig, *, epochs: int,
                             seed: int, device: torch.device, start_time: float, should_stop, on_epoch,
                             epoch_offset: int = 0) -> tuple[list[dict], str]:  # fmt: skip
     """Train only the head on cached features (SGD + Nesterov, one-cycle, like the engine); per-epoch rows."""
-    from resnet_core.engine import lr_factor
-
     head = model.head
     opt = torch.optim.SGD(head.parameters(), lr=config.lr_head, momentum=0.9, nesterov=True,
                           weight_decay=config.weight_decay)  # fmt: skip
@@ -604,7 +587,9 @@ def _train_head_on_features(model: TransferNet, feats: dict, labels: dict, confi
         head.train()
         model.dropout.train()
         order = torch.cat([torch.randperm(n, generator=gen) for _ in range(math.ceil(per_epoch / n))])[:per_epoch]
-        ep_loss, ep_correct, ep_count = 0.0, 0, 0
+        ep_loss = torch.zeros((), device=device)
+        ep_correct = torch.zeros((), device=device, dtype=torch.long)
+        ep_count = 0
         for s in range(steps_per_epoch):
             if should_stop():
                 status = "cancelled"
@@ -618,8 +603,9 @@ def _train_head_on_features(model: TransferNet, feats: dict, labels: dict, confi
             loss.backward()
             opt.step()
             step += 1
-            ep_loss += loss.item() * len(idx)
-            ep_correct += int((logits.argmax(1) == y_train[idx]).sum())
+            # Summed on the device and read once per epoch: no host sync per step.
+            ep_loss += loss.detach() * len(idx)
+            ep_correct += (logits.detach().argmax(1) == y_train[idx]).sum()
             ep_count += len(idx)
         if status != "done" or ep_count == 0:
             break
@@ -628,8 +614,8 @@ def _train_head_on_features(model: TransferNet, feats: dict, labels: dict, confi
             vl = head(feats["val"])
             val_loss = F.cross_entropy(vl, labels["val"]).item()
             val_acc = (vl.argmax(1) == labels["val"]).float().mean().item()
-        row = {"epoch": epoch_offset + epoch + 1, "step": step, "train_loss": ep_loss / ep_count,
-               "train_acc": ep_correct / ep_count, "val_loss": val_loss, "val_acc": val_acc,
+        row = {"epoch": epoch_offset + epoch + 1, "step": step, "train_loss": ep_loss.item() / ep_count,
+               "train_acc": ep_correct.item() / ep_count, "val_loss": val_loss, "val_acc": val_acc,
                "seconds": time.perf_counter() - start_time}  # fmt: skip
         history.append(row)
         if on_epoch(row, step, total):
@@ -681,8 +667,8 @@ def run_one(
     if strategy in ("feature_extraction", "staged"):
         head_epochs = config.epochs if strategy == "feature_extraction" else min(config.staged_head_epochs, config.epochs)
         model.eval()
-        cached = {"train": compute_features(model, train_set, device=device),
-                  "val": compute_features(model, target.val, device=device)}  # fmt: skip
+        cached = {"train": extract_features(model, train_set, device=device, batch_size=512),
+                  "val": extract_features(model, target.val, device=device, batch_size=512)}  # fmt: skip
         labels = {"train": train_set.labels.to(device), "val": target.val.labels.to(device)}
         if strategy == "staged":
             for p in model.body.parameters():
@@ -728,7 +714,7 @@ def run_one(
     model.eval()
     if strategy == "feature_extraction" and cached is not None and labels is not None:
         with torch.no_grad():
-            test_feats = compute_features(model, target.test, device=device)
+            test_feats = extract_features(model, target.test, device=device, batch_size=512)
             logits = model.head(test_feats)
             test_y = target.test.labels.to(device)
             test_loss = F.cross_entropy(logits, test_y).item()
