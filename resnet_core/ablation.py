@@ -555,7 +555,7 @@ def _int_list(text: str) -> list[int]:
 
 
 def register_cli(subparsers: Any) -> None:
-    from resnet_core.cli import add_common
+    from resnet_core.commands.common import add_common
 
     p = subparsers.add_parser("ablation", help="delete / reorder blocks of trained residual and plain nets "
                                                "(Veit et al. 2016)")  # fmt: skip

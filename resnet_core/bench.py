@@ -450,7 +450,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def register_cli(subparsers) -> None:
-    from resnet_core.cli import add_common
+    from resnet_core.commands.common import add_common
 
     p = subparsers.add_parser("bench", help="time the engine against a tutorial-style DataLoader loop, side by side")
     add_common(p)

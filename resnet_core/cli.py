@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from resnet_core import data as data_mod
+from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
 from resnet_core.checkpoints import (
     CHECKPOINT_DIR,
     MANIFEST_PATH,
@@ -32,14 +33,6 @@ from resnet_core.provenance import provenance, sha256_file, write_json
 
 # Experiment modules that contribute subcommands, in the order `--help` lists them.
 EXPERIMENT_MODULES = ("gradients", "ablation", "transfer", "bench")
-
-
-def print_progress(event: ProgressEvent) -> None:
-    if event.kind == "epoch":
-        extra = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if k.endswith(("_acc", "_loss"))
-                          and not k.startswith("train"))  # fmt: skip
-        print(f"  epoch {event.epoch:.0f}  train loss {event.loss:.4f}  acc {event.acc:.4f}  {extra}  "
-              f"[{event.elapsed:.1f}s]", flush=True)  # fmt: skip
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -135,10 +128,6 @@ def cmd_download(args: argparse.Namespace) -> int:
         build_imagenet_resnet(args.what, 10, download=True)
         print(f"weights in {imagenet_weights_file(args.what)}")
     return 0
-
-
-def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
 
 
 def build_parser() -> argparse.ArgumentParser:

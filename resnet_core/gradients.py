@@ -538,7 +538,7 @@ def cmd_gradients(args: argparse.Namespace) -> int:
 
 
 def cmd_degradation(args: argparse.Namespace) -> int:
-    from resnet_core.cli import print_progress
+    from resnet_core.commands.common import print_progress
     from resnet_core.devices import describe_device, pick_device
     from resnet_core.provenance import provenance, write_json
 
@@ -580,7 +580,7 @@ def cmd_degradation(args: argparse.Namespace) -> int:
 
 
 def register_cli(subparsers: Any) -> None:
-    from resnet_core.cli import add_common
+    from resnet_core.commands.common import add_common
 
     p = subparsers.add_parser("gradients", help="gradient norms by depth, plain vs residual (at init or after N steps)")
     add_common(p)

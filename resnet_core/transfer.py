@@ -925,7 +925,7 @@ def load_shipped_sweep(path: Path = SWEEP_PATH) -> TransferResult | None:
 
 
 def _cmd_pretrain(args: argparse.Namespace) -> int:
-    from resnet_core.cli import print_progress
+    from resnet_core.commands.common import print_progress
     from resnet_core.devices import describe_device, pick_device
 
     device = pick_device(args.device)
@@ -995,7 +995,7 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    from resnet_core.cli import add_common
+    from resnet_core.commands.common import add_common
 
     d = TransferConfig()
     p = subparsers.add_parser("transfer", help="scratch vs feature extraction vs fine-tuning on held-out classes")
