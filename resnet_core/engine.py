@@ -344,6 +344,7 @@ def train(
     param_groups: list[dict] | None = None,
     set_train_mode: Callable[[nn.Module], None] | None = None,
     tag: str = "",
+    extra_eval: dict[str, ImageSet] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train_set`` and return its per-epoch history.
 
@@ -351,6 +352,8 @@ def train(
     schedule scales each group's own base rate. Default: every parameter that requires a gradient.
     ``set_train_mode``: how to put the model in training mode each epoch (transfer learning keeps frozen
     BatchNorm layers in eval mode); default ``model.train()``.
+    ``extra_eval``: more sets evaluated (eval mode) whenever val/test are, as ``{name}_loss``/``{name}_acc``
+    (e.g. a fixed training subset, for a training error that is not a running average over augmented batches).
     """
     start_time = time.perf_counter()
     fp = fast_path(device, config.fast)
@@ -454,7 +457,7 @@ def train(
             "train_acc": epoch_correct.item() / epoch_count,
         }
         if config.eval_every_epoch or step >= total_steps:
-            for name, data in (("val", val_set), ("test", test_set)):
+            for name, data in (("val", val_set), ("test", test_set), *(extra_eval or {}).items()):
                 if data is not None:
                     metrics = evaluate(model, data, device=device, batch_size=config.eval_batch_size, fast=config.fast)
                     row[f"{name}_loss"], row[f"{name}_acc"] = metrics["loss"], metrics["acc"]

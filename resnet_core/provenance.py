@@ -19,16 +19,24 @@ from resnet_core.devices import describe_device
 
 
 def git_revision(root: Path = REPO_ROOT) -> str:
-    """The commit the code ran at, with '+dirty' when the working tree had uncommitted changes."""
+    """The commit the code ran at, with '+dirty' when the working tree had uncommitted changes (see below)."""
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         if rev.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
-        return rev.stdout.strip() + ("+dirty" if dirty else "")
+        return rev.stdout.strip() + ("+dirty" if working_tree_dirty(root) else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def working_tree_dirty(root: Path = REPO_ROOT) -> bool:
+    """Tracked files differ from HEAD, or untracked files exist under resnet_core/ (code that ran but is not in
+    the commit named)."""
+    tracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                             capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+    untracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "resnet_core"],
+                               cwd=root, capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+    return bool(tracked) or any(line.startswith("??") for line in untracked.splitlines())
 
 
 def command_line() -> str:

@@ -1,0 +1,134 @@
+"""``gradients`` and ``degradation`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from resnet_core import data as data_mod
+from resnet_core.commands.common import add_common, print_progress
+from resnet_core.degradation import DegradationConfig, DegradationResult, parse_depths, run_degradation
+from resnet_core.devices import describe_device, pick_device
+from resnet_core.engine import HYPERPARAMS, ProgressEvent
+from resnet_core.gradients import GradientConfig, GradientRun, run_gradients
+from resnet_core.provenance import provenance, write_json
+from resnet_core.reports import degradation as degradation_report
+from resnet_core.reports import gradients as gradients_report
+
+
+def parse_seeds(text: str) -> list[int]:
+    seeds = [int(s) for s in str(text).split(",") if s.strip()]
+    if not seeds:
+        raise ValueError("give at least one seed")
+    return list(dict.fromkeys(seeds))
+
+
+def _fmt(x: float | None) -> str:
+    return "not finite" if x is None else f"{x:.3g}"
+
+
+def _print_gradient_run(run: GradientRun) -> None:
+    print(f"  seed {run.seed}  {run.name:<13} ||dL/dx|| block 0 / last block {_fmt(run.first_last_ratio):>10}   "
+          f"relative weight grad first/last {_fmt(run.weight_first_last_ratio):>10}   [{run.seconds:.2f}s]",
+          flush=True)  # fmt: skip
+
+
+def cmd_gradients(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    variants = ["plain", "residual"] if args.variants == "both" else [args.variants]
+    config = GradientConfig(depths=parse_depths(args.depths), variants=variants, norm=args.norm,
+                            activation=args.activation, shortcut=args.shortcut, width=args.width,
+                            batch_size=args.batch_size, seeds=parse_seeds(args.seeds), dataset=args.dataset,
+                            train_steps=args.steps, jacobian_probes=args.probes)  # fmt: skip
+    print(f"gradient norms on {args.dataset} (batch {args.batch_size}), norm={args.norm}, activation={args.activation}, "
+          f"seeds {config.seeds}, {'at initialisation' if not args.steps else f'after {args.steps} training steps'}",
+          flush=True)  # fmt: skip
+    result = run_gradients(config, device=device, on_partial=lambda r: _print_gradient_run(r.runs[-1]))
+    result.provenance = provenance(seed=config.seeds[0], device=device, data=args.dataset, seeds=config.seeds)
+    print(f"{len(result.runs)} runs in {result.seconds:.1f}s\n")
+    print(gradients_report.headline(result, markdown=False))
+    if args.json:
+        write_json(args.json, result.to_dict())
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_degradation(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    variants = ["plain", "residual"] if args.variants == "both" else [args.variants]
+    config = DegradationConfig(depths=parse_depths(args.depths), variants=variants, dataset=args.dataset,
+                               train_size=args.train_size, test_size=args.test_size, epochs=args.epochs,
+                               batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                               schedule=args.schedule, augment=not args.no_augment, norm=args.norm,
+                               width=args.width, seeds=parse_seeds(args.seeds), max_steps=args.max_steps,
+                               train_eval_size=args.train_eval_size)  # fmt: skip
+    print(f"degradation: depths {config.depths}, {'/'.join(variants)}, {args.dataset}, {args.epochs} epochs, "
+          f"seeds {config.seeds}, on {describe_device(device).describe()}", flush=True)  # fmt: skip
+    current = {"tag": None}
+
+    def progress(event: ProgressEvent) -> None:
+        if event.tag != current["tag"]:
+            current["tag"] = event.tag
+            print(f"{event.tag}:", flush=True)
+        print_progress(event)
+
+    prov = provenance(seed=config.seeds[0], device=device, data=args.dataset, seeds=config.seeds)
+
+    def save(result: DegradationResult) -> None:
+        if args.json:
+            result.provenance = prov
+            write_json(args.json, result.to_dict())
+
+    result = run_degradation(config, device=device, on_progress=progress, on_partial=save)
+    result.provenance = prov
+    print(f"\n{'run':<13} {'seed':>4} {'train err':>9} {'test err':>9} {'seconds':>8}")
+    for run in result.runs:
+        f = run.final
+        print(f"{run.name:<13} {run.seed:>4} {f.get('train_err', float('nan')):>9.4f} "
+              f"{f.get('test_err', float('nan')):>9.4f} {run.seconds:>8.1f}  {run.status}")  # fmt: skip
+    print("\n" + degradation_report.headline(result, markdown=False))
+    if args.json:
+        write_json(args.json, result.to_dict())
+        print(f"wrote {args.json}")
+    return 0 if result.status == "done" else 3
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("gradients", help="gradient norms by depth, plain vs residual (at init or after N steps)")
+    add_common(p)
+    p.add_argument("--depths", default="8,20,56,110", help="comma-separated 6n+2 depths")
+    p.add_argument("--variants", choices=["both", "plain", "residual"], default="both")
+    p.add_argument("--norm", choices=["batch", "none"], default="batch")
+    p.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default="relu")
+    p.add_argument("--shortcut", choices=["A", "B"], default="A")
+    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--dataset", choices=sorted(data_mod.DATASETS), default="bundled")
+    p.add_argument("--steps", type=int, default=0, help="training steps before measuring (0 = at initialisation)")
+    p.add_argument("--probes", type=int, default=3, help="random vectors per block for the ||dy/dx|| estimate")
+    p.add_argument("--seeds", "--seed", default="0", help="comma-separated seeds: each is measured (e.g. 0,1,2,3,4)")
+    p.add_argument("--json", type=Path, default=None)
+    p.set_defaults(func=cmd_gradients)
+
+    p = subparsers.add_parser("degradation", help="train plain and residual nets at several depths (He et al. Fig. 6)")
+    add_common(p)
+    p.add_argument("--depths", default="20,56", help="comma-separated 6n+2 depths")
+    p.add_argument("--variants", choices=["both", "plain", "residual"], default="both")
+    p.add_argument("--dataset", choices=sorted(data_mod.DATASETS), default="bundled")
+    p.add_argument("--train-size", type=int, default=None, help="stratified subset of the training split")
+    p.add_argument("--test-size", type=int, default=None, help="stratified subset of the test split")
+    p.add_argument("--train-eval-size", type=int, default=1000,
+                   help="fixed training images scored in eval mode after every epoch (the training error)")
+    p.add_argument("--epochs", type=int, default=HYPERPARAMS["epochs"])
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=HYPERPARAMS["batch_size"])
+    p.add_argument("--lr", type=float, default=HYPERPARAMS["lr"])
+    p.add_argument("--weight-decay", type=float, default=HYPERPARAMS["weight_decay"])
+    p.add_argument("--schedule", choices=["onecycle", "cosine", "step", "constant"], default=HYPERPARAMS["schedule"])
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--norm", choices=["batch", "none"], default="batch")
+    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--seeds", "--seed", default="0", help="comma-separated seeds: each trains every net")
+    p.add_argument("--json", type=Path, default=None)
+    p.set_defaults(func=cmd_degradation)

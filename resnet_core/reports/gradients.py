@@ -1,0 +1,129 @@
+"""What a gradient-flow result shows, in words that hold on every seed measured (or say "not seen here").
+
+The headline metric is ``first_last_ratio`` = ||dL/dx|| at block 0's input / at the last block's input: 1 means
+the gradient reaches the first block as strongly as the last; far below 1 it vanishes on the way back, far
+above 1 it explodes. A residual net "keeps the gradient" at a depth when its ratio is closer to 1 (in log
+scale) than the plain net's of the same seed — on every seed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from resnet_core.gradients import GradientResult
+from resnet_core.stats import mean_interval
+
+VANISH, EXPLODE = 0.1, 10.0  # a plain ratio below / above these on every seed is called vanishing / exploding
+
+
+def _as_result(result: GradientResult | dict) -> GradientResult:
+    return result if isinstance(result, GradientResult) else GradientResult.from_dict(result)
+
+
+def _log_distance(x: float | None) -> float:
+    return abs(math.log10(x)) if x is not None and x > 0 and math.isfinite(x) else math.inf
+
+
+@dataclass(frozen=True)
+class DepthComparison:
+    depth: int
+    plain: dict[int, float | None]  # seed -> first_last_ratio
+    residual: dict[int, float | None]
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted(set(self.plain) & set(self.residual))
+
+    @property
+    def residual_closer_on_every_seed(self) -> bool:
+        return bool(self.seeds) and all(
+            _log_distance(self.residual[s]) < _log_distance(self.plain[s]) for s in self.seeds
+        )
+
+    @property
+    def plain_behaviour(self) -> str:
+        """'vanishing' / 'exploding' when every seed's plain ratio is beyond the threshold, else 'steady/mixed'."""
+        vals = [self.plain[s] for s in self.seeds]
+        if vals and all(v is not None and v < VANISH for v in vals):
+            return "vanishing"
+        if vals and all(v is None or v > EXPLODE for v in vals):  # None: not finite (overflow)
+            return "exploding"
+        return "mixed"
+
+    def range_text(self, variant: str) -> str:
+        vals = [v for v in (self.plain if variant == "plain" else self.residual).values() if v is not None]
+        if not vals:
+            return "not finite"
+        lo, hi = min(vals), max(vals)
+        return fmt_number(lo) if len(vals) == 1 or lo == hi else f"{fmt_number(lo)}–{fmt_number(hi)}"
+
+
+def fmt_number(x: float | None, digits: int = 2) -> str:
+    """1.2×10⁻⁴ for very small or large numbers, plain digits otherwise."""
+    if x is None or not math.isfinite(x):
+        return "not finite"
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000 or abs(x) < 0.01:
+        exp = math.floor(math.log10(abs(x)))
+        mant = x / 10**exp
+        sup = str(exp).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"10{sup}" if round(mant, 1) == 1.0 else f"{mant:.1f}×10{sup}"
+    return f"{x:.{digits}g}" if abs(x) < 1 else f"{x:.{digits + 1}g}"
+
+
+def comparisons(result: GradientResult | dict) -> list[DepthComparison]:
+    res = _as_result(result)
+    out = []
+    for depth in sorted({r.depth for r in res.runs}):
+        plain = {r.seed: r.first_last_ratio for r in res.runs_of(depth, False)}
+        resid = {r.seed: r.first_last_ratio for r in res.runs_of(depth, True)}
+        if plain and resid:
+            out.append(DepthComparison(depth, plain, resid))
+    return out
+
+
+def headline(result: GradientResult | dict, *, markdown: bool = True) -> str:
+    """The verdict at the deepest depth measured with both variants, or why there is none."""
+    res = _as_result(result)
+    b = "**" if markdown else ""
+    if not res.complete:
+        c = res.config
+        total = len(c.get("seeds", [0])) * len(c.get("depths", [])) * len(c.get("variants", []))
+        state = "stopped" if res.status == "cancelled" else "so far"
+        return f"{b}Partial result{b} ({len(res.runs)} of {total} networks {state}): no verdict until every run is measured."
+    comps = comparisons(res)
+    if not comps:
+        return "Measure plain and residual nets at the same depth to compare them."
+    deep = comps[-1]
+    n = len(deep.seeds)
+    seeds = f"{n} seed{'s' if n > 1 else ''}"
+    if deep.residual_closer_on_every_seed:
+        what = {"vanishing": "vanishes on the way back in the plain net",
+                "exploding": "grows on the way back in the plain net"}.get(deep.plain_behaviour,
+                                                                         "drifts further from 1 in the plain net")  # fmt: skip
+        text = (f"{b}Seen on every seed ({seeds}):{b} at depth {deep.depth} the gradient {what} "
+                f"(‖∂L/∂x‖ first ÷ last block {deep.range_text('plain')}), while the residual net keeps it "
+                f"closer to 1 ({deep.range_text('residual')}): the identity path adds I to every block's ∂y/∂x.")  # fmt: skip
+    else:
+        text = (f"{b}Not seen on every seed ({seeds}):{b} at depth {deep.depth} the residual net's ratio "
+                f"({deep.range_text('residual')}) is not closer to 1 than the plain net's "
+                f"({deep.range_text('plain')}) for every seed.")  # fmt: skip
+    return text
+
+
+def depth_lines(result: GradientResult | dict) -> list[str]:
+    """One line per depth: plain and residual ratio ranges over seeds and whether residual is closer to 1."""
+    lines = []
+    for comp in comparisons(result):
+        mark = "residual closer to 1 on every seed" if comp.residual_closer_on_every_seed else "not on every seed"
+        lines.append(f"depth {comp.depth}: plain {comp.range_text('plain')}, residual "
+                     f"{comp.range_text('residual')} ({mark})")  # fmt: skip
+    return lines
+
+
+def log_mean(values: list[float | None]) -> float | None:
+    """Geometric mean (ratios live on a log scale); None when nothing is finite."""
+    logs = [math.log10(v) for v in values if v is not None and v > 0 and math.isfinite(v)]
+    return 10 ** mean_interval(logs).mean if logs else None
