@@ -15,17 +15,21 @@ This module runs that lesion study on a residual and a plain network (shipped ch
 - **reorder**: accuracy after ``s`` random swaps of same-shape blocks (same stage, not downsampling).
 - **paths**: the binomial distribution of path lengths through n blocks (pure arithmetic).
 
+BatchNorm statistics (``bn_stats``): "raw" evaluates every lesion with the statistics stored at training time,
+as Veit et al. did; "recompute" re-estimates them on ``bn_images`` training images for each lesioned net
+(:func:`resnet_core.lesions.recomputed_bn_stats`), which separates "the block is missing" from "the later
+layers normalise with statistics of a net that had it". Verdicts live in :mod:`resnet_core.reports.ablation`.
+
 ``run_ablation(config, device=...)`` is what the CLI (``python -m resnet_core ablation``) and the page call.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +38,18 @@ import torch
 
 from resnet_core import data as data_mod
 from resnet_core.checkpoints import load_checkpoint, read_manifest, shipped_checkpoints, shipped_path
-import torch.nn.functional as F
-
-from resnet_core.engine import BatchPreparer, ProgressEvent, TrainConfig, autocast_for, evaluate, seeded, train
+from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, seeded, train
+from resnet_core.lesions import (
+    BN_STATS,
+    bn_calibration_images,
+    delete_one_sweep,
+    draw_subsets,
+    path_length_distribution,
+    random_swaps,
+    recomputed_bn_stats,
+    shape_keeping_blocks,
+    swappable_groups,
+)
 from resnet_core.models import CifarNet, build_cifar_net, deleted_blocks, swapped_blocks
 from resnet_core.provenance import provenance, sha256_file
 
@@ -65,6 +78,8 @@ class AblationConfig:
     reorder: bool = True
     seed: int = 0
     batch_size: int = 500
+    bn_stats: str = "raw"  # raw: the trained BatchNorm statistics (as Veit et al.); recompute: re-estimated per lesion
+    bn_images: int = 1000  # training images used to re-estimate them
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,35 +106,6 @@ def default_swaps(pool: int) -> list[int]:
         out.append(s)
         s *= 2
     return out
-
-
-def path_length_distribution(n: int) -> dict:
-    """n blocks, each either taken or skipped: C(n, k) of the 2^n paths go through exactly k blocks."""
-    counts = [math.comb(n, k) for k in range(n + 1)]
-    total = 2**n
-    fractions = [c / total for c in counts]
-    # The central range holding >= 95% of the paths (k from lo to hi).
-    lo, hi, mass = n // 2, n // 2, fractions[n // 2]
-    while mass < 0.95 and (lo > 0 or hi < n):
-        left = fractions[lo - 1] if lo > 0 else -1.0
-        right = fractions[hi + 1] if hi < n else -1.0
-        if left >= right:
-            lo -= 1
-            mass += left
-        else:
-            hi += 1
-            mass += right
-    return {
-        "n_blocks": n,
-        "n_paths": total,
-        "lengths": list(range(n + 1)),
-        "counts": counts,
-        "fractions": fractions,
-        "mean_length": n / 2,
-        "std_length": math.sqrt(n) / 2,
-        "central95": [lo, hi],
-        "central95_mass": mass,
-    }
 
 
 # ------------------------------------------------------------------------------------------------- result
@@ -155,7 +141,7 @@ class AblationResult:
     paths: dict
     test_size: int
     test_data: str
-    status: str = "done"  # done | cancelled
+    status: str = "done"  # running (partial) | done | cancelled
     seconds: float = 0.0
     evaluations: int = 0
     provenance: dict = field(default_factory=dict)
@@ -170,6 +156,7 @@ class AblationResult:
             "status": self.status,
             "seconds": self.seconds,
             "evaluations": self.evaluations,
+            "bn_stats": self.bn_stats,
             "provenance": self.provenance,
         }
 
@@ -186,6 +173,15 @@ class AblationResult:
             evaluations=d.get("evaluations", 0),
             provenance=d.get("provenance", {}),
         )
+
+    @property
+    def bn_stats(self) -> str:
+        return self.config.get("bn_stats", "raw")
+
+    @property
+    def complete(self) -> bool:
+        """Every planned evaluation ran: only then may a median or a verdict be drawn."""
+        return self.status == "done"
 
     def summary(self) -> dict:
         """Compact numbers per model: intact, delete-one (min / median / max over removable blocks), delete-k."""
@@ -307,87 +303,138 @@ def ablation_test_set(config: AblationConfig) -> data_mod.ImageSet:
     return test
 
 
-def shape_keeping_blocks(model: CifarNet) -> list[int]:
-    """Blocks whose input and output shapes match: deletable in residual and plain nets alike."""
-    return [i for i, b in enumerate(model.blocks) if not b.downsample]
-
-
-def swappable_groups(model: CifarNet) -> list[list[int]]:
-    """Same-shape blocks, grouped by stage (a swap exchanges two blocks of one group)."""
-    groups: dict[int, list[int]] = {}
-    for row in model.block_info():
-        if not row["downsample"]:
-            groups.setdefault(row["stage"], []).append(row["block"])
-    return [g for g in groups.values() if len(g) >= 2]
-
-
-def random_swaps(groups: list[list[int]], count: int, rng: random.Random) -> list[tuple[int, int]]:
-    """``count`` random swaps, each of two distinct blocks of one stage (stage chosen ∝ its pair count)."""
-    weights = [len(g) * (len(g) - 1) for g in groups]
-    pairs = []
-    for _ in range(count):
-        g = rng.choices(groups, weights=weights)[0]
-        i, j = rng.sample(g, 2)
-        pairs.append((i, j))
-    return pairs
-
-
-def delete_one_sweep(
-    model: CifarNet,
-    test: data_mod.ImageSet,
-    *,
-    device: torch.device,
-    batch_size: int = 500,
-    should_stop: StopFn | None = None,
-) -> Iterator[tuple[int, dict | None]]:
-    """Yield (block, {"loss", "acc"} or None if not removable) for every block, deleting one at a time.
-
-    Same numbers as ``evaluate`` under ``deleted_blocks(model, [i])``, at about half the cost: the intact
-    activations entering block i are kept (one tensor per batch, advanced block by block), so deleting block i
-    only recomputes blocks i+1..n instead of the whole net."""
-    model.eval()
-    images, labels = test.images.to(device), test.labels.to(device)
-    prep = BatchPreparer(images, device=device, fast=True)
-    n = max(1, len(test))
-    starts = range(0, len(test), batch_size)
-    ys = [labels[s : s + batch_size] for s in starts]
-    # Grad mode and autocast are entered around each computation, never across a ``yield``: a generator that
-    # yields inside them would leave them switched on in the caller.
-    with torch.no_grad(), autocast_for(device, True):
-        xs = [model.stem(prep(images[s : s + batch_size])) for s in starts]
-    for i, block in enumerate(model.blocks):
-        if should_stop is not None and should_stop():
-            return
-        if not block.removable:
-            yield i, None
-        else:
-            loss = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.long)
-            with torch.no_grad(), autocast_for(device, True), deleted_blocks(model, [i]):
-                for x, y in zip(xs, ys):
-                    h = x
-                    for b in model.blocks[i:]:
-                        h = b(h)
-                    logits = model.fc(torch.flatten(model.pool(h), 1)).float()
-                    loss += F.cross_entropy(logits, y, reduction="sum")
-                    correct += (logits.argmax(1) == y).sum()
-            yield i, {"loss": loss.item() / n, "acc": correct.item() / n}
-        if i + 1 < len(model.blocks):
-            with torch.no_grad(), autocast_for(device, True):
-                xs = [block(x) for x in xs]
-
-
-def draw_subsets(pool: list[int], k: int, trials: int, rng: random.Random) -> list[list[int]]:
-    """``trials`` random k-subsets of ``pool``; all of them (each once) when there are no more than ``trials``."""
-    if math.comb(len(pool), k) <= trials:
-        return [list(c) for c in itertools.combinations(pool, k)]
-    return [sorted(rng.sample(pool, k)) for _ in range(trials)]
-
-
 def _mean_std(values: list[float]) -> tuple[float, float]:
     if not values:
         return float("nan"), float("nan")
     return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
+
+
+
+
+# ------------------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Plan:
+    """What will be evaluated: the same random subsets and swaps for both nets (differences come from the nets)."""
+
+    ks: list[int]
+    subsets: dict[int, list[list[int]]]
+    swaps: list[int]
+    swap_sets: dict[int, list[list[tuple[int, int]]]]
+    total: int
+
+
+def _plan(config: AblationConfig, pair: dict, any_model: CifarNet) -> _Plan:
+    rng = random.Random(config.seed)
+    pool = shape_keeping_blocks(any_model)
+    ks = [k for k in (config.ks if config.ks is not None else default_ks(len(pool))) if 0 < k <= len(pool)]
+    groups = swappable_groups(any_model)
+    swaps = [s for s in (config.swaps if config.swaps is not None else default_swaps(len(pool))) if s > 0]
+    swaps = swaps if groups else []
+    subsets = {k: draw_subsets(pool, k, config.trials, rng) for k in ks}
+    swap_sets = {s: [random_swaps(groups, s, rng) for _ in range(config.trials)] for s in swaps}
+    n_kinds = len(pair)
+    total = n_kinds
+    if config.delete_one:
+        total += sum(1 for m, _, _ in pair.values() for b in m.blocks if b.removable)
+    if config.delete_k:
+        total += n_kinds * sum(len(subsets[k]) for k in ks)
+    if config.reorder:
+        total += n_kinds * len(swaps) * config.trials
+    return _Plan(ks, subsets, swaps if config.reorder else [], swap_sets, total)
+
+
+class _Runner:
+    """Evaluates lesioned nets, counts evaluations, reports progress and publishes partial results."""
+
+    def __init__(self, config: AblationConfig, result: AblationResult, test_dev: data_mod.ImageSet, *,
+                 device: torch.device, total: int, stop: StopFn, on_progress: ProgressFn | None,
+                 on_partial: PartialFn | None, bn_images: torch.Tensor | None) -> None:  # fmt: skip
+        self.config, self.result, self.test, self.device, self.total = config, result, test_dev, device, total
+        self.stop, self.on_progress, self.on_partial, self.bn_images = stop, on_progress, on_partial, bn_images
+        self.t0 = time.perf_counter()
+
+    def evaluate(self, model: CifarNet, kind: str, what: str, out: dict | None = None) -> dict:
+        """Accuracy of the model as it is now (re-estimating BatchNorm statistics first in "recompute" mode)."""
+        if out is None:
+            if self.bn_images is not None:
+                with recomputed_bn_stats(model, self.bn_images, batch_size=self.config.batch_size):
+                    out = evaluate(model, self.test, device=self.device, batch_size=self.config.batch_size)
+            else:
+                out = evaluate(model, self.test, device=self.device, batch_size=self.config.batch_size)
+        self.result.evaluations += 1
+        self.result.seconds = time.perf_counter() - self.t0
+        if self.on_progress is not None:
+            self.on_progress(ProgressEvent(kind="step", step=self.result.evaluations, total_steps=self.total,
+                                           epoch=0.0, loss=out["loss"], acc=out["acc"], elapsed=self.result.seconds,
+                                           metrics={"what": what}, tag=kind))  # fmt: skip
+        return out
+
+    def publish(self) -> None:
+        if self.on_partial is not None:
+            self.on_partial(AblationResult.from_dict(self.result.to_dict()))  # a copy: the worker keeps appending
+
+
+def _intact(runner: _Runner, pair: dict, n_classes: int) -> None:
+    for kind, (model, source, info) in pair.items():
+        if runner.stop():
+            return
+        base = runner.evaluate(model, kind, "intact")
+        runner.result.models[kind] = ModelAblation(
+            kind=kind, name=model.config.name, source=source, depth=model.config.depth, baseline_acc=base["acc"],
+            baseline_loss=base["loss"], chance_acc=1.0 / n_classes, blocks=model.block_info(), manifest=info)  # fmt: skip
+        runner.publish()
+
+
+def _delete_one(runner: _Runner, pair: dict) -> None:
+    """Delete each block in turn, both nets in step so both curves grow together."""
+    models = {kind: pair[kind][0] for kind in pair if kind in runner.result.models}
+    if runner.bn_images is None:  # raw statistics: the cached sweep reuses the intact activations before block i
+        sweeps = {kind: delete_one_sweep(m, runner.test, device=runner.device, batch_size=runner.config.batch_size,
+                                         should_stop=runner.stop) for kind, m in models.items()}  # fmt: skip
+    n_blocks = len(next(iter(models.values())).blocks) if models else 0
+    for i in range(n_blocks):
+        for kind, model in models.items():
+            if runner.stop():
+                return
+            block = model.blocks[i]
+            row = {"block": i, "stage": model.block_info()[i]["stage"], "downsample": block.downsample,
+                   "removable": block.removable, "acc": None, "loss": None}  # fmt: skip
+            if runner.bn_images is None:
+                _, out = next(sweeps[kind], (None, None))
+                if out is not None:
+                    out = runner.evaluate(model, kind, f"delete block {i}", out)
+            elif block.removable:
+                with deleted_blocks(model, [i]):
+                    out = runner.evaluate(model, kind, f"delete block {i}")
+            else:
+                out = None
+            if out is not None:
+                row["acc"], row["loss"] = out["acc"], out["loss"]
+            runner.result.models[kind].delete_one.append(row)
+            runner.publish()
+
+
+def _repeated(runner: _Runner, pair: dict, settings: list, draws: dict, lesion: Callable, key: str, what: str) -> None:
+    """For each setting (k, or a swap count) and net: evaluate every drawn lesion and record mean ± std."""
+    for setting in settings:
+        for kind, (model, _, _) in pair.items():
+            if runner.stop() or kind not in runner.result.models:
+                continue
+            accs = []
+            for draw in draws[setting]:
+                if runner.stop():
+                    break
+                with lesion(model, draw):
+                    accs.append(runner.evaluate(model, kind, what.format(setting))["acc"])
+            if accs:
+                mean, std = _mean_std(accs)
+                row = {key: setting, "mean_acc": mean, "std_acc": std, "accs": accs, "trials": len(accs)}
+                if key == "k":
+                    row["subsets"] = draws[setting][: len(accs)]
+                getattr(runner.result.models[kind], "delete_k" if key == "k" else "reorder").append(row)
+                runner.publish()
 
 
 def run_ablation(
@@ -406,207 +453,48 @@ def run_ablation(
     """
     if isinstance(config, dict):
         config = AblationConfig.from_dict(config)
+    if config.bn_stats not in BN_STATS:
+        raise ValueError(f"bn_stats must be one of {', '.join(BN_STATS)}, not {config.bn_stats!r}")
     device = torch.device(device)
-    t0 = time.perf_counter()
     stop = should_stop or (lambda: False)
+    pair = _models_to_ablate(config, device, models)
+    any_model = next(iter(pair.values()))[0]
+    test = ablation_test_set(config)
+    plan = _plan(config, pair, any_model)
+    bn_images = None
+    if config.bn_stats == "recompute":
+        bn_images = bn_calibration_images(config.dataset, config.bn_images, seed=config.seed).to(device)
+    prov = provenance(seed=config.seed, device=device, data=f"{config.dataset} test")
+    result = AblationResult(config=config.to_dict(), models={}, paths=path_length_distribution(len(any_model.blocks)),
+                            test_size=len(test), test_data=f"{config.dataset} test", provenance=prov,
+                            status="running")  # fmt: skip
+    runner = _Runner(config, result, test.to(device), device=device, total=plan.total, stop=stop,
+                     on_progress=on_progress, on_partial=on_partial, bn_images=bn_images)  # fmt: skip
 
+    _intact(runner, pair, test.num_classes)
+    if config.delete_one:
+        _delete_one(runner, pair)
+    if config.delete_k:
+        _repeated(runner, pair, plan.ks, plan.subsets, deleted_blocks, "k", "delete {} blocks")
+    if config.reorder:
+        _repeated(runner, pair, plan.swaps, plan.swap_sets, swapped_blocks, "swaps", "{} swaps")
+
+    result.seconds = time.perf_counter() - runner.t0
+    result.status = "cancelled" if stop() else "done"
+    runner.publish()
+    return result
+
+
+def _models_to_ablate(config: AblationConfig, device: torch.device, models: dict | None) -> dict:
+    """{kind: (model, source, manifest info)} from the given models or the configured checkpoints; sets depth."""
     if models is not None:
         pair = {kind: (m.to(device).eval(), "trained on the page", {}) for kind, m in models.items() if m is not None}
         if not pair:
             raise ValueError("no models to ablate")
-        config.depth = next(iter(pair.values()))[0].config.depth
     else:
         pair = load_pair(config, device)
     depths = {m.config.depth for m, _, _ in pair.values()}
     if len(depths) != 1:
         raise ValueError(f"the residual and plain nets must have the same depth (got {sorted(depths)})")
     config.depth = depths.pop()
-
-    test = ablation_test_set(config)
-    test_dev = test.to(device)
-    n_classes = test.num_classes
-    rng_master = random.Random(config.seed)
-
-    # Plan the work so progress can say "evaluation i of N" and both nets' curves grow together.
-    any_model = next(iter(pair.values()))[0]
-    n_blocks = len(any_model.blocks)
-    pool = shape_keeping_blocks(any_model)
-    ks = [k for k in (config.ks if config.ks is not None else default_ks(len(pool))) if 0 < k <= len(pool)]
-    groups = swappable_groups(any_model)
-    swaps = [s for s in (config.swaps if config.swaps is not None else default_swaps(len(pool))) if s > 0]
-    if not groups:
-        swaps = []
-    # The same random subsets / swaps for both nets: differences come from the nets, not the draw.
-    subsets = {k: draw_subsets(pool, k, config.trials, rng_master) for k in ks}
-    swap_sets = {s: [random_swaps(groups, s, rng_master) for _ in range(config.trials)] for s in swaps}
-
-    n_kinds = len(pair)
-    total = n_kinds  # baselines
-    if config.delete_one:
-        total += sum(1 for m, _, _ in pair.values() for b in m.blocks if b.removable)
-    if config.delete_k:
-        total += n_kinds * sum(len(subsets[k]) for k in ks)
-    if config.reorder:
-        total += n_kinds * len(swaps) * config.trials
-
-    prov = provenance(seed=config.seed, device=device, data=f"{config.dataset} test")
-    result = AblationResult(config=config.to_dict(), models={}, paths=path_length_distribution(n_blocks),
-                            test_size=len(test), test_data=f"{config.dataset} test", provenance=prov)  # fmt: skip
-    done = 0
-
-    def evaluate_now(model: CifarNet, kind: str, what: str, out: dict | None = None) -> dict:
-        nonlocal done
-        if out is None:
-            out = evaluate(model, test_dev, device=device, batch_size=config.batch_size)
-        done += 1
-        result.evaluations = done
-        result.seconds = time.perf_counter() - t0
-        if on_progress is not None:
-            on_progress(ProgressEvent(kind="step", step=done, total_steps=total, epoch=0.0, loss=out["loss"],
-                                      acc=out["acc"], elapsed=result.seconds, metrics={"what": what}, tag=kind))  # fmt: skip
-        return out
-
-    def publish() -> None:
-        if on_partial is not None:
-            on_partial(AblationResult.from_dict(result.to_dict()))  # a copy: the worker keeps appending
-
-    # 1. Intact accuracy.
-    for kind, (model, source, info) in pair.items():
-        if stop():
-            break
-        base = evaluate_now(model, kind, "intact")
-        result.models[kind] = ModelAblation(kind=kind, name=model.config.name, source=source, depth=model.config.depth,
-                                            baseline_acc=base["acc"], baseline_loss=base["loss"],
-                                            chance_acc=1.0 / n_classes, blocks=model.block_info(),
-                                            manifest=info)  # fmt: skip
-        publish()
-
-    # 2. Delete one block at a time (both nets in step, block by block, so both curves grow together).
-    if config.delete_one:
-        sweeps = {kind: delete_one_sweep(model, test_dev, device=device, batch_size=config.batch_size,
-                                         should_stop=stop)
-                  for kind, (model, _, _) in pair.items() if kind in result.models}  # fmt: skip
-        for i in range(n_blocks):
-            for kind, sweep in sweeps.items():
-                if stop():
-                    break
-                model = pair[kind][0]
-                block_i, out = next(sweep, (None, None))
-                if block_i is None:
-                    continue
-                block = model.blocks[block_i]
-                row = {"block": block_i, "stage": model.block_info()[block_i]["stage"], "downsample": block.downsample,
-                       "removable": block.removable, "acc": None, "loss": None}  # fmt: skip
-                if out is not None:
-                    evaluate_now(model, kind, f"delete block {block_i}", out)
-                    row["acc"], row["loss"] = out["acc"], out["loss"]
-                result.models[kind].delete_one.append(row)
-                publish()
-        for sweep in sweeps.values():
-            sweep.close()
-
-    # 3. Delete k random shape-keeping blocks.
-    if config.delete_k:
-        for k in ks:
-            for kind, (model, _, _) in pair.items():
-                if stop() or kind not in result.models:
-                    continue
-                accs = []
-                for subset in subsets[k]:
-                    if stop():
-                        break
-                    with deleted_blocks(model, subset):
-                        accs.append(evaluate_now(model, kind, f"delete {k} blocks")["acc"])
-                if accs:
-                    mean, std = _mean_std(accs)
-                    result.models[kind].delete_k.append({"k": k, "mean_acc": mean, "std_acc": std, "accs": accs,
-                                                         "trials": len(accs), "subsets": subsets[k][: len(accs)]})  # fmt: skip
-                    publish()
-
-    # 4. Reorder: random swaps of same-shape blocks.
-    if config.reorder:
-        for s in swaps:
-            for kind, (model, _, _) in pair.items():
-                if stop() or kind not in result.models:
-                    continue
-                accs = []
-                for pairs in swap_sets[s]:
-                    if stop():
-                        break
-                    with swapped_blocks(model, pairs):
-                        accs.append(evaluate_now(model, kind, f"{s} swaps")["acc"])
-                if accs:
-                    mean, std = _mean_std(accs)
-                    result.models[kind].reorder.append({"swaps": s, "mean_acc": mean, "std_acc": std, "accs": accs,
-                                                        "trials": len(accs)})  # fmt: skip
-                    publish()
-
-    result.seconds = time.perf_counter() - t0
-    result.status = "cancelled" if stop() else "done"
-    publish()
-    return result
-
-
-# ------------------------------------------------------------------------------------------------- CLI
-
-
-def _int_list(text: str) -> list[int]:
-    return [int(x) for x in text.replace(",", " ").split() if x]
-
-
-def register_cli(subparsers: Any) -> None:
-    from resnet_core.commands.common import add_common
-
-    p = subparsers.add_parser("ablation", help="delete / reorder blocks of trained residual and plain nets "
-                                               "(Veit et al. 2016)")  # fmt: skip
-    add_common(p)
-    p.add_argument("--depth", type=int, default=56, help="uses the shipped resnet{depth}.pt and plain{depth}.pt")
-    p.add_argument("--residual", default=None, help="residual checkpoint (path or shipped name) instead")
-    p.add_argument("--plain", default=None, help="plain checkpoint (path or shipped name) instead")
-    p.add_argument("--dataset", choices=sorted(data_mod.DATASETS), default="bundled", help="test images from here")
-    p.add_argument("--test-size", type=int, default=1000, help="stratified test subset (0: all)")
-    p.add_argument("--trials", type=int, default=5, help="random subsets per k / swap sets per count")
-    p.add_argument("--ks", type=_int_list, default=None, help="delete-k values, e.g. '1,2,4,8'")
-    p.add_argument("--swaps", type=_int_list, default=None, help="reorder: swap counts, e.g. '1,2,4'")
-    p.add_argument("--no-reorder", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", type=Path, default=None, help="write the result here")
-    p.set_defaults(func=cmd_ablation)
-
-
-def cmd_ablation(args: Any) -> int:
-    from resnet_core.devices import pick_device
-    from resnet_core.provenance import write_json
-
-    device = pick_device(args.device)
-    config = AblationConfig(depth=args.depth, residual_checkpoint=args.residual, plain_checkpoint=args.plain,
-                            dataset=args.dataset, test_size=args.test_size, trials=args.trials, ks=args.ks,
-                            swaps=args.swaps, reorder=not args.no_reorder, seed=args.seed)  # fmt: skip
-
-    last = [0.0]
-
-    def progress(e: ProgressEvent) -> None:
-        if e.elapsed - last[0] >= 5 or e.step == e.total_steps:
-            last[0] = e.elapsed
-            print(f"  [{e.step}/{e.total_steps}] {e.tag} {e.metrics.get('what', '')}: acc {e.acc:.4f} "
-                  f"({e.elapsed:.0f}s)", flush=True)  # fmt: skip
-
-    result = run_ablation(config, device=device, on_progress=progress)
-    print(f"ablation on {result.test_size} {result.test_data} images, {result.evaluations} evaluations, "
-          f"{result.seconds:.1f}s")  # fmt: skip
-    for kind, s in result.summary().items():
-        print(f"{s['name']}: intact {s['baseline_acc']:.4f}; delete one block: min {_f(s['delete_one_min'])}, "
-              f"median {_f(s['delete_one_median'])}, max {_f(s['delete_one_max'])}"
-              + (f"; not removable: {s['not_removable']}" if s["not_removable"] else ""))  # fmt: skip
-        if s["delete_k"]:
-            print("   delete k: " + ", ".join(f"k={k} {m:.3f}±{sd:.3f}" for k, m, sd in s["delete_k"]))
-        if s["reorder"]:
-            print("   swaps:    " + ", ".join(f"{n} {m:.3f}±{sd:.3f}" for n, m, sd in s["reorder"]))
-    if args.json:
-        write_json(args.json, result.to_dict())
-        print(f"wrote {args.json}")
-    return 0
-
-
-def _f(x: float | None) -> str:
-    return "—" if x is None else f"{x:.4f}"
+    return pair

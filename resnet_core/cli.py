@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from resnet_core import data as data_mod
+from resnet_core.commands import ablation as commands_ablation
 from resnet_core.commands import gradients as commands_gradients
 from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
 from resnet_core.checkpoints import (
@@ -33,7 +34,7 @@ from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
 
 # Experiment modules that contribute subcommands, in the order `--help` lists them.
-EXPERIMENT_MODULES = ("ablation", "transfer", "bench")
+EXPERIMENT_MODULES = ("transfer", "bench")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_download)
 
     commands_gradients.register(sub)
+    commands_ablation.register(sub)
     for name in EXPERIMENT_MODULES:
         module_name = f"resnet_core.{name}"
         if importlib.util.find_spec(module_name) is None:
