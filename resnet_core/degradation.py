@@ -268,3 +268,28 @@ def _train_one(config: DegradationConfig, seed: int, depth: int, residual: bool,
     if on_partial is not None:
         on_partial(result)
     return run
+
+
+def merge_results(parts: list[DegradationResult]) -> DegradationResult:
+    """One result from runs of the same configuration over different seeds (e.g. run in parallel processes).
+
+    Refuses parts whose configurations differ in anything but the seeds, or that repeat a seed."""
+    if not parts:
+        raise ValueError("nothing to merge")
+    base = {k: v for k, v in parts[0].config.items() if k != "seeds"}
+    seeds: list[int] = []
+    for p in parts:
+        other = {k: v for k, v in p.config.items() if k != "seeds"}
+        if other != base:
+            diff = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
+            raise ValueError(f"cannot merge results whose configurations differ in {', '.join(diff)}")
+        if set(p.seeds) & set(seeds):
+            raise ValueError(f"seed {sorted(set(p.seeds) & set(seeds))[0]} appears in more than one part")
+        seeds += p.seeds
+    statuses = {p.status for p in parts}
+    status = "cancelled" if "cancelled" in statuses else "running" if "running" in statuses else (
+        "diverged" if "diverged" in statuses else "done")  # fmt: skip
+    return DegradationResult(config={**base, "seeds": seeds}, runs=[r for p in parts for r in p.runs], status=status,
+                             seconds=sum(p.seconds for p in parts), train_images=parts[0].train_images,
+                             test_images=parts[0].test_images, train_eval_images=parts[0].train_eval_images,
+                             provenance={"parts": [p.provenance for p in parts]})  # fmt: skip

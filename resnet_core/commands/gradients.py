@@ -8,7 +8,13 @@ from typing import Any
 
 from resnet_core import data as data_mod
 from resnet_core.commands.common import add_common, print_progress
-from resnet_core.degradation import DegradationConfig, DegradationResult, parse_depths, run_degradation
+from resnet_core.degradation import (
+    DegradationConfig,
+    DegradationResult,
+    merge_results,
+    parse_depths,
+    run_degradation,
+)
 from resnet_core.devices import describe_device, pick_device
 from resnet_core.engine import HYPERPARAMS, ProgressEvent
 from resnet_core.gradients import GradientConfig, GradientRun, run_gradients
@@ -54,7 +60,26 @@ def cmd_gradients(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merge_degradation(args: argparse.Namespace) -> int:
+    import json
+
+    parts = [DegradationResult.from_dict(json.loads(Path(f).read_text())) for f in args.merge]
+    result = merge_results(parts)
+    result.provenance = {**provenance(seed=None, device="cpu", data=parts[0].config.get("dataset", "?"),
+                                      seeds=result.seeds), "device": "see parts", **result.provenance}  # fmt: skip
+    print(f"merged {len(parts)} results: seeds {result.seeds}, {len(result.runs)} runs, status {result.status}")
+    print(degradation_report.headline(result, markdown=False))
+    for line in degradation_report.details(result):
+        print("  " + line)
+    if args.json:
+        write_json(args.json, result.to_dict())
+        print(f"wrote {args.json}")
+    return 0 if result.status == "done" else 3
+
+
 def cmd_degradation(args: argparse.Namespace) -> int:
+    if args.merge:
+        return cmd_merge_degradation(args)
     device = pick_device(args.device)
     variants = ["plain", "residual"] if args.variants == "both" else [args.variants]
     config = DegradationConfig(depths=parse_depths(args.depths), variants=variants, dataset=args.dataset,
@@ -130,5 +155,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--norm", choices=["batch", "none"], default="batch")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--seeds", "--seed", default="0", help="comma-separated seeds: each trains every net")
+    p.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
+                   help="instead of training: merge results of the same configuration run with different seeds "
+                        "(e.g. one process per seed) into --json")  # fmt: skip
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(func=cmd_degradation)
