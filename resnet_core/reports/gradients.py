@@ -3,7 +3,8 @@
 The headline metric is ``first_last_ratio`` = ||dL/dx|| at block 0's input / at the last block's input: 1 means
 the gradient reaches the first block as strongly as the last; far below 1 it vanishes on the way back, far
 above 1 it explodes. A residual net "keeps the gradient" at a depth when its ratio is closer to 1 (in log
-scale) than the plain net's of the same seed — on every seed.
+scale) than the plain net's of the same seed on every seed — more precisely, when it counteracts the plain
+net's trend: more gradient reaches block 0 where the plain net's vanishes, less where it explodes.
 """
 
 from __future__ import annotations
@@ -35,11 +36,31 @@ class DepthComparison:
     def seeds(self) -> list[int]:
         return sorted(set(self.plain) & set(self.residual))
 
+    def residual_helps(self, seed: int) -> bool:
+        """The identity path counteracts what happens in the plain net: more gradient reaches block 0 where the
+        plain net's vanishes (ratio < 1), less where it explodes (ratio > 1)."""
+        p, r = self.plain.get(seed), self.residual.get(seed)
+        if r is None:
+            return False
+        if p is None:  # the plain ratio is not finite (overflow): any finite residual ratio is better
+            return True
+        return r > p if p < 1 else r < p
+
     @property
-    def residual_closer_on_every_seed(self) -> bool:
-        return bool(self.seeds) and all(
-            _log_distance(self.residual[s]) < _log_distance(self.plain[s]) for s in self.seeds
-        )
+    def residual_helps_on_every_seed(self) -> bool:
+        return bool(self.seeds) and all(self.residual_helps(s) for s in self.seeds)
+
+    @property
+    def residual_behaviour(self) -> str:
+        """'steady' when every seed's residual ratio is within [VANISH, EXPLODE], 'growing' / 'shrinking' beyond."""
+        vals = [self.residual[s] for s in self.seeds]
+        if vals and all(v is not None and VANISH <= v <= EXPLODE for v in vals):
+            return "steady"
+        if vals and all(v is None or v > EXPLODE for v in vals):
+            return "growing"
+        if vals and all(v is not None and v < VANISH for v in vals):
+            return "shrinking"
+        return "mixed"
 
     @property
     def plain_behaviour(self) -> str:
@@ -49,6 +70,10 @@ class DepthComparison:
             return "vanishing"
         if vals and all(v is None or v > EXPLODE for v in vals):  # None: not finite (overflow)
             return "exploding"
+        if vals and all(v is not None and v < 1 for v in vals):
+            return "shrinking"
+        if vals and all(v is None or v > 1 for v in vals):
+            return "growing"
         return "mixed"
 
     def range_text(self, variant: str) -> str:
@@ -70,7 +95,7 @@ def fmt_number(x: float | None, digits: int = 2) -> str:
         mant = x / 10**exp
         sup = str(exp).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
         return f"10{sup}" if round(mant, 1) == 1.0 else f"{mant:.1f}×10{sup}"
-    return f"{x:.{digits}g}" if abs(x) < 1 else f"{x:.{digits + 1}g}"
+    return f"{x:.{digits}g}"
 
 
 def comparisons(result: GradientResult | dict) -> list[DepthComparison]:
@@ -99,17 +124,25 @@ def headline(result: GradientResult | dict, *, markdown: bool = True) -> str:
     deep = comps[-1]
     n = len(deep.seeds)
     seeds = f"{n} seed{'s' if n > 1 else ''}"
-    if deep.residual_closer_on_every_seed:
-        what = {"vanishing": "vanishes on the way back in the plain net",
-                "exploding": "grows on the way back in the plain net"}.get(deep.plain_behaviour,
-                                                                         "drifts further from 1 in the plain net")  # fmt: skip
-        text = (f"{b}Seen on every seed ({seeds}):{b} at depth {deep.depth} the gradient {what} "
-                f"(‖∂L/∂x‖ first ÷ last block {deep.range_text('plain')}), while the residual net keeps it "
-                f"closer to 1 ({deep.range_text('residual')}): the identity path adds I to every block's ∂y/∂x.")  # fmt: skip
+    plain_what = {"vanishing": "vanishes on the way back to the first block of the plain net",
+                  "exploding": "explodes on the way back to the first block of the plain net",
+                  "shrinking": "shrinks on the way back to the first block of the plain net",
+                  "growing": "grows on the way back to the first block of the plain net"}.get(
+        deep.plain_behaviour, "changes on the way back through the plain net")  # fmt: skip
+    ratios = (f"‖∂L/∂x‖ at block 0 ÷ at the last block: plain {deep.range_text('plain')}, residual "
+              f"{deep.range_text('residual')}")  # fmt: skip
+    if not deep.residual_helps_on_every_seed:
+        return (f"{b}Not seen on every seed ({seeds}):{b} at depth {deep.depth} the residual net does not counteract "
+                f"the plain net's trend on every seed ({ratios}).")  # fmt: skip
+    text = f"{b}Seen on every seed ({seeds}):{b} at depth {deep.depth} the gradient {plain_what}; the identity path "
+    if deep.residual_behaviour == "steady":
+        text += f"keeps it within 10× of the last block's ({ratios})."
+    elif deep.residual_behaviour == "growing":
+        text += (f"keeps it from vanishing — it even grows toward the input ({ratios}): without normalisation each "
+                 "block adds its branch to its input, so the signal and its gradient grow with depth (BatchNorm or a "
+                 "Fixup-style initialisation keeps that in check).")  # fmt: skip
     else:
-        text = (f"{b}Not seen on every seed ({seeds}):{b} at depth {deep.depth} the residual net's ratio "
-                f"({deep.range_text('residual')}) is not closer to 1 than the plain net's "
-                f"({deep.range_text('plain')}) for every seed.")  # fmt: skip
+        text += f"counteracts that on every seed ({ratios})."
     return text
 
 
@@ -117,7 +150,7 @@ def depth_lines(result: GradientResult | dict) -> list[str]:
     """One line per depth: plain and residual ratio ranges over seeds and whether residual is closer to 1."""
     lines = []
     for comp in comparisons(result):
-        mark = "residual closer to 1 on every seed" if comp.residual_closer_on_every_seed else "not on every seed"
+        mark = "residual counteracts it on every seed" if comp.residual_helps_on_every_seed else "not on every seed"
         lines.append(f"depth {comp.depth}: plain {comp.range_text('plain')}, residual "
                      f"{comp.range_text('residual')} ({mark})")  # fmt: skip
     return lines
