@@ -12,25 +12,21 @@ import streamlit as st
 
 from pages.ui import current_device, current_seed, download_buttons, job_panel, launch
 from resnet_core.data import REPO_ROOT, dataset_status
-from resnet_core.gradients import (
-    DegradationConfig,
-    GradientConfig,
-    GradientResult,
-    run_degradation,
-    run_gradients,
-)
+from resnet_core.degradation import DegradationConfig, DegradationResult, run_degradation
+from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
 from resnet_core.plots.gradients import (
     GRADIENT_METRICS,
     budget_text,
     degradation_figure,
     degradation_live_figure,
     degradation_table,
-    explain_degradation,
-    explain_gradients,
     gradient_norms_figure,
     gradient_table,
     ratio_figure,
+    setting_text,
 )
+from resnet_core.reports import degradation as degradation_report
+from resnet_core.reports import gradients as gradients_report
 
 RESULTS = REPO_ROOT / "assets" / "results"
 DEPTH_CHOICES = [8, 14, 20, 26, 32, 44, 56, 110]
@@ -83,20 +79,23 @@ with tab_grad:
         shortcut = c2.selectbox("Shortcut on downsampling blocks", ["A", "B"], key="gf-shortcut",
                                 format_func={"A": "A: identity + zero padding", "B": "B: 1×1 projection"}.get)  # fmt: skip
         batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, key="gf-batch")
+        n_seeds = c3.select_slider("Seeds", [1, 2, 3, 5], value=3, key="gf-seeds",
+                                   help="Each seed draws other initial weights and another batch; the plots show the "
+                                        "range over seeds and a claim is made only when every seed agrees.")  # fmt: skip
         steps = c3.number_input("After N training steps (0 = at initialisation)", 0, 500, 0, key="gf-steps",
                                 help="Trains each net for N steps of the default recipe on the bundled data "
                                      "before measuring. On a CPU, deep nets take ~1 s per step.")  # fmt: skip
         measure = st.form_submit_button("Measure", type="primary")
-    st.caption(f"Seed {current_seed()} (sidebar): the same seed gives plain and residual nets identical initial "
-               "conv weights, and the same batch of images.")  # fmt: skip
+    st.caption(f"Seeds from {current_seed()} (sidebar) up: within a seed, plain and residual nets start from identical "
+               "main-path conv weights (option B's projection convs are extra) and see the same batch of images.")  # fmt: skip
 
     if measure:
         if not depths or not variants:
             st.warning("Choose at least one depth and one variant.")
         else:
             config = GradientConfig(depths=sorted(depths), variants=variants, norm=norm, activation=activation,
-                                    shortcut=shortcut, batch_size=int(batch_size), seed=current_seed(),
-                                    train_steps=int(steps))  # fmt: skip
+                                    shortcut=shortcut, batch_size=int(batch_size), train_steps=int(steps),
+                                    seeds=list(range(current_seed(), current_seed() + int(n_seeds))))  # fmt: skip
 
             def gradient_work(job, config=config, device=device):
                 return run_gradients(config, device=device, on_progress=job.report, should_stop=job.should_stop,
@@ -104,14 +103,17 @@ with tab_grad:
 
             launch(GRAD_JOB, gradient_work, title=f"Gradient norms, depths {', '.join(map(str, sorted(depths)))}")
 
-    metric = st.radio("Show", list(GRADIENT_METRICS), horizontal=True, key="gf-metric",
+    metric = st.radio("Plot", list(GRADIENT_METRICS), horizontal=True, key="gf-metric",
                       format_func=lambda m: GRADIENT_METRICS[m][1])  # fmt: skip
 
     def show_gradients(payload: dict, *, name: str) -> None:
         result = GradientResult.from_dict(payload)
         if not result.runs:
             return
-        st.markdown(explain_gradients(result))
+        st.markdown(f"*Measured {setting_text(result.config)}.* " + gradients_report.headline(result))
+        if result.complete:
+            with st.expander("Every depth"):
+                st.markdown("\n".join(f"- {line}" for line in gradients_report.depth_lines(result)))
         st.plotly_chart(gradient_norms_figure(result, metric), width="stretch", key=f"{name}-norms")
         left, right = st.columns([2, 3])
         with left:
@@ -120,8 +122,10 @@ with tab_grad:
             rows = gradient_table(result)
             st.dataframe(rows, hide_index=True, width="stretch")
             download_buttons(result.to_dict(), name=name, csv_rows=rows)
-        st.caption("first/last = ‖∂L/∂W‖ of the first block's first conv ÷ that of the last block's first conv. "
-                   "Block gain = RMS of ‖Jᵀv‖/‖v‖ over random v (J = ∂y/∂x of one block, on 16 images): 1 for an "
+        st.caption("Input-gradient ratio = ‖∂L/∂x‖ at block 0's input ÷ at the last block's input (1: the first block "
+                   "receives as strong a gradient as the last). Relative weight-gradient ratio = ‖∂L/∂W‖/‖W‖ of block "
+                   "0's first conv ÷ the same for the last block's, which compares layers of different sizes like "
+                   "with like. Block gain = RMS of ‖Jᵀv‖/‖v‖ over random v (J = ∂y/∂x of one block): 1 for an "
                    "identity map.")  # fmt: skip
 
     def render_gradient_job(job) -> None:
@@ -130,22 +134,23 @@ with tab_grad:
         if payload:
             show_gradients(payload, name=f"gradients-live-{job.id}")
 
-    if st.session_state.get(GRAD_JOB) is None:
+    has_live = st.session_state.get(GRAD_JOB) is not None
+    view = st.radio("Show", ["shipped", "live"], index=1 if has_live else 0, horizontal=True, key="gf-view",
+                    format_func={"shipped": "Shipped measurement (5 seeds)", "live": "Your live run"}.get,
+                    disabled=not has_live)  # fmt: skip
+    if view == "shipped" or not has_live:
         shipped_norm = st.radio("Shipped measurement", ["batch", "none"], horizontal=True, key="gf-shipped-norm",
                                 format_func={"batch": "with BatchNorm", "none": "without normalisation"}.get)  # fmt: skip
         ship = shipped(f"gradients_{shipped_norm}.json")
         if ship:
-            took = ship.get("seconds")
-            st.info("Showing a shipped measurement (ReLU, seed 0, the default depths and batch). Press "
-                    "**Measure** to compute it live with your settings"
-                    + (f": the default 4 depths × 2 variants took {took:.0f} s when it was made "
-                       f"on {(ship.get('provenance') or {}).get('device', '?')}."
-                       if took else "."))  # fmt: skip
+            st.info("A shipped measurement (ReLU, the default depths and batch). Press **Measure** to compute it "
+                    "live with your settings.")  # fmt: skip
             st.caption(provenance_caption(ship))
             show_gradients(ship, name=f"gradients-shipped-{shipped_norm}")
         else:
-            st.info("Press **Measure** to compute the gradient norms live (seconds for the default settings).")
-    job_panel(GRAD_JOB, render_gradient_job)
+            st.info("Press **Measure** to compute the gradient norms live.")
+    if view == "live" and has_live:
+        job_panel(GRAD_JOB, render_gradient_job)
 
 # ========================================================================================== degradation
 with tab_deg:
@@ -154,53 +159,60 @@ with tab_deg:
         "**training** error: if the deeper plain net ends *above* the shallower one, depth made optimisation "
         "harder (the deeper net could in principle copy the shallower one and make its extra layers identities)."
     )
+    def show_degradation(payload: dict, *, name: str) -> None:
+        result = DegradationResult.from_dict(payload)
+        st.markdown(degradation_report.headline(result))
+        st.plotly_chart(degradation_figure(result), width="stretch", key=f"{name}-fig")
+        rows = degradation_table(result)
+        st.dataframe(rows, hide_index=True, width="stretch")
+        details = degradation_report.details(result) if result.complete else []
+        st.caption("Training error: measured in eval mode after each epoch on a fixed subset of the training images "
+                   "(the running error over augmented batches, what He et al. plot, is in the table). "
+                   + " · ".join(details))  # fmt: skip
+
     ship = shipped("degradation.json")
     if ship:
         st.subheader("Shipped result")
-        if ship.get("status") == "running" or any(r.get("status") == "running" for r in ship.get("runs", [])):
-            st.warning("This file was written while its runs were still in progress: the last run is incomplete.")
         st.caption("Budget: " + budget_text(ship))
-        st.markdown(explain_degradation(ship))
-        st.plotly_chart(degradation_figure(ship), width="stretch", key="deg-shipped-fig")
-        rows = degradation_table(ship)
-        st.dataframe(rows, hide_index=True, width="stretch")
-        st.caption("Training error: the error on the (augmented) training batches, averaged over each epoch while "
-                   "the weights change, as in He et al.'s curves. Test error: measured after each epoch.")  # fmt: skip
+        show_degradation(ship, name="deg-shipped")
         with st.expander("Provenance"):
-            st.caption(provenance_caption(ship))
+            prov = ship.get("provenance") or {}
+            for part in prov.get("parts", [prov]):
+                st.caption(provenance_caption({"provenance": part}))
             download_buttons(ship, name="degradation-shipped", csv_rows=[
-                {"net": f"{'residual' if r['residual'] else 'plain'}-{r['depth']}", **h}
+                {"net": f"{'residual' if r['residual'] else 'plain'}-{r['depth']}", "seed": r.get("seed"), **h}
                 for r in ship.get("runs", []) for h in r.get("history", [])])  # fmt: skip
     else:
-        st.info("No shipped degradation result yet: `python -m resnet_core degradation --dataset fashion "
-                "--depths 20,56 --json assets/results/degradation.json` makes one.")  # fmt: skip
+        st.info("No shipped degradation result yet: `python -m resnet_core degradation --depths 20,56 --epochs 20 "
+                "--train-size 4000 --seeds 0,1,2 --json assets/results/degradation.json` makes one.")  # fmt: skip
 
-    st.subheader("Reproduce live")
+    st.subheader("A short live run")
     available = [row["key"] for row in dataset_status() if row["available"]]
     if on_cpu:
-        st.caption("This server computes on the **CPU**, so the default budget is small (depths 8 and 20, 2,000 "
-                   "bundled images, 2 epochs: a few minutes). Raise it if you can wait: ResNet-20 trains at roughly "
-                   "400 images/s on 2 CPU cores, depth 56 about 3× slower. With so few steps the curves show the "
-                   "start of training, not He et al.'s 164-epoch picture.")  # fmt: skip
+        st.caption("This server computes on the **CPU**, so the live default is a *short* run (depths 8 and 20, "
+                   "2,000 bundled images, 2 epochs, one seed): it shows how training starts, not the shipped 20-epoch "
+                   "picture, and its verdict covers only its own seeds.")  # fmt: skip
     else:
         st.caption(f"Computing on {device}: the default budget is the paper's depths 20 and 56 on more data.")
     with st.form("gf-deg-form"):
-        d1, d2, d3, d4 = st.columns(4)
+        d1, d2, d3, d4, d5 = st.columns(5)
         deg_depths = d1.multiselect("Depths", DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56],
                                     key="gf-deg-depths")  # fmt: skip
         deg_dataset = d2.selectbox("Data", [k for k in ("bundled", "fashion") if k in available] or ["bundled"],
                                    key="gf-deg-data", help="bundled: 10,000 train / 3,000 test images; fashion: "
                                    "the full 60,000 / 10,000")  # fmt: skip
-        deg_size = d3.select_slider("Training images", [500, 1000, 2000, 5000, 10000, 20000, 60000],
+        deg_size = d3.select_slider("Training images", [500, 1000, 2000, 4000, 10000, 20000, 60000],
                                     value=2000 if on_cpu else 10000, key="gf-deg-size")  # fmt: skip
         deg_epochs = d4.number_input("Epochs", 1, 100, 2 if on_cpu else 10, key="gf-deg-epochs")
+        deg_seeds = d5.select_slider("Seeds", [1, 2, 3], value=1, key="gf-deg-seeds")
         start = st.form_submit_button("Reproduce live", type="primary")
     if start:
         if not deg_depths:
             st.warning("Choose at least one depth.")
         else:
+            seeds = list(range(current_seed(), current_seed() + int(deg_seeds)))
             deg_config = DegradationConfig(depths=sorted(deg_depths), dataset=deg_dataset, train_size=int(deg_size),
-                                           epochs=int(deg_epochs), seed=current_seed(), log_every=5)  # fmt: skip
+                                           epochs=int(deg_epochs), seeds=seeds, log_every=5)  # fmt: skip
 
             def degradation_work(job, config=deg_config, device=device):
                 return run_degradation(config, device=device, on_progress=job.report, should_stop=job.should_stop,
@@ -211,14 +223,11 @@ with tab_deg:
 
     def render_degradation_job(job) -> None:
         _, events, partial = job.snapshot()
-        if events:
+        if events and job.active:
             st.plotly_chart(degradation_live_figure(events), width="stretch", key=f"deg-live-{job.id}")
         payload = job.result.to_dict() if job.result is not None else partial
         if payload and any(r.get("history") for r in payload.get("runs", [])):
-            st.markdown(explain_degradation(payload))
-            st.plotly_chart(degradation_figure(payload), width="stretch", key=f"deg-epochs-{job.id}")
-            rows = degradation_table(payload)
-            st.dataframe(rows, hide_index=True, width="stretch")
+            show_degradation(payload, name=f"deg-live-{job.id}")
             if job.result is not None:
                 st.caption("Budget: " + budget_text(payload))
                 download_buttons(payload, name=f"degradation-live-{job.id}")

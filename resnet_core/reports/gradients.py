@@ -95,7 +95,7 @@ def fmt_number(x: float | None, digits: int = 2) -> str:
         mant = x / 10**exp
         sup = str(exp).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
         return f"10{sup}" if round(mant, 1) == 1.0 else f"{mant:.1f}×10{sup}"
-    return f"{x:.{digits}g}"
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.{digits}g}"
 
 
 def comparisons(result: GradientResult | dict) -> list[DepthComparison]:
@@ -134,15 +134,18 @@ def headline(result: GradientResult | dict, *, markdown: bool = True) -> str:
     if not deep.residual_helps_on_every_seed:
         return (f"{b}Not seen on every seed ({seeds}):{b} at depth {deep.depth} the residual net does not counteract "
                 f"the plain net's trend on every seed ({ratios}).")  # fmt: skip
-    text = f"{b}Seen on every seed ({seeds}):{b} at depth {deep.depth} the gradient {plain_what}; the identity path "
+    text = f"{b}Seen on every seed ({seeds}):{b} at depth {deep.depth} the gradient {plain_what}"
+    plain_shrinks = deep.plain_behaviour in ("vanishing", "shrinking")
     if deep.residual_behaviour == "steady":
-        text += f"keeps it within 10× of the last block's ({ratios})."
-    elif deep.residual_behaviour == "growing":
-        text += (f"keeps it from vanishing — it even grows toward the input ({ratios}): without normalisation each "
-                 "block adds its branch to its input, so the signal and its gradient grow with depth (BatchNorm or a "
-                 "Fixup-style initialisation keeps that in check).")  # fmt: skip
+        text += f"; the identity path keeps it within 10× of the last block's ({ratios})."
+    elif plain_shrinks and deep.residual_behaviour == "growing":
+        text += (f"; the identity path keeps it from vanishing — it even grows toward the input ({ratios}): without "
+                 "normalisation each block adds its branch to its input, so the signal and its gradient grow with "
+                 "depth (BatchNorm or a Fixup-style initialisation keeps that in check).")  # fmt: skip
+    elif plain_shrinks:
+        text += f"; the identity path lets more of it through ({ratios})."
     else:
-        text += f"counteracts that on every seed ({ratios})."
+        text += f"; the identity path keeps it far smaller ({ratios})."
     return text
 
 
