@@ -6,11 +6,15 @@ from pages.ui import current_device, current_seed, download_buttons, job_panel, 
 from resnet_core.ablation import (
     AblationConfig,
     AblationResult,
-    path_length_distribution,
+    load_shipped_result,
     run_ablation,
     shipped_depths,
+    shipped_result_path,
     train_pair,
 )
+from resnet_core.data import REPO_ROOT
+from resnet_core.lesions import BN_STATS, path_length_distribution
+from resnet_core.reports import ablation as ablation_report
 from resnet_core.checkpoints import shipped_checkpoints
 from resnet_core.models import blocks_per_stage
 from resnet_core.plots.ablation import delete_k_figure, delete_one_figure, paths_figure, reorder_figure
@@ -19,6 +23,7 @@ from resnet_core.plots.common import training_curve
 SWEEP_KEY = "ablation-sweep"
 TRAIN_KEY = "ablation-train"
 TEST_SIZES = [100, 200, 300, 500, 1000, 2000, 3000]
+BN_TITLES = {"raw": "raw BatchNorm statistics", "recompute": "re-estimated BatchNorm statistics"}
 
 st.title("Block ablation")
 st.markdown(
@@ -89,29 +94,87 @@ else:
     else:
         st.caption("Train a pair first; its ablation runs below.")
 
-st.subheader("Sweep")
+def show_result(res: AblationResult, *, name: str, partial: bool = False) -> None:
+    """Headline (none while partial), summary table and the three views of one ablation result."""
+    st.markdown(ablation_report.headline(res))
+    rows = ablation_report.summary_rows(res)
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        k: st.column_config.NumberColumn(k, format="%.1f") for k in rows[0] if "%" in k or "SE" in k} if rows else None)  # fmt: skip
+    tabs = st.tabs(["Delete one", "Delete k", "Reorder"])
+    with tabs[0]:
+        st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-one-{name}")
+        st.caption("Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
+                   "its subsample-and-pad shortcut). x: a plain block that changes the tensor shape cannot be "
+                   "deleted (no accuracy).")  # fmt: skip
+    with tabs[1]:
+        if any(m.delete_k for m in res.models.values()):
+            st.plotly_chart(delete_k_figure(res), width="stretch", key=f"fig-k-{name}")
+            st.caption("The same random subsets of shape-keeping blocks are deleted from both nets; band: ± one "
+                       "standard deviation over the subsets.")  # fmt: skip
+        else:
+            st.caption("No delete-k results yet." if partial else "Delete k was not run.")
+    with tabs[2]:
+        if any(m.reorder for m in res.models.values()):
+            st.plotly_chart(reorder_figure(res), width="stretch", key=f"fig-r-{name}")
+            st.caption("Each swap exchanges two blocks of the same stage (same width, neither downsampling).")
+        else:
+            st.caption("No reorder results yet." if partial else "Reorder was not run for this result.")
+
+
+# ------------------------------------------------------------------------------------------ shipped results
+if source == "Shipped checkpoints" and depth is not None:
+    shipped_results = {bn: load_shipped_result(int(depth), bn) for bn in BN_STATS}
+    if any(shipped_results.values()):
+        st.subheader("Shipped result")
+        st.markdown(ablation_report.BN_EXPLANATION)
+        cols = st.columns(2)
+        for col, bn in zip(cols, BN_STATS):
+            res = shipped_results[bn]
+            with col:
+                st.markdown(f"**{'Raw statistics (as trained)' if bn == 'raw' else 'Re-estimated statistics'}**")
+                if res is None:
+                    st.caption(f"Not shipped: `python -m resnet_core ablation --depth {depth} --bn {bn} --test-size "
+                               f"3000 --trials 10 --json {shipped_result_path(int(depth), bn).relative_to(REPO_ROOT)}`")  # fmt: skip
+                    continue
+                st.markdown(ablation_report.headline(res))
+                st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-ship-one-{bn}")
+        view_bn = st.radio("Details for", [bn for bn in BN_STATS if shipped_results[bn]], horizontal=True,
+                           key="ablation-ship-bn", format_func=BN_TITLES.get)  # fmt: skip
+        res = shipped_results[view_bn]
+        with st.expander("Summary, delete k and reorder", expanded=False):
+            show_result(res, name=f"ship-{view_bn}")
+            prov = res.provenance or {}
+            st.caption(f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
+                       f"git {str(prov.get('git_revision', '?'))[:12]}; {res.evaluations} evaluations, "
+                       f"{res.seconds / 60:.0f} min.")  # fmt: skip
+
+# ---------------------------------------------------------------------------------------------- live runs
+st.subheader("Run it live")
 c1, c2, c3, c4 = st.columns(4)
-test_size = c1.select_slider("Test images", TEST_SIZES, value=300, key="ablation-test-size",
-                             help="A stratified subset of the 3,000 bundled test images. At 300 images the "
-                                  "delete-one sweep of the depth-56 pair takes well under a minute on a 2-core CPU; "
-                                  "each accuracy is then ±~2% (one standard error).")  # fmt: skip
-trials = c2.number_input("Trials per point", 1, 20, 3, key="ablation-trials",
+mode = c1.radio("Sweep", ["quick", "full"], key="ablation-mode",
+                format_func={"quick": "Quick: delete one block", "full": "Full: delete one, delete k, reorder"}.get)  # fmt: skip
+bn_stats = c2.radio("BatchNorm statistics", list(BN_STATS), key="ablation-bn", format_func=BN_TITLES.get,
+                    help="Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "
+                         "1,000 training images for each lesioned net (slower: one extra pass per lesion).")  # fmt: skip
+test_size = c3.select_slider("Test images", TEST_SIZES, value=300, key="ablation-test-size",
+                             help="A stratified subset of the 3,000 bundled test images: at 300 images each accuracy "
+                                  "is ±~1.8 points (one standard error at 90%).")  # fmt: skip
+trials = c4.number_input("Trials per point", 1, 20, 10, key="ablation-trials", disabled=mode == "quick",
                          help="Random subsets per k (delete k) and random swap sets per count (reorder).")  # fmt: skip
-do_k = c3.checkbox("Delete k blocks", value=True, key="ablation-do-k")
-do_reorder = c4.checkbox("Reorder blocks", value=True, key="ablation-do-reorder")
 
 can_run = depth is not None
 if st.button("Run the ablation", type="primary", disabled=not can_run, key="ablation-run"):
     device, seed = current_device(), current_seed()
-    config = AblationConfig(depth=int(depth), test_size=int(test_size), trials=int(trials), delete_k=do_k,
-                            reorder=do_reorder, seed=seed)  # fmt: skip
+    full = mode == "full"
+    config = AblationConfig(depth=int(depth), test_size=int(test_size), trials=int(trials), delete_k=full,
+                            reorder=full, seed=seed, bn_stats=bn_stats)  # fmt: skip
     own = models
 
     def sweep_work(job):
         return run_ablation(config, device=device, on_progress=job.report, should_stop=job.should_stop,
                             on_partial=job.publish, models=own)  # fmt: skip
 
-    launch(SWEEP_KEY, sweep_work, title=f"Ablation, depth {depth}, {test_size} test images")
+    launch(SWEEP_KEY, sweep_work, title=f"Ablation, depth {depth}, {test_size} test images, {BN_TITLES[bn_stats]}")
 
 
 def render_sweep(job) -> None:
@@ -119,35 +182,9 @@ def render_sweep(job) -> None:
     res: AblationResult | None = job.result if job.result is not None else partial
     if res is None:
         return
-    st.caption(f"{res.test_size:,} {res.test_data} images · {res.evaluations} evaluations · "
-               f"{res.seconds:.1f}s elapsed · device: {res.provenance.get('device', '?')}"
-               + ("" if job.result is not None else " · partial results, still running"))  # fmt: skip
-    summary = res.summary()
-    cols = st.columns(len(summary) or 1)
-    for col, (kind, s) in zip(cols, summary.items()):
-        med = s["delete_one_median"]
-        col.metric(f"{s['name']} intact", f"{s['baseline_acc']:.1%}",
-                   delta=None if med is None else f"{med - s['baseline_acc']:+.1%} median after deleting one block",
-                   delta_color="normal")  # fmt: skip
-    tabs = st.tabs(["Delete one", "Delete k", "Reorder"])
-    with tabs[0]:
-        st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-one-{job.id}")
-        st.caption("Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
-                   "its subsample-and-pad shortcut). ✕: a plain block that changes the tensor shape cannot be "
-                   "deleted (no accuracy).")  # fmt: skip
-    with tabs[1]:
-        if any(m.delete_k for m in res.models.values()):
-            st.plotly_chart(delete_k_figure(res), width="stretch", key=f"fig-k-{job.id}")
-            st.caption("The same random subsets of shape-keeping blocks are deleted from both nets.")
-        else:
-            st.caption("No delete-k results yet." if job.active else "Delete k was not run (or stopped before it).")
-    with tabs[2]:
-        if any(m.reorder for m in res.models.values()):
-            st.plotly_chart(reorder_figure(res), width="stretch", key=f"fig-r-{job.id}")
-            st.caption("Each swap exchanges two blocks of the same stage (same width, neither downsampling).")
-        else:
-            st.caption("No reorder results yet." if job.active else "Reorder was not run: not requested, stopped "
-                       "before it, or the net has no two same-shape blocks in one stage.")
+    st.caption(f"{res.test_size:,} {res.test_data} images · {BN_TITLES.get(res.bn_stats)} · {res.evaluations} "
+               f"evaluations · {res.seconds:.1f}s · device: {res.provenance.get('device', '?')}")  # fmt: skip
+    show_result(res, name=f"live-{job.id}", partial=job.result is None)
     if job.result is not None:
         rows = [{"net": m.name, "experiment": "delete_one", "x": r["block"], "acc": r["acc"]}
                 for m in res.models.values() for r in m.delete_one]  # fmt: skip
@@ -155,7 +192,7 @@ def render_sweep(job) -> None:
                  for m in res.models.values() for r in m.delete_k]  # fmt: skip
         rows += [{"net": m.name, "experiment": "reorder", "x": r["swaps"], "acc": r["mean_acc"], "std": r["std_acc"]}
                  for m in res.models.values() for r in m.reorder]  # fmt: skip
-        download_buttons(res.to_dict(), name=f"ablation-depth{res.config.get('depth')}", csv_rows=rows)
+        download_buttons(res.to_dict(), name=f"ablation-depth{res.config.get('depth')}-{res.bn_stats}", csv_rows=rows)
 
 
 sweep_job = job_panel(SWEEP_KEY, render_sweep)
@@ -175,16 +212,4 @@ else:
             f"{d['central95_mass']:.0%} of them through between {lo} and {hi}, and exactly one path through all {n} — "
             f"the only path a plain-{depth} net has. Deleting one block removes the half of the paths that go "
             f"through it and leaves {2 ** (n - 1):,} intact; deleting k leaves 2^({n}−k).")  # fmt: skip
-    res = sweep_job.result if sweep_job is not None and sweep_job.result is not None else None
-    if res is not None and res.config.get("depth") == depth and "residual" in res.models:
-        s = res.summary()
-        r = s["residual"]
-        extra = (f" In the sweep above, deleting one non-downsampling block left ResNet-{depth} at a median "
-                 f"{r['delete_one_median_non_downsampling']:.1%} (intact {r['baseline_acc']:.1%})"
-                 if r["delete_one_median_non_downsampling"] is not None else "")  # fmt: skip
-        if "plain" in s and s["plain"]["delete_one_median_non_downsampling"] is not None:
-            p = s["plain"]
-            extra += (f"; the same deletion left plain-{depth} at a median "
-                      f"{p['delete_one_median_non_downsampling']:.1%} (intact {p['baseline_acc']:.1%})")  # fmt: skip
-        text += extra + ("." if extra else "")
     right.markdown(text)

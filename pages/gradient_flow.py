@@ -102,6 +102,7 @@ with tab_grad:
                                      on_partial=lambda r: job.publish(r.to_dict()))  # fmt: skip
 
             launch(GRAD_JOB, gradient_work, title=f"Gradient norms, depths {', '.join(map(str, sorted(depths)))}")
+            st.session_state["gf-view"] = "live"  # show the new run; the shipped result stays one click away
 
     metric = st.radio("Plot", list(GRADIENT_METRICS), horizontal=True, key="gf-metric",
                       format_func=lambda m: GRADIENT_METRICS[m][1])  # fmt: skip

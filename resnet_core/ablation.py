@@ -498,3 +498,22 @@ def _models_to_ablate(config: AblationConfig, device: torch.device, models: dict
         raise ValueError(f"the residual and plain nets must have the same depth (got {sorted(depths)})")
     config.depth = depths.pop()
     return pair
+
+
+RESULTS_DIR = data_mod.REPO_ROOT / "assets" / "results"
+
+
+def shipped_result_path(depth: int, bn_stats: str = "raw") -> Path:
+    """assets/results/ablation{depth}.json (raw statistics) or ablation{depth}_recompute.json."""
+    return RESULTS_DIR / f"ablation{depth}{'' if bn_stats == 'raw' else '_' + bn_stats}.json"
+
+
+def load_shipped_result(depth: int, bn_stats: str = "raw") -> AblationResult | None:
+    """The shipped ablation result for a depth and BatchNorm mode, or None when there is none (or it is unreadable)."""
+    import json
+
+    path = shipped_result_path(depth, bn_stats)
+    try:
+        return AblationResult.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

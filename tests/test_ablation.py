@@ -6,14 +6,15 @@ import math
 import pytest
 import torch
 
-from resnet_core.ablation import (
-    AblationConfig,
-    AblationResult,
+from resnet_core.ablation import AblationConfig, AblationResult, load_pair, run_ablation
+from resnet_core.lesions import (
+    bn_calibration_images,
     delete_one_sweep,
     path_length_distribution,
-    run_ablation,
+    recomputed_bn_stats,
     swappable_groups,
 )
+from resnet_core.reports import ablation as report
 from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint, read_manifest, save_checkpoint
 from resnet_core.engine import evaluate, seeded
 from resnet_core.models import build_cifar_net, deleted_blocks, swapped_blocks
@@ -250,8 +251,8 @@ def test_block_ablation_page_runs_a_small_sweep():
     assert not at.exception
     at.selectbox(key="ablation-depth").set_value(20)
     at.select_slider(key="ablation-test-size").set_value(100)
-    at.number_input(key="ablation-trials").set_value(1)
-    at.checkbox(key="ablation-do-reorder").uncheck()
+    at.radio(key="ablation-mode").set_value("quick")
+    at.radio(key="ablation-bn").set_value("recompute")
     at.run(timeout=120)
     at.button(key="ablation-run").click()
     at.run(timeout=120)
@@ -263,5 +264,67 @@ def test_block_ablation_page_runs_a_small_sweep():
     assert job.state.value == "done", job.error
     result = job.result
     assert result.test_size == 100 and set(result.models) == {"residual", "plain"}
-    assert len(result.models["residual"].delete_one) == 9
+    assert len(result.models["residual"].delete_one) == 9 and result.bn_stats == "recompute"
+    assert not any(m.delete_k for m in result.models.values())  # the quick sweep deletes one block at a time only
     assert any("100 bundled test images" in c.value for c in at.caption)
+    assert any("barely changes" in m.value or "Not seen here" in m.value for m in at.markdown)
+
+
+# ------------------------------------------------------------------------------------- BatchNorm statistics
+
+
+def test_recomputed_bn_stats_are_restored_and_explain_the_block0_collapse(bundled):
+    """Deleting ResNet-20's block 0 with the trained BatchNorm statistics breaks the net; re-estimating them on
+    training images for the lesioned net recovers most of it. Fails if the re-estimate is a no-op, or if the
+    trained statistics are not restored afterwards."""
+    config = AblationConfig(depth=20)
+    model = load_pair(config, torch.device("cpu"))["residual"][0]
+    test = bundled.test.subset(list(range(0, 3000, 10)))  # 300 images, every class
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    intact = evaluate(model, test, device=torch.device("cpu"))["acc"]
+    images = bn_calibration_images("bundled", 500)
+    with deleted_blocks(model, [0]):
+        raw = evaluate(model, test, device=torch.device("cpu"))["acc"]
+        with recomputed_bn_stats(model, images):
+            recomputed = evaluate(model, test, device=torch.device("cpu"))["acc"]
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert recomputed > raw + 0.2 and recomputed > intact - 0.15
+
+
+def test_run_ablation_recompute_mode_records_it(tiny_pair):
+    config = AblationConfig(residual_checkpoint=str(tiny_pair["residual"]), plain_checkpoint=str(tiny_pair["plain"]),
+                            test_size=20, delete_k=False, reorder=False, bn_stats="recompute", bn_images=40)  # fmt: skip
+    result = run_ablation(config, device="cpu")
+    blob = result.to_dict()
+    assert blob["bn_stats"] == "recompute" and result.complete
+    assert len(result.models["residual"].delete_one) == 6
+    with pytest.raises(ValueError, match="bn_stats"):
+        run_ablation(AblationConfig(bn_stats="stale"), device="cpu")
+
+
+def _constructed(resid_accs: list[float], plain_accs: list[float], *, status: str = "done") -> AblationResult:
+    def model(kind, base, accs):
+        rows = [{"block": i, "stage": 0, "downsample": False, "removable": True, "acc": a, "loss": 1.0}
+                for i, a in enumerate(accs)]  # fmt: skip
+        return {"kind": kind, "name": f"{kind}56", "source": "", "depth": 56, "baseline_acc": base,
+                "baseline_loss": 0.3, "chance_acc": 0.1, "blocks": [], "delete_one": rows}  # fmt: skip
+
+    return AblationResult.from_dict({"config": {"bn_stats": "recompute"}, "status": status, "test_size": 3000,
+                                     "test_data": "bundled test", "paths": {}, "evaluations": 10,
+                                     "models": {"residual": model("residual", 0.90, resid_accs),
+                                                "plain": model("plain", 0.81, plain_accs)}})  # fmt: skip
+
+
+def test_ablation_verdicts_follow_the_numbers():
+    good = report.headline(_constructed([0.88, 0.89, 0.895, 0.87], [0.3, 0.5, 0.2, 0.45]))
+    assert good.startswith("**Deleting one block barely changes residual56:**") and "Every single deletion breaks" in good
+    bad = report.headline(_constructed([0.7, 0.6, 0.8, 0.75], [0.3, 0.7, 0.2, 0.45]))
+    assert bad.startswith("**Not seen here:**") and "Every single deletion breaks" not in bad
+    collapsed = report.headline(_constructed([0.10, 0.89, 0.895, 0.89], [0.3]))
+    assert "Block 0 is the exception" in collapsed
+
+
+def test_no_median_or_verdict_from_a_partial_ablation():
+    partial = _constructed([0.5, 0.89], [0.3], status="running")
+    assert report.headline(partial).startswith("**Partial result**")
+    assert all(r["median single deletion (%)"] is None for r in report.summary_rows(partial))

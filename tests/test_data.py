@@ -61,6 +61,18 @@ def test_augment_keeps_shape_dtype_and_content():
         assert torch.equal(a, b) or torch.equal(a.flip(2), b)
 
 
+def test_augment_actually_changes_images():
+    """A no-op augment would pass the shape tests above: with padding and flips most of 64 images must change,
+    and both flipped and unflipped ones occur."""
+    torch.manual_seed(0)
+    images = torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8)
+    out = augment(images, pad=2, flip=True)
+    changed = sum(not torch.equal(a, b) for a, b in zip(images, out))
+    assert changed > 48
+    flips = [torch.equal(b, a.flip(2)) for a, b in zip(images, augment(images, pad=0, flip=True))]
+    assert 10 < sum(flips) < 54
+
+
 def test_augment_crop_is_a_shift_of_the_padded_image():
     img = torch.arange(36, dtype=torch.uint8).view(1, 1, 6, 6)
     torch.manual_seed(3)

@@ -121,5 +121,7 @@ def test_bench_cli_end_to_end(tmp_path):
         assert {"name", "img_per_s", "peak_mem_mb"} <= set(row)
         assert row["img_per_s"] > 0 and row["peak_mem_mb"] > 0
     assert d["speedup_vs_tutorial"] > 0 and d["feature_cache_speedup"] > 0
-    assert d["provenance"]["command"].startswith("python -m resnet_core") or d["provenance"]["command"]
+    from resnet_core.provenance import command_line
+
+    assert d["provenance"]["command"] == command_line() and d["provenance"]["git_revision"]
     assert BenchResult.from_dict(d).to_dict() == d
