@@ -176,6 +176,12 @@ def tiff_16() -> bytes:
 
 
 # ------------------------------------------------------------------------------------------------- cases
+def page_demo_zip() -> bytes:
+    """For the browser test: Markdown/LaTeX class names and one truncated JPEG (an OSError before this issue)."""
+    return make_zip(good(classes=["[link](https:evil.example)", ":red[alarm] $x^2$"]) +
+                    [(":red[alarm] $x^2$/broken.jpg", img_bytes("JPEG", size=(64, 64))[:200])])  # fmt: skip
+
+
 def cases() -> list[tuple[str, bytes, list[str] | None, str]]:
     """(name, zip bytes, expected class names when accepted or None when rejected, regex the error matches)."""
     out: list[tuple[str, bytes, list[str] | None, str]] = []
