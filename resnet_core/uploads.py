@@ -135,17 +135,23 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     return data
 
 
-def _to_rgb(img, name: str):
+def _to_rgb(img, name: str, size: int):
     from PIL import Image
 
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        if not np.isfinite(arr).all():
+        # 16-bit / 32-bit greys: resize first (as 32-bit floats), then stretch the small result to 0..255, so a
+        # 4096x4096 16-bit image costs one float copy, not several float64 ones.
+        if mode == "F" and not np.isfinite(np.asarray(img)).all():
             raise UploadError(f"{name} holds NaN or infinite pixel values; refusing it")
+        small = (img if mode == "F" else img.convert("F")).resize((size, size), Image.Resampling.BILINEAR,
+                                                                   reducing_gap=2.0)  # fmt: skip
+        arr = np.asarray(small, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise UploadError(f"{name} holds pixel values too large to convert; refusing it")
         lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
         arr = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
-        img = Image.fromarray(arr.astype(np.uint8), mode="L")
+        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
         mode = "L"
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
@@ -197,7 +203,7 @@ def _decode(data: bytes, name: str, size: int, limits: UploadLimits, pixels_left
         img.load()
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
-        img = _to_rgb(img, name)
+        img = _to_rgb(img, name, size)
         img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
         arr = np.asarray(img, dtype=np.uint8)
     if arr.shape != (size, size, 3):
