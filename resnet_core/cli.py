@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 done, 2 bad input or an error (one line on stderr), 3 a run diverged (or was stopped)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    check_sizes(parser, args)
+    try:  # a bad value is a one-line error and exit code 2 (returned, so callers and tests get the code)
+        args = parser.parse_args(argv)
+        check_sizes(parser, args)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
     return main_guard(lambda: int(args.func(args) or 0))

@@ -75,9 +75,7 @@ def places(tmp_path):
 def test_bad_value_is_one_clean_line_and_exit_2(argv, expected, places, capsys):
     folder, file = places
     args = argv.format(tmp=folder, file=file).split()
-    with pytest.raises(SystemExit) as stop:
-        main(args)
-    assert stop.value.code == 2
+    assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error: "), err
     assert pytest.importorskip("re").search(expected, err), err
