@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import current_device, current_seed, decode_upload, download_buttons, job_panel, launch, profile, require_data
+from pages.ui import (current_device, current_seed, decode_upload, download_buttons, escape_html, job_panel, launch,
+                      profile, require_data)  # fmt: skip
 from resnet_core.checkpoints import imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
 from resnet_core.plots.transfer import confusion_figure, curves_figure, gallery_figure, sweep_figure
@@ -210,7 +211,8 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
     run = result.results[pick]
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(confusion_figure(run.confusion, result.class_names,
+        names = [escape_html(c) for c in result.class_names]  # uploaded folder names: plain text in plotly labels
+        st.plotly_chart(confusion_figure(run.confusion, names,
                                          title=f"Confusion matrix: {STRATEGY_SHORT.get(run.strategy, run.strategy)}"),
                         width="stretch", key=f"{key}-cm")  # fmt: skip
     with right:
@@ -220,7 +222,8 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                 test = load_target(cfg, data).test if cfg.target == "upload" else _test_images(result.config)
                 idx = [m["index"] for m in run.misclassified[:18]]
                 st.plotly_chart(gallery_figure(test.images[idx].numpy(), [m["true"] for m in run.misclassified[:18]],
-                                               [m["pred"] for m in run.misclassified[:18]], result.class_names,
+                                               [m["pred"] for m in run.misclassified[:18]],
+                                               [escape_html(c) for c in result.class_names],
                                                title=f"Misclassified (true→predicted), first {len(idx)}"),
                                 width="stretch", key=f"{key}-gallery")  # fmt: skip
             except (FileNotFoundError, ValueError) as exc:

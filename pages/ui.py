@@ -237,11 +237,11 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
     blob = file.getvalue()
     ck = content_key(blob, size)
     job_key = f"{key}-job-{ck[:24]}"
-    for other_key, other in list(session_jobs().items()):  # a newer upload replaces an older one still decoding
+    for other_key, other in list(session_jobs().items()):  # a newer upload replaces an older one (and its images)
         if other_key.startswith(f"upload:{key}-job-") and other_key != f"upload:{job_key}":
             other.stop()
-            if not other.active:
-                session_jobs().pop(other_key, None)
+            session_jobs().pop(other_key, None)
+            st.session_state.pop(other_key.removeprefix("upload:"), None)
     job: Job | None = st.session_state.get(job_key)
     if job is None:
 
