@@ -111,11 +111,12 @@ def _is_doc(name: str) -> bool:
 
 
 def _check_name(name: str) -> tuple[str, ...]:
-    """Reject absolute paths and path traversal (zip-slip), whatever separator the archive used; NFC parts."""
+    """Reject absolute paths and path traversal (zip-slip), whatever separator the archive used. The parts stay
+    as written (class names are normalised to NFC later, after checking that no two collide)."""
     raw = name.replace("\\", "/")
     if raw.startswith("/") or _DRIVE.match(raw):
         raise UploadError(f"the zip contains an absolute path ({name!r}); only relative class folders are allowed")
-    parts = tuple(unicodedata.normalize("NFC", p) for p in PurePosixPath(raw).parts if p not in ("", "."))
+    parts = tuple(p for p in PurePosixPath(raw).parts if p not in ("", "."))
     if any(part == ".." for part in parts):
         raise UploadError(f"the zip contains a path that climbs out of its folder ({name!r}); refusing it")
     if any(_CONTROL.search(p) for p in parts):
@@ -337,11 +338,14 @@ def load_image_zip(
         class_dirs = {parts[0] for _, parts in files} | {parts[0] for parts in dirs}
         folded: dict[str, str] = {}
         for name in sorted(class_dirs):
-            other = folded.setdefault(name.casefold(), name)
+            other = folded.setdefault(unicodedata.normalize("NFC", name).casefold(), name)
             if other != name:
-                raise UploadError(f"the class folders {other!r} and {name!r} differ only in upper/lower case; "
-                                  "rename or merge them")  # fmt: skip
-        classes = sorted(class_dirs)
+                how = "upper/lower case" if unicodedata.normalize("NFC", other) != unicodedata.normalize("NFC", name) \
+                    else "Unicode form (NFC vs NFD: the same letters, encoded differently)"  # fmt: skip
+                raise UploadError(f"the class folders {other!r} and {name!r} differ only in {how} ({ascii(other)} "
+                                  f"vs {ascii(name)}); rename or merge them")  # fmt: skip
+        nfc = {name: unicodedata.normalize("NFC", name) for name in class_dirs}
+        classes = sorted(nfc.values())
         if len(classes) < limits.min_classes:
             raise UploadError(f"found {len(classes)} class folder{'s' if len(classes) != 1 else ''} "
                               f"({', '.join(classes) or 'none'}); a classifier needs at least {limits.min_classes}")  # fmt: skip
@@ -359,7 +363,7 @@ def load_image_zip(
         modes: dict[str, int] = {}
         total = 0
         pixels = 0
-        index = {c: i for i, c in enumerate(classes)}
+        index = {raw: classes.index(name) for raw, name in nfc.items()}
         for done, (info, parts) in enumerate(files):
             if should_stop is not None and should_stop():
                 raise UploadError("the upload was cancelled before it finished")
