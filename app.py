@@ -5,12 +5,15 @@ Run with `streamlit run app.py`. The pages are thin scripts in pages/; the work 
 
 import streamlit as st
 
-from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter
+from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive, profile, show_unexpected
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data import dataset_status
 from resnet_core.devices import available_devices, describe_device, pick_device
 
 st.set_page_config(page_title="ResNet Lab", page_icon=":material/hub:", layout="wide")
+if profile().capped:
+    # Hosted demo: no Deploy button, no developer menu (also settable as STREAMLIT_CLIENT_TOOLBAR_MODE=viewer).
+    st.set_option("client.toolbarMode", "viewer")
 
 pages = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
@@ -41,9 +44,19 @@ with st.sidebar:
                  format_func=lambda d: f"{d} — {describe_device(pick_device(d)).describe()}")  # fmt: skip
     st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=SEED_KEY,
                     help="Same seed, same data order, same initial weights: runs can be repeated.")  # fmt: skip
-    limiter = job_limiter()
-    if limiter.running or limiter.waiting:
-        st.caption(f"Server load: {limiter.running} run(s) training, {limiter.waiting} waiting.")
+
+    @st.fragment(run_every=5 if any(j.active for j in st.session_state.get("_resnet_lab_jobs", {}).values()) else None)
+    def server_load() -> None:
+        """Current while you wait (redrawn every 5 s while this session has a job), and the session's heartbeat:
+        a job whose tab is gone stops being touched here and cancels itself."""
+        keep_session_jobs_alive()
+        limiter = job_limiter()
+        if limiter.running or limiter.waiting:
+            st.caption(f"Server load: {limiter.running} run(s) training, {limiter.waiting} waiting.")
+        if profile().capped:
+            st.caption("Hosted demo: epochs, seeds, image counts and run time are capped.")
+
+    server_load()
     with st.expander("Data and weights here"):
         info = availability()
         for row in info["datasets"]:
@@ -58,4 +71,7 @@ with st.sidebar:
             st.caption("ImageNet weights download on first use where the internet is reachable; offline, put the "
                        "file in the torch cache (`python -m resnet_core info` says where).")  # fmt: skip
 
-page.run()
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass through
+    show_unexpected(exc)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.ui import current_device, current_seed, download_buttons, job_panel, launch
+from pages.ui import current_device, current_seed, download_buttons, job_panel, launch, profile, require_data
 from resnet_core.ablation import (
     AblationConfig,
     AblationResult,
@@ -26,6 +26,7 @@ TEST_SIZES = [100, 200, 300, 500, 1000, 2000, 3000]
 BN_TITLES = {"raw": "raw BatchNorm statistics", "recompute": "re-estimated BatchNorm statistics"}
 
 st.title("Block ablation")
+require_data("bundled")
 st.markdown(
     "Veit, Wilber & Belongie (2016) deleted blocks from *trained* networks at test time. Removing one block from a "
     "ResNet barely changed its error, and the error grew smoothly as more blocks went; removing one layer of a plain "
@@ -70,8 +71,9 @@ else:
                 "background job, then ablate them below.")  # fmt: skip
     c1, c2, c3 = st.columns(3)
     own_depth = c1.selectbox("Depth", [8, 14, 20], index=1, key="ablation-own-depth")
-    own_epochs = c2.number_input("Epochs", 1, 10, 2, key="ablation-own-epochs")
-    own_images = c3.select_slider("Training images", [1000, 2000, 5000, 10000], value=2000, key="ablation-own-images")
+    own_epochs = c2.number_input("Epochs", 1, min(10, profile().max_epochs), 2, key="ablation-own-epochs")
+    own_images = c3.select_slider("Training images", [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
+                                  value=2000, key="ablation-own-images")  # fmt: skip
     if st.button("Train the pair", key="ablation-train-button"):
         device, seed = current_device(), current_seed()
 
@@ -156,7 +158,7 @@ mode = c1.radio("Sweep", ["quick", "full"], key="ablation-mode",
 bn_stats = c2.radio("BatchNorm statistics", list(BN_STATS), key="ablation-bn", format_func=BN_TITLES.get,
                     help="Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "
                          "1,000 training images for each lesioned net (slower: one extra pass per lesion).")  # fmt: skip
-test_size = c3.select_slider("Test images", TEST_SIZES, value=300, key="ablation-test-size",
+test_size = c3.select_slider("Test images", [n for n in TEST_SIZES if n <= 10 * profile().max_test_per_class], value=300, key="ablation-test-size",
                              help="A stratified subset of the 3,000 bundled test images: at 300 images each accuracy "
                                   "is ±~1.8 points (one standard error at 90%).")  # fmt: skip
 trials = c4.number_input("Trials per point", 1, 20, 10, key="ablation-trials", disabled=mode == "quick",

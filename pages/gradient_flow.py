@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui import current_device, current_seed, download_buttons, job_panel, launch
+from pages.ui import current_device, current_seed, download_buttons, job_panel, launch, profile, require_data
 from resnet_core.data import REPO_ROOT, dataset_status
 from resnet_core.degradation import DegradationConfig, DegradationResult, run_degradation
 from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
@@ -29,7 +29,7 @@ from resnet_core.reports import degradation as degradation_report
 from resnet_core.reports import gradients as gradients_report
 
 RESULTS = REPO_ROOT / "assets" / "results"
-DEPTH_CHOICES = [8, 14, 20, 26, 32, 44, 56, 110]
+DEPTH_CHOICES = [d for d in (8, 14, 20, 26, 32, 44, 56, 110) if d <= profile().max_depth]
 GRAD_JOB, DEG_JOB = "gf-gradients-job", "gf-degradation-job"
 
 
@@ -58,6 +58,7 @@ device = current_device()
 on_cpu = device.type == "cpu"
 
 st.title("Gradient flow")
+require_data("bundled")
 st.markdown(
     "How big is the gradient that reaches each layer, and does it depend on the skip connections? Below, the same "
     "CIFAR-style nets (depth 6n+2; plain and residual share every weight shape and the same initial weights) are "
@@ -71,7 +72,7 @@ tab_grad, tab_deg = st.tabs(["Gradient norms by depth", "Degradation problem"])
 with tab_grad:
     with st.form("gf-grad-form"):
         c1, c2, c3 = st.columns([3, 2, 2])
-        depths = c1.multiselect("Depths (6n+2)", DEPTH_CHOICES, default=[8, 20, 56, 110], key="gf-depths")
+        depths = c1.multiselect("Depths (6n+2)", DEPTH_CHOICES, default=[d for d in (8, 20, 56, 110) if d in DEPTH_CHOICES], key="gf-depths")
         variants = c1.multiselect("Variants", ["plain", "residual"], default=["plain", "residual"], key="gf-variants")
         norm = c2.radio("Normalisation", ["batch", "none"], horizontal=True, key="gf-norm",
                         format_func={"batch": "BatchNorm", "none": "none"}.get)  # fmt: skip
@@ -79,7 +80,8 @@ with tab_grad:
         shortcut = c2.selectbox("Shortcut on downsampling blocks", ["A", "B"], key="gf-shortcut",
                                 format_func={"A": "A: identity + zero padding", "B": "B: 1×1 projection"}.get)  # fmt: skip
         batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, key="gf-batch")
-        n_seeds = c3.select_slider("Seeds", [1, 2, 3, 5], value=3, key="gf-seeds",
+        seed_options = [n for n in (1, 2, 3, 5) if n <= profile().max_seeds]
+        n_seeds = c3.select_slider("Seeds", seed_options, value=min(3, seed_options[-1]), key="gf-seeds",
                                    help="Each seed draws other initial weights and another batch; the plots show the "
                                         "range over seeds and a claim is made only when every seed agrees.")  # fmt: skip
         steps = c3.number_input("After N training steps (0 = at initialisation)", 0, 500, 0, key="gf-steps",
@@ -202,10 +204,13 @@ with tab_deg:
         deg_dataset = d2.selectbox("Data", [k for k in ("bundled", "fashion") if k in available] or ["bundled"],
                                    key="gf-deg-data", help="bundled: 10,000 train / 3,000 test images; fashion: "
                                    "the full 60,000 / 10,000")  # fmt: skip
-        deg_size = d3.select_slider("Training images", [500, 1000, 2000, 4000, 10000, 20000, 60000],
+        deg_size = d3.select_slider("Training images", [n for n in (500, 1000, 2000, 4000, 10000, 20000, 60000)
+                                                        if n <= profile().max_train_images],
                                     value=2000 if on_cpu else 10000, key="gf-deg-size")  # fmt: skip
-        deg_epochs = d4.number_input("Epochs", 1, 100, 2 if on_cpu else 10, key="gf-deg-epochs")
-        deg_seeds = d5.select_slider("Seeds", [1, 2, 3], value=1, key="gf-deg-seeds")
+        deg_epochs = d4.number_input("Epochs", 1, profile().max_epochs, min(2 if on_cpu else 10, profile().max_epochs),
+                                     key="gf-deg-epochs")  # fmt: skip
+        deg_seeds = d5.select_slider("Seeds", [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1,
+                                     key="gf-deg-seeds")  # fmt: skip
         start = st.form_submit_button("Reproduce live", type="primary")
     if start:
         if not deg_depths:

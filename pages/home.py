@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.ui import current_device, current_seed, job_panel, launch
+from pages.ui import current_device, current_seed, job_panel, launch, profile, require_data
 from resnet_core.data import load_dataset, stratified_kshot
 from resnet_core.engine import TrainConfig, seeded, train
 from resnet_core.intro import describe_identity_demo, run_identity_demo
@@ -10,6 +10,7 @@ from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.plots.common import identity_demo_figure, training_curve
 
 st.title("ResNet Lab")
+require_data("bundled")
 st.markdown(
     "Why do residual networks train when equally deep plain networks do not, and how far do features learned on one "
     "task carry to another? Every number and curve here is computed by this app, on this server, while you watch."
@@ -49,8 +50,9 @@ st.header("Watch a network learn")
 st.markdown("Train a small ResNet-20 on the bundled Fashion-MNIST subset. The run is a background job: change any "
             "other widget, or open another page and come back, and it keeps going.")  # fmt: skip
 c1, c2, c3, c4 = st.columns(4)
-train_images = c1.select_slider("Training images", [1000, 2000, 5000, 10000], value=5000)
-epochs = c2.number_input("Epochs", 1, 20, 1)
+train_images = c1.select_slider("Training images", [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
+                                  value=5000)  # fmt: skip
+epochs = c2.number_input("Epochs", 1, min(20, profile().max_epochs), 1)
 lr = c3.select_slider("Learning rate", [0.01, 0.05, 0.1, 0.2, 1.0, 1000.0], value=0.1,
                       help="1000 is there on purpose: watch the run diverge and the lab say so.")  # fmt: skip
 plain = c4.toggle("Plain (no shortcuts)", value=False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import current_device, current_seed, download_buttons, job_panel, launch
+from pages.ui import (current_device, current_seed, decode_upload, download_buttons, escape_html, job_panel, launch,
+                      profile, require_data)  # fmt: skip
 from resnet_core.checkpoints import imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
 from resnet_core.plots.transfer import confusion_figure, curves_figure, gallery_figure, sweep_figure
@@ -33,6 +34,8 @@ SWEEP_KEY = "transfer-sweep-job"
 UPLOAD_KEY = "transfer-upload"
 
 st.title("Transfer learning")
+require_data("bundled")
+caps = profile()
 st.markdown(
     "A network trained on one task holds features another task can reuse: early layers respond to edges and "
     "textures that almost any image has, later layers to things specific to the classes they were trained on. "
@@ -93,22 +96,11 @@ upload = None
 if target == "cifar10" and not DATASETS["cifar10"].available():
     c2.warning(f"CIFAR-10 is not on this server. {DATASETS['cifar10'].how_to_get}")
 if target == "upload":
-    from resnet_core.uploads import UploadError, load_image_zip
-
-    file = c2.file_uploader("Zip of class folders (cats/001.png, dogs/002.jpg, …)", type=["zip"])
+    file = c2.file_uploader("Zip of class folders (cats/001.png, dogs/002.jpg, …)", type=["zip"],
+                            help=f"At most {caps.max_upload_mb} MB here.")  # fmt: skip
     if file is not None:
-        cached = st.session_state.get(UPLOAD_KEY)
-        if cached is None or cached[0] != (file.name, file.size):
-            try:
-                images, report = load_image_zip(file.getvalue(), size=32)
-                st.session_state[UPLOAD_KEY] = ((file.name, file.size), images, report, None)
-            except UploadError as exc:
-                st.session_state[UPLOAD_KEY] = ((file.name, file.size), None, None, str(exc))
-        _, upload, report, error = st.session_state[UPLOAD_KEY]
-        if error:
-            c2.error(f"This upload cannot be used: {error}")
-        else:
-            c2.success(report.summary())
+        decoded = decode_upload(c2, file, size=32, key=UPLOAD_KEY)
+        upload = decoded[0] if decoded else None
     else:
         c2.info("Upload a zip: one folder per class, at least 2 classes and 4 images per class. Images are "
                 "converted to RGB and resized to 32x32; nothing is written to disk.")  # fmt: skip
@@ -116,11 +108,11 @@ if target == "upload":
 strategies = st.multiselect("Strategies", STRATEGIES, default=STRATEGIES, format_func=STRATEGY_TITLES.get)
 d = TransferConfig()
 c1, c2, c3, c4 = st.columns(4)
-all_shots = c1.checkbox("All labelled images", value=False)
-shots = None if all_shots else int(c1.number_input("Labelled images per class (k)", 1, 900, 20,
+all_shots = c1.checkbox("All labelled images", value=False, disabled=caps.capped)
+shots = None if all_shots else int(c1.number_input("Labelled images per class (k)", 1, caps.max_shots, 20,
                                                    disabled=all_shots))  # fmt: skip
-epochs = int(c2.number_input("Epochs", 1, 100, d.epochs))
-n_seeds = int(c3.number_input("Seeds", 1, 5, 1, help="Seeds sidebar-seed, +1, … : more seeds give error bars."))
+epochs = int(c2.number_input("Epochs", 1, caps.max_epochs, min(d.epochs, caps.max_epochs)))
+n_seeds = int(c3.number_input("Seeds", 1, caps.max_seeds, 1, help="Seeds sidebar-seed, +1, … : more seeds give error bars."))
 augment = c4.toggle("Augmentation (crop + flip)", value=d.augment)
 with st.expander("Learning rates, regularisation, BatchNorm, early stopping"):
     a1, a2, a3, a4 = st.columns(4)
@@ -139,7 +131,9 @@ with st.expander("Learning rates, regularisation, BatchNorm, early stopping"):
     e1, e2, e3, e4 = st.columns(4)
     patience = int(e1.number_input("Patience (epochs)", 1, 50, d.patience, disabled=not early_stopping))
     val_per_class = int(e2.number_input("Validation images per class", 5, 500, d.val_per_class))
-    test_per_class = int(e3.number_input("Test images per class (0 = all)", 0, 1000, 0))
+    test_per_class = int(e3.number_input("Test images per class (0 = all)", 0, caps.max_test_per_class,
+                                         caps.max_test_per_class if caps.capped else 0))  # fmt: skip
+    test_per_class = test_per_class or (caps.max_test_per_class if caps.capped else 0)
     image_size = int(e4.number_input("Image size for ImageNet sources", 32, 224, d.image_size, step=16))
 
 
@@ -217,7 +211,8 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
     run = result.results[pick]
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(confusion_figure(run.confusion, result.class_names,
+        names = [escape_html(c) for c in result.class_names]  # uploaded folder names: plain text in plotly labels
+        st.plotly_chart(confusion_figure(run.confusion, names,
                                          title=f"Confusion matrix: {STRATEGY_SHORT.get(run.strategy, run.strategy)}"),
                         width="stretch", key=f"{key}-cm")  # fmt: skip
     with right:
@@ -227,7 +222,8 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                 test = load_target(cfg, data).test if cfg.target == "upload" else _test_images(result.config)
                 idx = [m["index"] for m in run.misclassified[:18]]
                 st.plotly_chart(gallery_figure(test.images[idx].numpy(), [m["true"] for m in run.misclassified[:18]],
-                                               [m["pred"] for m in run.misclassified[:18]], result.class_names,
+                                               [m["pred"] for m in run.misclassified[:18]],
+                                               [escape_html(c) for c in result.class_names],
                                                title=f"Misclassified (true→predicted), first {len(idx)}"),
                                 width="stretch", key=f"{key}-gallery")  # fmt: skip
             except (FileNotFoundError, ValueError) as exc:
@@ -278,9 +274,10 @@ else:
 
 with st.expander("Run a sweep live (uses the settings above)"):
     s1, s2, s3 = st.columns(3)
-    sweep_shots = s1.multiselect("Shots per class", [1, 2, 5, 10, 20, 50, 100, 200], default=[5, 20])
-    sweep_seeds = int(s2.number_input("Seeds per cell", 1, 5, 3, key="sweep-seeds"))
-    sweep_epochs = int(s3.number_input("Epochs per run", 1, 100, min(epochs, 8), key="sweep-epochs"))
+    sweep_shots = s1.multiselect("Shots per class", [n for n in (1, 2, 5, 10, 20, 50, 100, 200) if n <= caps.max_shots],
+                                 default=[5, 20])  # fmt: skip
+    sweep_seeds = int(s2.number_input("Seeds per cell", 1, caps.max_seeds, min(3, caps.max_seeds), key="sweep-seeds"))
+    sweep_epochs = int(s3.number_input("Epochs per run", 1, caps.max_epochs, min(epochs, 8), key="sweep-epochs"))
     runs_total = len(sweep_shots) * sweep_seeds * len(strategies)
     st.caption(f"{runs_total} runs. On a 2-core CPU a ResNet-20 run takes tens of seconds; on a GPU about a second.")
     if st.button("Run sweep", disabled=not (sweep_shots and strategies) or (target == "upload" and upload is None)):

@@ -2,12 +2,20 @@
 
 Pages stay thin: they build a config from widgets, call :func:`launch` with a function of ``resnet_core`` and
 draw the job with :func:`job_panel`. Everything here is UI; the work itself never runs in the script thread.
+
+Jobs belong to the browser session that launched them: the job panel (a fragment polling every second) and the
+sidebar's server-load line (every few seconds, on any page) call ``job.touch()``; when a tab is closed the
+touching stops and the job cancels itself after ``RESNET_LAB_SESSION_TIMEOUT`` seconds (default 30), freeing
+its slot. At most one active job per page and two per session.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -16,15 +24,61 @@ import torch
 
 from resnet_core.devices import pick_device
 from resnet_core.jobs import Job, JobLimiter, JobState
+from resnet_core.profile import Profile, current_profile
 
 DEVICE_KEY = "device_choice"
 SEED_KEY = "seed_choice"
+SESSION_JOBS = "_resnet_lab_jobs"  # this session's jobs: page key -> Job
+MAX_SESSION_JOBS = 2
 
 
 @st.cache_resource
 def job_limiter() -> JobLimiter:
     """One limiter per server process: every browser session's jobs queue here (RESNET_LAB_MAX_JOBS, default 1)."""
     return JobLimiter(int(os.environ.get("RESNET_LAB_MAX_JOBS", "1")))
+
+
+@st.cache_resource
+def upload_limiter() -> JobLimiter:
+    """Uploads decode in a bounded pool of their own (2 at once per server), apart from the training queue."""
+    return JobLimiter(2)
+
+
+@st.cache_resource
+def profile() -> Profile:
+    """local or hosted (RESNET_LAB_PROFILE): the caps every page's widgets use."""
+    return current_profile()
+
+
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|:$<>~&])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from users (class names, file names in messages) shown literally by st.markdown/st.error/...:
+    no links, no :color[...] directives, no $LaTeX$, no HTML."""
+    return _MD_SPECIALS.sub(r"\\\1", str(text))
+
+
+def escape_html(text: str) -> str:
+    """For plotly labels, which interpret a few HTML tags."""
+    return html.escape(str(text))
+
+
+def show_unexpected(exc: BaseException, what: str = "This page") -> None:
+    """An unexpected error as a short message with the details folded away, never a traceback box."""
+    st.error(escape_markdown(f"{what} ran into an unexpected problem: {type(exc).__name__}: {exc}"))
+    with st.expander("Details for a bug report"):
+        st.code("".join(traceback.format_exception(exc)))
+
+
+def require_data(key: str = "bundled") -> None:
+    """Stop the page with a clear message when a dataset it needs is missing (no exception box)."""
+    from resnet_core.data import DATASETS
+
+    source = DATASETS[key]
+    if not source.available():
+        st.error(f"{source.title} is missing on this server, and this page needs it. {source.how_to_get}")
+        st.stop()
 
 
 def current_device() -> torch.device:
@@ -35,15 +89,56 @@ def current_seed() -> int:
     return int(st.session_state.get(SEED_KEY, 0))
 
 
-def launch(key: str, fn: Callable[[Job], Any], *, title: str) -> Job | None:
-    """Start ``fn`` as a job stored under ``key`` in this session, unless one is already running there."""
+def session_jobs() -> dict[str, Job]:
+    return st.session_state.setdefault(SESSION_JOBS, {})
+
+
+def _session_id() -> str | None:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        return ctx.session_id if ctx else None
+    except Exception:  # noqa: BLE001 - bookkeeping only
+        return None
+
+
+def launch(key: str, fn: Callable[[Job], Any], *, title: str, limiter: JobLimiter | None = None,
+           time_limit: float | None = None, counted: bool = True) -> Job | None:  # fmt: skip
+    """Start ``fn`` as a job stored under ``key`` in this session, unless one is already running there or the
+    session already has MAX_SESSION_JOBS running. The job cancels itself when the session goes away."""
     existing: Job | None = st.session_state.get(key)
     if existing is not None and existing.active:
         st.warning("A run is already in progress here: stop it first, or wait for it to finish.")
         return None
-    job = Job(fn, title=title, limiter=job_limiter()).start()
+    active = [j for k, j in session_jobs().items() if j.active and not k.startswith("upload:")]
+    if counted and len(active) >= MAX_SESSION_JOBS:
+        st.warning(f"You already have {len(active)} runs going ({', '.join(j.title for j in active)}). Stop one, or "
+                   "wait for one to finish, before starting another: the server is shared.")  # fmt: skip
+        return None
+    prof = profile()
+    job = Job(fn, title=title, limiter=limiter or job_limiter(), heartbeat_timeout=prof.session_timeout,
+              time_limit=time_limit if time_limit is not None else prof.max_job_seconds,
+              owner=_session_id()).start()  # fmt: skip
     st.session_state[key] = job
+    session_jobs()[key if counted else f"upload:{key}"] = job
     return job
+
+
+def keep_session_jobs_alive() -> int:
+    """Heartbeat for every active job of this session (called by the sidebar on every page); returns how many."""
+    active = [j for j in session_jobs().values() if j.active]
+    for job in active:
+        job.touch()
+    return len(active)
+
+
+def format_wait(seconds: float | None) -> str:
+    if seconds is None:
+        return "no estimate yet"
+    if seconds < 90:
+        return f"about {max(5, round(seconds / 5) * 5):.0f} s"
+    return f"about {seconds / 60:.0f} min"
 
 
 STATE_TEXT = {
@@ -53,15 +148,20 @@ STATE_TEXT = {
     JobState.CANCELLED: "Stopped — the results so far are kept",
     JobState.DIVERGED: "Diverged",
     JobState.FAILED: "Failed",
+    JobState.TIME_LIMIT: "Stopped: time limit",
 }
 
 
 def job_status(job: Job) -> None:
     """Progress bar, state line, Stop button and any error of ``job``."""
+    job.touch()
     event = job.latest
     if job.state == JobState.QUEUED:
         pos = job.queue_position
-        st.info(f"Queued behind other runs on this server (place {pos} in line)." if pos else "Starting…")
+        limiter = job._limiter
+        wait = limiter.estimated_wait(pos) if (pos and limiter) else None
+        st.info(f"Queued behind other runs on this server (place {pos} in line; estimated wait "
+                f"{format_wait(wait)})." if pos else "Starting…")  # fmt: skip
     elif job.state == JobState.RUNNING:
         frac = event.step / max(1, event.total_steps) if event else 0.0
         text = (f"{job.title}: step {event.step}/{event.total_steps}, loss {event.loss:.3f}, "
@@ -71,6 +171,9 @@ def job_status(job: Job) -> None:
         st.success(f"{job.title}: finished in {job.elapsed:.1f}s.")
     elif job.state == JobState.CANCELLED:
         st.warning(f"{job.title}: {STATE_TEXT[job.state]} ({job.elapsed:.1f}s).")
+    elif job.state == JobState.TIME_LIMIT:
+        st.warning(f"{job.title}: {job.error}. The results so far are kept; choose fewer epochs, seeds or "
+                   "images to finish within the limit.")  # fmt: skip
     elif job.state == JobState.DIVERGED:
         st.error(f"{job.title}: {job.error}")
     elif job.state == JobState.FAILED:
@@ -95,8 +198,11 @@ def job_panel(key: str, render: Callable[[Job], None], *, every: float = 1.0) ->
 
     @st.fragment(run_every=every if job.active else None)
     def panel() -> None:
-        job_status(job)
-        render(job)
+        try:
+            job_status(job)
+            render(job)
+        except Exception as exc:  # noqa: BLE001 - a drawing bug must not become a traceback box
+            show_unexpected(exc, "Drawing this run")
         if not job.active and st.session_state.get(f"{key}-drawn-final") != job.id:
             st.session_state[f"{key}-drawn-final"] = job.id
             st.rerun()
@@ -115,3 +221,75 @@ def download_buttons(payload: dict, *, name: str, csv_rows: list[dict] | None = 
 
         cols[1].download_button("Download CSV", pd.DataFrame(csv_rows).to_csv(index=False), file_name=f"{name}.csv",
                                 mime="text/csv", key=f"dl-csv-{name}")  # fmt: skip
+
+
+def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
+    """Decode an uploaded zip as a bounded, cancellable job (own pool of 2, the profile's pixel/time/size budget,
+    owned by this session) keyed by a hash of its content. Draws its state in ``container``; returns the
+    ``(ImageSet, UploadReport)`` once decoded, else None. Errors are messages, never traceback boxes."""
+    from resnet_core.uploads import UploadError, content_key, load_image_zip
+
+    limits = profile().upload_limits()
+    if file.size > limits.max_upload_bytes:
+        container.error(f"This upload cannot be used: it is larger than {limits.max_upload_bytes / 2**20:.0f} MB, "
+                        "the limit on this server.")  # fmt: skip
+        return None
+    blob = file.getvalue()
+    ck = content_key(blob, size)
+    job_key = f"{key}-job-{ck[:24]}"
+    for other_key, other in list(session_jobs().items()):  # a newer upload replaces an older one (and its images)
+        if other_key.startswith(f"upload:{key}-job-") and other_key != f"upload:{job_key}":
+            other.stop()
+            session_jobs().pop(other_key, None)
+            st.session_state.pop(other_key.removeprefix("upload:"), None)
+    job: Job | None = st.session_state.get(job_key)
+    if job is None:
+
+        def work(j: Job):
+            return load_image_zip(blob, size=size, limits=limits, should_stop=j.should_stop)
+
+        job = launch(job_key, work, title="Decoding the upload", limiter=upload_limiter(),
+                     time_limit=limits.max_seconds + 10, counted=False)  # fmt: skip
+        if job is None:
+            return None
+        job.wait(3.0)  # most uploads decode in well under a second: show them without a polling round
+
+    def draw(j: Job) -> bool:
+        """Draw the state; True when finished."""
+        j.touch()
+        if j.state == JobState.DONE:
+            images, report = j.result
+            container.success(f"{len(images)} images in {len(report.classes)} classes, decoded in "
+                              f"{report.seconds:.1f}s. Modes: {', '.join(f'{m} ×{n}' for m, n in sorted(report.modes.items()))}.")  # fmt: skip
+            container.dataframe([{"class (folder name)": c, "images": n} for c, n in zip(report.classes, report.counts)],
+                                hide_index=True)  # fmt: skip
+            if report.ignored:
+                container.caption(f"Ignored {len(report.ignored)} junk/README files (e.g. __MACOSX, .DS_Store).")
+        elif j.state == JobState.FAILED and isinstance(j.exception, UploadError):
+            container.error("This upload cannot be used: " + escape_markdown(str(j.exception)))
+        elif j.state == JobState.FAILED:
+            container.error(escape_markdown(f"Decoding this upload failed unexpectedly: {j.error}"))
+            with container.expander("Details for a bug report"):
+                st.code(j.error_detail or "")
+        elif j.state in (JobState.CANCELLED, JobState.TIME_LIMIT):
+            container.warning(f"Decoding this upload was stopped ({j.error or 'cancelled'}). Upload it again, or a "
+                              "smaller one.")  # fmt: skip
+        else:
+            pos = j.queue_position
+            container.info(f"Decoding the upload… ({j.elapsed:.0f}s)" if not pos else
+                           f"Waiting to decode the upload (place {pos} in line)…")  # fmt: skip
+            return False
+        return True
+
+    if job.active:
+
+        @st.fragment(run_every=0.5)
+        def poll() -> None:
+            if draw(job):
+                st.rerun()
+
+        with container:
+            poll()
+        return None
+    draw(job)
+    return job.result if job.state == JobState.DONE else None

@@ -3,11 +3,16 @@
 Shipped checkpoints are fp16 state dicts plus the network's config, loaded with ``weights_only=True`` so a
 checkpoint file can never run code. ``assets/checkpoints/manifest.json`` records how each was made (command,
 seed, data, device, date, git revision), its test accuracy and its sha256; the tests check both.
+
+Loading a shipped checkpoint verifies its sha256 against the manifest once per file per process (cached by path,
+size and modification time: later loads cost nothing extra), and every load checks that the weights are finite.
+A mismatch or a non-finite weight is a :class:`CheckpointError` naming the file and how to restore it.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +43,62 @@ def save_checkpoint(model: CifarNet, path: Path | str, *, meta: dict | None = No
     return path
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that must not be used (damaged, changed, non-finite); the message says how to restore it."""
+
+
+_VERIFIED: set[tuple[str, int, int]] = set()  # (resolved path, size, mtime_ns) of shipped files whose hash matched
+_VERIFY_LOCK = threading.Lock()
+
+
+def _manifest_entry(path: Path) -> dict | None:
+    """The manifest entry of a shipped checkpoint (a file inside CHECKPOINT_DIR), else None."""
+    try:
+        if path.resolve().parent != CHECKPOINT_DIR.resolve():
+            return None
+        entries = read_manifest(MANIFEST_PATH).get("checkpoints", {})
+    except (OSError, ValueError):
+        return None
+    return next((e for e in entries.values() if e.get("file") == path.name), None)
+
+
+def restore_hint(path: Path, entry: dict | None = None) -> str:
+    entry = entry if entry is not None else _manifest_entry(path)
+    try:
+        rel = path.resolve().relative_to(REPO_ROOT)
+    except ValueError:
+        rel = path
+    hint = f"Restore it with `git checkout -- {rel}`"
+    if entry and entry.get("command"):
+        hint += f", or rebuild it with `{entry['command']}`"
+    return hint + "."
+
+
+def verify_shipped(path: Path) -> None:
+    """sha256 of a shipped checkpoint against the manifest, once per file version per process."""
+    entry = _manifest_entry(path)
+    if not entry or not entry.get("sha256"):
+        return
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    with _VERIFY_LOCK:
+        if key in _VERIFIED:
+            return
+        digest = sha256_file(path)
+        if digest != entry["sha256"]:
+            raise CheckpointError(f"{path.name} does not match the sha256 recorded in the manifest (the file is "
+                                  f"damaged or was changed: {digest[:12]}… instead of {entry['sha256'][:12]}…). "
+                                  f"{restore_hint(path, entry)}")  # fmt: skip
+        _VERIFIED.add(key)
+
+
 def load_checkpoint(path: Path | str, *, device: torch.device | str = "cpu") -> tuple[CifarNet, dict]:
-    """Rebuild the network and load its weights (fp32 for computing); returns (model in eval mode, meta)."""
+    """Rebuild the network and load its weights (fp32 for computing); returns (model in eval mode, meta).
+    Shipped files are checked against the manifest's sha256 (once per process); all weights must be finite."""
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} is missing. {restore_hint(path)}")
+    verify_shipped(path)
     try:
         # TorchVersion: allowed for files written before meta was reduced to plain JSON types.
         with torch.serialization.safe_globals([TorchVersion]):
@@ -49,8 +107,13 @@ def load_checkpoint(path: Path | str, *, device: torch.device | str = "cpu") -> 
         raise ValueError(f"{path.name} is not a readable ResNet Lab checkpoint ({exc})") from exc
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ValueError(f"{path.name} is not a ResNet Lab checkpoint (format {blob.get('format')!r})")
+    state = blob["state_dict"]
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"{path.name} holds non-finite weights (NaN or infinity in {', '.join(bad[:3])}"
+                              f"{' …' if len(bad) > 3 else ''}). {restore_hint(path)}")  # fmt: skip
     model = CifarNet(NetConfig(**blob["net_config"]))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.to(device).eval(), blob.get("meta", {})
 
 

@@ -32,6 +32,7 @@ from resnet_core.devices import available_devices, describe_device, pick_device
 from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, evaluate, seeded, train
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
+from resnet_core.validation import OneLineParser, check_sizes, harden, main_guard, one_line
 
 # Experiment modules that contribute subcommands, in the order `--help` lists them.
 EXPERIMENT_MODULES = ("transfer", "bench")
@@ -119,6 +120,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
+    try:
+        return _download(args)
+    except (OSError, RuntimeError) as exc:  # URLError is an OSError
+        print(f"error: cannot download {args.what}: the internet is not reachable from here, or the server refused "
+              f"({one_line(exc)})", file=sys.stderr)  # fmt: skip
+        return 2
+
+
+def _download(args: argparse.Namespace) -> int:
     if args.what == "fashion":
         print(f"downloaded to {data_mod.download_fashion_mnist()}")
     elif args.what == "cifar10":
@@ -133,7 +143,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m resnet_core", description="ResNet Lab experiments from the shell.")
+    parser = OneLineParser(prog="python -m resnet_core", description="ResNet Lab experiments from the shell.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("info", help="device, datasets, checkpoints and weights available here")
@@ -179,13 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         if hasattr(module, "register_cli"):
             module.register_cli(sub)
-    return parser
+    return harden(parser)  # parse-time checks of every subcommand's values (resnet_core.validation)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """Exit codes: 0 done, 2 bad input or an error (one line on stderr), 3 a run diverged (or was stopped)."""
+    parser = build_parser()
+    try:  # a bad value is a one-line error and exit code 2 (returned, so callers and tests get the code)
+        args = parser.parse_args(argv)
+        check_sizes(parser, args)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
+    return main_guard(lambda: int(args.func(args) or 0))

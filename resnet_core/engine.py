@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core.data import DATASET_STATS, ImageSet, augment, normalize
+from resnet_core.divergence import DivergenceCheck
 from resnet_core.devices import synchronize
 
 # The default recipe in one place (airbench style). He et al. use SGD 0.1 / momentum 0.9 / wd 1e-4 / batch 128
@@ -322,10 +323,11 @@ def _forward_backward(net: nn.Module, x: Tensor, y: Tensor, fp: FastPath, device
     return logits, loss
 
 
-def end_message(status: str, step: int, diverged_at: int | None) -> str:
+def end_message(status: str, step: int, diverged_at: int | None, reason: str = "") -> str:
     """How a run ended, in words for the page and the CLI."""
     if status == "diverged":
-        return f"diverged at step {diverged_at}: the loss became NaN or infinite (try a lower learning rate)"
+        why = reason or "the loss became NaN or infinite"
+        return f"diverged at step {diverged_at}: {why} (try a lower learning rate)"
     if status == "cancelled":
         return f"stopped by request after {step} steps"
     return f"finished {step} steps"
@@ -385,13 +387,17 @@ def train(
     first_bad_step = torch.full((), -1, device=device, dtype=torch.long)
     status: Literal["done", "cancelled", "diverged"] = "done"
     diverged_at: int | None = None
+    divergence = DivergenceCheck()  # the shared rule (resnet_core.divergence): non-finite, blow-up, eval loss
 
-    def check_divergence() -> bool:
+    def check_divergence(logged_loss: float | None = None) -> bool:
         nonlocal status, diverged_at
         bad = int(first_bad_step.item())
-        if bad >= 0:
-            status, diverged_at = "diverged", bad
-        return bad >= 0
+        found = divergence.train_loss(bad, float("nan")) if bad >= 0 else None
+        if found is None and logged_loss is not None:
+            found = divergence.train_loss(step, logged_loss)
+        if found is not None:
+            status, diverged_at = "diverged", found.step
+        return found is not None
 
     epoch = 0
     while step < total_steps:
@@ -437,16 +443,17 @@ def train(
             step += 1
 
             if step % config.log_every == 0 or step == total_steps:
-                if check_divergence():
+                logged_loss = run_loss.item() / run_count
+                if check_divergence(logged_loss):
                     break
                 if on_progress is not None:
                     on_progress(ProgressEvent("step", step, total_steps, epoch + epoch_count / max(1, steps_per_epoch
-                                * config.batch_size), run_loss.item() / run_count, run_correct.item() / run_count,
+                                * config.batch_size), logged_loss, run_correct.item() / run_count,
                                 time.perf_counter() - start_time, tag=tag))  # fmt: skip
                 run_loss.zero_(), run_correct.zero_()
                 run_count = 0
-        if status == "done" and check_divergence():
-            pass
+        if status == "done" and epoch_count:
+            check_divergence(epoch_loss.item() / epoch_count)
         if status != "done" or epoch_count == 0:
             break
         epoch += 1
@@ -461,14 +468,18 @@ def train(
                 if data is not None:
                     metrics = evaluate(model, data, device=device, batch_size=config.eval_batch_size, fast=config.fast)
                     row[f"{name}_loss"], row[f"{name}_acc"] = metrics["loss"], metrics["acc"]
+                    if divergence.eval_loss(step, metrics["loss"], name) is not None:
+                        status, diverged_at = "diverged", step
         synchronize(device)
         row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if on_progress is not None:
             on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
                                       row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
+        if status != "done":
+            break
 
-    message = end_message(status, step, diverged_at)
+    message = end_message(status, step, diverged_at, divergence.found.reason if divergence.found else "")
     numerics = fp.describe() + (" + torch.compile" if net is not model else "")
     return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, numerics)
 
@@ -543,6 +554,7 @@ def train_head(
     status: Literal["done", "cancelled", "diverged"] = "done"
     history: list[dict] = []
     step, epoch, diverged_at = 0, 0, None
+    divergence = DivergenceCheck()
 
     @torch.no_grad()
     def metrics(feats: Tensor, ys: Tensor) -> tuple[float, float]:
@@ -582,18 +594,22 @@ def train_head(
             break
         epoch += 1
         train_loss = epoch_loss.item() / count
-        if not math.isfinite(train_loss):
-            status, diverged_at = "diverged", step
+        if divergence.train_loss(step, train_loss) is not None:
+            status, diverged_at = "diverged", divergence.found.step
             break
         row: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": train_loss,
                                "train_acc": epoch_correct.item() / count}  # fmt: skip
         for name, pair in (("val", val), ("test", test)):
             if pair is not None:
                 row[f"{name}_loss"], row[f"{name}_acc"] = metrics(*pair)
+                if divergence.eval_loss(step, row[f"{name}_loss"], name) is not None:
+                    status, diverged_at = "diverged", step
         row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if on_progress is not None:
             on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
                                       row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
-    message = end_message(status, step, diverged_at)
+        if status != "done":
+            break
+    message = end_message(status, step, diverged_at, divergence.found.reason if divergence.found else "")
     return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, "fp32")

@@ -6,13 +6,23 @@ and redraws progress from it. The worker never touches the UI: it only appends e
 under a lock.
 
 A process-wide :class:`JobLimiter` bounds how many jobs compute at once, so a classroom of browsers on one
-GPU queues in arrival order instead of running out of memory; a queued job knows its place in line.
+GPU queues in arrival order instead of running out of memory; a queued job knows its place in line and an
+estimated wait (from how long recent jobs took).
+
+A job belongs to its browser session: the page's polling panel calls :meth:`Job.touch` (a heartbeat) every
+second or so. A job not touched for ``heartbeat_timeout`` seconds is orphaned (its tab was closed): its
+``should_stop`` turns True, so a running job stops within one step and frees its slot, and a queued job gives up
+its place without ever starting. The check is lazy, made by the job's own thread (at every step, and every
+0.1 s while queued), so no reaper thread is needed and no lock is held across sessions. ``time_limit`` stops a
+runaway run the same way, with the state TIME_LIMIT ("stopped: time limit").
 """
 
 from __future__ import annotations
 
+import collections
 import enum
 import itertools
+import math
 import threading
 import time
 import traceback
@@ -29,6 +39,7 @@ class JobState(str, enum.Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     DIVERGED = "diverged"
+    TIME_LIMIT = "time-limit"  # stopped by the per-job time cap (RESNET_LAB_MAX_JOB_SECONDS)
 
     @property
     def finished(self) -> bool:
@@ -44,18 +55,22 @@ class JobLimiter:
         self.max_running = max_running
         self._cond = threading.Condition()
         self._waiting: list[int] = []
-        self._running: set[int] = set()
+        self._running: dict[int, float] = {}  # job id -> when it got its slot (monotonic)
+        self._durations: collections.deque[float] = collections.deque(maxlen=20)  # recent slot holding times
 
-    def acquire(self, job_id: int, cancelled: threading.Event) -> bool:
-        """Block until ``job_id`` is first in line and a slot is free; False if cancelled while waiting."""
+    def acquire(self, job_id: int, cancelled: threading.Event | Any) -> bool:
+        """Block until ``job_id`` is first in line and a slot is free; False if cancelled while waiting.
+        ``cancelled``: anything with ``is_set()`` (checked at least every 0.1 s, also when a slot frees up)."""
         with self._cond:
             self._waiting.append(job_id)
             try:
-                while not (self._waiting[0] == job_id and len(self._running) < self.max_running):
+                while True:
                     if cancelled.is_set():
                         return False
+                    if self._waiting[0] == job_id and len(self._running) < self.max_running:
+                        break
                     self._cond.wait(timeout=0.1)
-                self._running.add(job_id)
+                self._running[job_id] = time.monotonic()
                 return True
             finally:
                 self._waiting.remove(job_id)
@@ -63,8 +78,22 @@ class JobLimiter:
 
     def release(self, job_id: int) -> None:
         with self._cond:
-            self._running.discard(job_id)
+            started = self._running.pop(job_id, None)
+            if started is not None:
+                self._durations.append(time.monotonic() - started)
             self._cond.notify_all()
+
+    def estimated_wait(self, position: int) -> float | None:
+        """Seconds until the job at ``position`` in line starts, from recent jobs' durations (None: no data yet)."""
+        with self._cond:
+            if not self._durations:
+                return None
+            typical = sum(self._durations) / len(self._durations)
+            now = time.monotonic()
+            left = sorted(max(0.0, typical - (now - t)) for t in self._running.values())
+            rounds = math.ceil(position / self.max_running)
+            first = left[(position - 1) % self.max_running] if len(left) >= self.max_running else 0.0
+            return first + typical * (rounds - 1)
 
     def position(self, job_id: int) -> int | None:
         """1 for the next job to run, 2 behind it, ...; None when not waiting."""
@@ -95,9 +124,24 @@ class Job:
     job's state accordingly; an exception sets FAILED with the message kept for the page to show.
     """
 
-    def __init__(self, fn: JobFn, *, title: str = "", limiter: JobLimiter | None = None) -> None:
+    def __init__(
+        self,
+        fn: JobFn,
+        *,
+        title: str = "",
+        limiter: JobLimiter | None = None,
+        heartbeat_timeout: float | None = None,
+        time_limit: float | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.id = next(_ids)
         self.title = title
+        self.owner = owner  # the browser session's id, for display and bookkeeping
+        self.heartbeat_timeout = heartbeat_timeout  # None: lives until done (CLI, tests)
+        self.time_limit = time_limit  # None: no cap
+        self.last_seen = time.monotonic()
+        self.stop_reason: str | None = None  # "request" | "session-ended" | "time-limit"
+        self.exception: BaseException | None = None  # what fn raised, for a page that wants its type
         self._fn = fn
         self._limiter = limiter
         self._lock = threading.Lock()
@@ -118,12 +162,32 @@ class Job:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "request") -> None:
         """Ask the job to stop; it ends within one training step and keeps what it has."""
+        if not self._stop.is_set():
+            self.stop_reason = reason
         self._stop.set()
 
+    def touch(self) -> None:
+        """Heartbeat from the owning session's panel: the job is still wanted."""
+        self.last_seen = time.monotonic()
+
+    @property
+    def orphaned(self) -> bool:
+        return self.heartbeat_timeout is not None and time.monotonic() - self.last_seen > self.heartbeat_timeout
+
     def should_stop(self) -> bool:
+        """True when asked to stop, when the owning session is gone, or past the time limit."""
+        if self._stop.is_set():
+            return True
+        if self.orphaned:
+            self.stop("session-ended")
+        elif self.time_limit is not None and self.started is not None and time.time() - self.started > self.time_limit:
+            self.stop("time-limit")
         return self._stop.is_set()
+
+    def is_set(self) -> bool:  # lets the limiter poll should_stop while the job waits in line
+        return self.should_stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
@@ -164,8 +228,11 @@ class Job:
 
     # ------------------------------------------------------------------------------------------ worker
     def _run(self) -> None:
-        if self._limiter is not None and not self._limiter.acquire(self.id, self._stop):
+        acquired = not self.should_stop() and (self._limiter is None or self._limiter.acquire(self.id, self))
+        if not acquired or self.should_stop():  # a job of a vanished session never starts, even when first in line
             self._finish(JobState.CANCELLED)
+            if self._limiter is not None:
+                self._limiter.release(self.id)
             return
         try:
             self.started = time.time()
@@ -177,11 +244,15 @@ class Job:
             if status == "diverged":
                 self.error = getattr(result, "message", None) or "the run diverged (loss became NaN or infinite)"
                 self._finish(JobState.DIVERGED)
+            elif self.stop_reason == "time-limit":
+                self.error = f"stopped: time limit ({self.time_limit:.0f} s per run on this server)"
+                self._finish(JobState.TIME_LIMIT)
             elif status == "cancelled" or self._stop.is_set():
                 self._finish(JobState.CANCELLED)
             else:
                 self._finish(JobState.DONE)
         except Exception as exc:  # the page shows the message; the traceback stays available for bug reports
+            self.exception = exc
             self.error = f"{type(exc).__name__}: {exc}"
             self.error_detail = traceback.format_exc()
             self._finish(JobState.FAILED)
@@ -191,9 +262,11 @@ class Job:
 
     def _finish(self, state: JobState) -> None:
         self.finished_at = time.time()
+        if state == JobState.CANCELLED and self.stop_reason == "session-ended" and not self.error:
+            self.error = "cancelled: its browser session went away"
         with self._lock:
             self.state = state
 
 
-def start_job(fn: JobFn, *, title: str = "", limiter: JobLimiter | None = None) -> Job:
-    return Job(fn, title=title, limiter=limiter).start()
+def start_job(fn: JobFn, *, title: str = "", limiter: JobLimiter | None = None, **kwargs: Any) -> Job:
+    return Job(fn, title=title, limiter=limiter, **kwargs).start()

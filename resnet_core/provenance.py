@@ -72,8 +72,13 @@ def write_json(path: Path | str, payload: Any) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, default=_json_default) + "\n")
-    tmp.replace(path)  # atomic: a reader never sees half a file
+    text = json.dumps(payload, indent=1, default=_json_default) + "\n"  # fails before touching the disk
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)  # atomic: a reader never sees half a file
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # never leave a .tmp behind
+        raise
     return path
 
 

@@ -43,6 +43,7 @@ from resnet_core.data import FASHION_CLASSES, ImageSet, stratified_kshot
 from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, lr_factor, seeded, train
 from resnet_core.models import CifarNet, blocks_per_stage, build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
+from resnet_core.divergence import DivergenceCheck, is_diverged
 
 SOURCE_CLASSES = [0, 1, 2, 3, 5, 8]  # T-shirt/top, Trouser, Pullover, Dress, Sandal, Bag
 TARGET_CLASSES = [4, 6, 7, 9]  # Coat, Shirt, Sneaker, Ankle boot
@@ -273,7 +274,7 @@ class TransferResult:
 def summarize(results: list[RunResult]) -> list[dict]:
     """Mean and standard deviation over seeds of each (strategy, shots) cell."""
     cells: dict[tuple, list[RunResult]] = {}
-    for r in results:
+    for r in [r for r in results if not is_diverged(r)]:  # diverged runs: left out of means, counts and verdicts
         cells.setdefault((r.strategy, r.shots), []).append(r)
     rows = []
     order = {s: i for i, s in enumerate(STRATEGIES)}
@@ -583,6 +584,7 @@ def _train_head_on_features(model: TransferNet, feats: dict, labels: dict, confi
     total = steps_per_epoch * epochs
     gen = torch.Generator().manual_seed(seed)
     history, status, step = [], "done", 0
+    divergence = DivergenceCheck()
     for epoch in range(epochs):
         head.train()
         model.dropout.train()
@@ -618,6 +620,9 @@ def _train_head_on_features(model: TransferNet, feats: dict, labels: dict, confi
                "train_acc": ep_correct.item() / ep_count, "val_loss": val_loss, "val_acc": val_acc,
                "seconds": time.perf_counter() - start_time}  # fmt: skip
         history.append(row)
+        if divergence.train_loss(step, row["train_loss"]) or divergence.eval_loss(step, val_loss, "validation"):
+            status = "diverged"
+            break
         if on_epoch(row, step, total):
             status = "early-stopped"
             break
@@ -820,7 +825,7 @@ def run_transfer(
     else:
         diverged = [f"{r.strategy} (seed {r.seed})" for r in out.results if r.status == "diverged"]
         out.message = f"{len(out.results)} runs in {out.seconds:.1f}s" + (
-            f"; diverged: {', '.join(diverged)} (lower the learning rate)" if diverged else "")
+            f"; diverged: {', '.join(diverged)} (left out of means and verdicts; lower the learning rate)" if diverged else "")
     return out
 
 

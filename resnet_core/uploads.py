@@ -1,26 +1,43 @@
-"""A user-uploaded zip of class folders (ImageFolder layout) -> a validated :class:`ImageSet`.
+"""A user-uploaded zip of class folders (ImageFolder layout) -> a validated :class:`ImageSet`, as bounded work.
 
-Nothing is extracted to disk: members are read one at a time from the zip in memory, with hard caps on the
-number of files, on the bytes of each file (counted while reading, not trusted from the zip's header) and in
-total, and on the pixels of each image (read from the image header before decoding; Pillow's own decompression
-bomb guard is set to the same limit). Every problem raises :class:`UploadError` (a ValueError) whose message
-says what is wrong and with which file, so a page can show it as it is.
+Nothing is extracted to disk: members are read one at a time from the zip in memory. The work is bounded in
+every dimension a hostile or careless upload can push:
+
+- entries, bytes per member (counted while reading, never trusted from the zip's header) and bytes in total;
+- pixels per image and decoded pixels in total, both read from the image header *before* decoding (a large
+  JPEG is decoded at 1/2, 1/4 or 1/8 scale with Pillow's ``draft``, and is counted at that scale);
+- wall-clock seconds, checked between members, and a ``should_stop`` callable (the owning job's stop check)
+  checked between members, so a closed tab's upload ends within one image;
+- only the allowed formats are decoded (``Image.open(..., formats=...)``), whatever the file's extension says.
+
+Every problem raises :class:`UploadError` (a ValueError) whose message says what is wrong and with which file;
+any failure while reading or decoding one member (corrupt deflate data, CRC errors, unsupported compression,
+truncated images, text-chunk bombs, ...) becomes one too, so a page can show the message as it is.
 
 Accepted layouts::
 
     cats/001.png, dogs/002.jpg, ...                 (class folders at the top)
     mydata/cats/001.png, mydata/dogs/002.jpg, ...   (one wrapping folder)
 
+Ignored everywhere: ``__MACOSX/``, dot-files (``.DS_Store``, ``._x``), ``Thumbs.db``, ``desktop.ini``; ignored at
+the top (or directly inside the wrapping folder): README / LICENSE / COPYING files. Class names are Unicode NFC;
+two folders whose names differ only in case or Unicode form are rejected, naming both.
+
 Images of any mode are converted to RGB: transparency (RGBA, LA, P with transparency) is composited on white,
-CMYK and 16-bit/float greys are converted, and everything is resized to ``size`` x ``size``.
+CMYK and 16-bit/float greys are converted (float images with NaN or infinity are rejected), and everything is
+resized to ``size`` x ``size``.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import stat
+import time
+import unicodedata
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -30,8 +47,22 @@ import torch
 
 from resnet_core.data import ImageSet
 
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+# Extension -> the Pillow formats allowed to decode it. The set of all of them is what Image.open may try:
+# a .jpg that is really a PNG is fine, an AVIF/ICO/TGA/... renamed .png is not.
+FORMATS_BY_EXTENSION = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF", ".webp": "WEBP",
+    ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM", ".pgm": "PPM",
+}  # fmt: skip
+IMAGE_EXTENSIONS = set(FORMATS_BY_EXTENSION)
+ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF", "PPM")  # MPO: JPEGs from phone cameras
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+DOC_STEMS = {"readme", "license", "licence", "copying", "notice", "authors", "citation", "changelog"}
+# Zip compression methods Python's zipfile decodes: stored, deflate, bzip2, lzma. Others (Deflate64 = 9,
+# AES = 99, ...) are refused up front with a message instead of a NotImplementedError at read time.
+SUPPORTED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
+                     zipfile.ZIP_LZMA: "lzma"}  # fmt: skip
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UploadError(ValueError):
@@ -44,7 +75,11 @@ class UploadLimits:
     max_files: int = 5000  # entries in the zip (folders included)
     max_total_bytes: int = 200 * 2**20  # uncompressed, all members
     max_file_bytes: int = 20 * 2**20  # uncompressed, one member
-    max_pixels: int = 4096 * 4096  # one image (width x height), checked before decoding
+    max_pixels: int = 4096 * 4096  # one image (width x height at the decoded scale), checked before decoding
+    # All images together, at the scale they are decoded (JPEG drafts count reduced). 200 Mpx decode in ~10-20 s
+    # on one CPU core: hundreds of photos (decoded at 1/8 scale), or 12 PNGs of the maximal size.
+    max_total_pixels: int = 200_000_000
+    max_seconds: float = 120.0  # wall clock for the whole upload, checked between members
     max_classes: int = 100
     min_classes: int = 2
     min_per_class: int = 4  # a few for training, one for validation, one for testing
@@ -55,30 +90,38 @@ class UploadReport:
     classes: list[str]
     counts: list[int]
     modes: dict[str, int] = field(default_factory=dict)  # original image modes seen, e.g. {"RGBA": 3, "L": 10}
-    ignored: list[str] = field(default_factory=list)  # junk like __MACOSX/ or .DS_Store
+    ignored: list[str] = field(default_factory=list)  # junk like __MACOSX/ or .DS_Store, README at the top
     size: int = 32
+    decoded_pixels: int = 0
+    seconds: float = 0.0
 
     def summary(self) -> str:
+        """Plain text (class names are the uploader's: show this with st.text or escaped, never as Markdown)."""
         per = ", ".join(f"{c} ({n})" for c, n in zip(self.classes, self.counts))
         modes = ", ".join(f"{m} x{n}" for m, n in sorted(self.modes.items()))
         return f"{sum(self.counts)} images in {len(self.classes)} classes: {per}. Modes: {modes}."
 
 
 def _is_junk(parts: tuple[str, ...]) -> bool:
-    return any(p == "__MACOSX" or p.startswith("._") for p in parts) or parts[-1].lower() in JUNK_NAMES or any(
-        p.startswith(".") for p in parts
-    )
+    return any(p == "__MACOSX" or p.startswith(".") for p in parts) or parts[-1].lower() in JUNK_NAMES
 
 
-def _check_name(name: str) -> PurePosixPath:
-    """Reject absolute paths and path traversal (zip-slip), whatever separator the archive used."""
+def _is_doc(name: str) -> bool:
+    return PurePosixPath(name).stem.lower() in DOC_STEMS or name.lower() in DOC_STEMS
+
+
+def _check_name(name: str) -> tuple[str, ...]:
+    """Reject absolute paths and path traversal (zip-slip), whatever separator the archive used. The parts stay
+    as written (class names are normalised to NFC later, after checking that no two collide)."""
     raw = name.replace("\\", "/")
-    if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":") or raw.startswith("//"):
+    if raw.startswith("/") or _DRIVE.match(raw):
         raise UploadError(f"the zip contains an absolute path ({name!r}); only relative class folders are allowed")
-    path = PurePosixPath(raw)
-    if any(part == ".." for part in path.parts):
+    parts = tuple(p for p in PurePosixPath(raw).parts if p not in ("", "."))
+    if any(part == ".." for part in parts):
         raise UploadError(f"the zip contains a path that climbs out of its folder ({name!r}); refusing it")
-    return path
+    if any(_CONTROL.search(p) for p in parts):
+        raise UploadError(f"the zip contains a name with control characters ({name!r}); rename it")
+    return parts
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
@@ -87,73 +130,162 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
         data = f.read(cap + 1)
     if len(data) > cap:
         raise UploadError(f"{info.filename} is larger than {cap / 2**20:.0f} MB uncompressed; refusing it")
+    if len(data) != info.file_size:
+        raise UploadError(f"{info.filename}: the zip says {info.file_size:,} bytes but holds {len(data):,} "
+                          "(a damaged or doctored zip)")  # fmt: skip
     return data
 
 
-def _to_rgb(img, name: str):
+def _to_rgb(img, name: str, size: int):
     from PIL import Image
 
     mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        lo, hi = float(arr.min()), float(arr.max())
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16-bit / 32-bit greys: resize first (as 32-bit floats), then stretch the small result to 0..255, so a
+        # 4096x4096 16-bit image costs one float copy, not several float64 ones.
+        if mode == "F" and not np.isfinite(np.asarray(img)).all():
+            raise UploadError(f"{name} holds NaN or infinite pixel values; refusing it")
+        small = (img if mode == "F" else img.convert("F")).resize((size, size), Image.Resampling.BILINEAR,
+                                                                   reducing_gap=2.0)  # fmt: skip
+        arr = np.asarray(small, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise UploadError(f"{name} holds pixel values too large to convert; refusing it")
+        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
         arr = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
-        img = Image.fromarray(arr.astype(np.uint8), mode="L")
+        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
         mode = "L"
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     elif mode in ("1", "L", "CMYK", "YCbCr", "LAB", "HSV"):
         img = img.convert("RGB")
-    elif mode in ("LA", "PA"):
+    elif mode in ("LA", "PA", "La"):
         img = img.convert("RGBA")
     if img.mode == "RGBA":
         background = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, img).convert("RGB")
     if img.mode != "RGB":
-        try:
-            img = img.convert("RGB")
-        except (ValueError, OSError) as exc:
-            raise UploadError(f"{name}: image mode {mode!r} cannot be converted to RGB ({exc})") from exc
+        img = img.convert("RGB")
     return img
 
 
-def _decode(data: bytes, name: str, size: int, limits: UploadLimits) -> tuple[np.ndarray, str]:
-    from PIL import Image
-
-    # The size check below runs on the header, before any pixel is decoded. Pillow's own guard
-    # (Image.MAX_IMAGE_PIXELS, a process-wide setting this module leaves alone because other threads share it)
-    # stays as a second line: its DecompressionBombError is caught and reported like ours.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return _decode_checked(data, name, size, limits)
-
-
-def _decode_checked(data: bytes, name: str, size: int, limits: UploadLimits) -> tuple[np.ndarray, str]:
+def _open_checked(data: bytes, name: str, size: int, limits: UploadLimits, pixels_left: int):
+    """Open lazily (header only), check format and pixel budgets, pick a JPEG draft scale. -> (img, pixels)."""
     from PIL import Image, UnidentifiedImageError
 
+    Image.init()  # registers every plugin, so that each allowed format name is known
     try:
-        try:
-            img = Image.open(io.BytesIO(data))  # lazy: reads the header only
-        except UnidentifiedImageError as exc:
-            raise UploadError(f"{name} is not an image Pillow can read (corrupt, or not an image at all)") from exc
-        w, h = img.size
-        if w * h > limits.max_pixels or w <= 0 or h <= 0:
-            raise UploadError(f"{name} is {w}x{h} pixels, more than the {limits.max_pixels:,} allowed per image "
-                              "(a decompression bomb, or simply too big: shrink it first)")  # fmt: skip
+        img = Image.open(io.BytesIO(data), formats=[f for f in ALLOWED_FORMATS if f in Image.OPEN])
+    except UnidentifiedImageError as exc:
+        raise UploadError(f"{name} is not an image in an allowed format ({', '.join(sorted(set(ALLOWED_FORMATS)))}):"
+                          " corrupt, another format renamed, or not an image at all") from exc  # fmt: skip
+    if img.format == "JPEG" or img.format == "MPO":
+        img.draft(None, (size * 2, size * 2))  # decode at 1/2..1/8 scale: bounded work for big photos
+    w, h = img.size
+    if w <= 0 or h <= 0 or w * h > limits.max_pixels:
+        raise UploadError(f"{name} is {w}x{h} pixels, more than the {limits.max_pixels:,} allowed per image "
+                          "(a decompression bomb, or simply too big: shrink it first)")  # fmt: skip
+    pixels = w * h
+    if pixels > pixels_left:
+        raise UploadError(f"the images add up to more than {limits.max_total_pixels / 1e6:,.0f} million decoded "
+                          f"pixels (reached at {name}); upload fewer or smaller images")  # fmt: skip
+    return img, pixels
+
+
+def _decode(data: bytes, name: str, size: int, limits: UploadLimits, pixels_left: int) -> tuple[np.ndarray, str, int]:
+    """-> (uint8 [3, size, size], original mode, decoded pixel values). Any failure is an UploadError."""
+    from PIL import Image
+
+    # Pillow's own guard (Image.MAX_IMAGE_PIXELS, process-wide, left alone here because other threads share it)
+    # stays as a second line behind the header check: its DecompressionBombError is caught like everything else.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        img, pixels = _open_checked(data, name, size, limits, pixels_left)
         mode = img.mode
-        try:
-            img.load()
-        except Image.DecompressionBombError as exc:
-            raise UploadError(f"{name}: decompression bomb refused ({exc})") from exc
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise UploadError(f"{name} is a corrupt or truncated image ({exc})") from exc
+        img.load()
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
-        img = _to_rgb(img, name)
-        img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None)
-        return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1).copy(), mode
-    except Image.DecompressionBombError as exc:
-        raise UploadError(f"{name}: decompression bomb refused ({exc})") from exc
+        img = _to_rgb(img, name, size)
+        img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        arr = np.asarray(img, dtype=np.uint8)
+    if arr.shape != (size, size, 3):
+        raise UploadError(f"{name}: decoded to an unexpected shape {arr.shape}")
+    return arr.transpose(2, 0, 1).copy(), mode, pixels
+
+
+def _member_error(name: str, exc: BaseException) -> UploadError:
+    """One line naming the file for any failure reading or decoding a member."""
+    import zlib
+
+    from PIL import Image
+
+    if isinstance(exc, Image.DecompressionBombError):
+        why = "decompression bomb refused"
+    elif isinstance(exc, (zlib.error, zipfile.BadZipFile, EOFError)):
+        why = "the zip's data for this file is corrupt (bad CRC, lying sizes or broken compression)"
+    elif isinstance(exc, NotImplementedError):
+        why = "stored with a compression or encryption method that cannot be read"
+    elif isinstance(exc, MemoryError):
+        why = "too large to decode"
+    else:
+        why = "a corrupt, truncated or unsupported image"
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return UploadError(f"{name}: {why} ({type(exc).__name__}: {detail})")
+
+
+def _list_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
+    """-> (files [(info, parts)], dirs [parts], ignored [names]) with junk, docs and the wrapper folder handled."""
+    files: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
+    dirs: list[tuple[str, ...]] = []
+    ignored: list[str] = []
+    seen: dict[str, str] = {}
+    for info in infos:
+        parts = _check_name(info.filename)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise UploadError(f"the zip contains a symbolic link ({info.filename!r}); links are not allowed")
+        if not parts:
+            continue
+        key = "/".join(parts) + ("/" if info.is_dir() else "")
+        if key in seen:
+            raise UploadError(f"the zip lists {info.filename!r} twice (duplicate entries are refused: which one "
+                              "would be the image?)")  # fmt: skip
+        seen[key] = info.filename
+        if _is_junk(parts):
+            ignored.append(info.filename)
+            if len(parts) >= 2 and not _is_junk(parts[:-1]):
+                dirs.append(parts[:-1])  # e.g. dogs/.DS_Store: "dogs" is still a (perhaps empty) class folder
+            continue
+        if info.is_dir():
+            dirs.append(parts)
+            continue
+        if info.flag_bits & 0x1:
+            raise UploadError(f"{info.filename} is encrypted; upload an unencrypted zip")
+        if info.compress_type not in SUPPORTED_METHODS:
+            raise UploadError(f"{info.filename} is compressed with zip method {info.compress_type} (e.g. Deflate64 "
+                              "or AES), which cannot be read; re-create the zip with standard Deflate")  # fmt: skip
+        files.append((info, parts))
+
+    def drop_docs(entries):
+        kept = []
+        for info, parts in entries:
+            if len(parts) == 1 and _is_doc(parts[0]):
+                ignored.append(info.filename)
+            else:
+                kept.append((info, parts))
+        return kept
+
+    files = drop_docs(files)
+    # Strip one wrapping folder when everything (docs inside it aside) sits inside the same top folder.
+    tops = {parts[0] for _, parts in files} | {parts[0] for parts in dirs}
+    if len(tops) == 1 and files and all(len(parts) >= 2 for _, parts in files):
+        inner = [(info, parts[1:]) for info, parts in files]
+        docs_inside = [(info, parts) for info, parts in inner if len(parts) == 1 and _is_doc(parts[0])]
+        inner = [entry for entry in inner if entry not in docs_inside]
+        if inner and all(len(parts) >= 2 for _, parts in inner):
+            files = inner
+            dirs = [parts[1:] for parts in dirs if len(parts) > 1]
+            ignored.extend(info.filename for info, _ in docs_inside)
+    return files, dirs, ignored
 
 
 def load_image_zip(
@@ -161,9 +293,16 @@ def load_image_zip(
     *,
     size: int = 32,
     limits: UploadLimits = UploadLimits(),
+    should_stop: Callable[[], bool] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ImageSet, UploadReport]:
-    """Validate and decode a zip of class folders; returns (uint8 RGB ImageSet [N,3,size,size], report)."""
-    if isinstance(source, (bytes, bytearray)):
+    """Validate and decode a zip of class folders; returns (uint8 RGB ImageSet [N,3,size,size], report).
+
+    ``should_stop`` (e.g. the owning job's) is checked between members: True ends the work with an UploadError
+    "cancelled". ``on_progress(done, total)`` is called after every image.
+    """
+    started = time.monotonic()
+    if isinstance(source, (bytes, bytearray, memoryview)):
         blob = bytes(source)
     else:
         blob = source.read(limits.max_upload_bytes + 1)
@@ -174,8 +313,8 @@ def load_image_zip(
     try:
         zf = zipfile.ZipFile(io.BytesIO(blob))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise UploadError(f"this is not a readable zip file ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, LargeZipFile, OSError, ValueError, struct errors, ...
+        raise UploadError(f"this is not a readable zip file ({type(exc).__name__}: {exc})") from exc
 
     with zf:
         if len(infos) > limits.max_files:
@@ -184,36 +323,9 @@ def load_image_zip(
         if declared > limits.max_total_bytes:
             raise UploadError(f"the zip unpacks to {declared / 2**20:.0f} MB; at most "
                               f"{limits.max_total_bytes / 2**20:.0f} MB are allowed")  # fmt: skip
-
-        files: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
-        dirs: list[tuple[str, ...]] = []
-        ignored: list[str] = []
-        for info in infos:
-            path = _check_name(info.filename)
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise UploadError(f"the zip contains a symbolic link ({info.filename!r}); links are not allowed")
-            if info.flag_bits & 0x1:
-                raise UploadError(f"{info.filename} is encrypted; upload an unencrypted zip")
-            parts = tuple(p for p in path.parts if p not in ("", "."))
-            if not parts:
-                continue
-            if _is_junk(parts):
-                ignored.append(info.filename)
-                if len(parts) >= 2 and not _is_junk(parts[:-1]):
-                    dirs.append(parts[:-1])  # e.g. dogs/.DS_Store: "dogs" is still a (perhaps empty) class folder
-            elif info.is_dir():
-                dirs.append(parts)
-            else:
-                files.append((info, parts))
-
+        files, dirs, ignored = _list_entries(zf, infos)
         if not files:
-            raise UploadError("the zip has no files in it")
-        # Strip one wrapping folder when everything sits inside the same top folder and files are 3 deep.
-        tops = {parts[0] for _, parts in files} | {parts[0] for parts in dirs}
-        if len(tops) == 1 and all(len(parts) >= 3 for _, parts in files):
-            files = [(info, parts[1:]) for info, parts in files]
-            dirs = [parts[1:] for parts in dirs if len(parts) > 1]
+            raise UploadError("the zip has no files in it (apart from folders, junk or README/licence files)")
         loose = [info.filename for info, parts in files if len(parts) == 1]
         if loose:
             raise UploadError(f"files must be inside one folder per class (e.g. cats/001.png); these are not: "
@@ -224,7 +336,16 @@ def load_image_zip(
                               f"{', '.join(deep[:5])}{' …' if len(deep) > 5 else ''}")  # fmt: skip
         # Every top folder is a class, including one that holds no images (it is reported as empty).
         class_dirs = {parts[0] for _, parts in files} | {parts[0] for parts in dirs}
-        classes = sorted(class_dirs)
+        folded: dict[str, str] = {}
+        for name in sorted(class_dirs):
+            other = folded.setdefault(unicodedata.normalize("NFC", name).casefold(), name)
+            if other != name:
+                how = "upper/lower case" if unicodedata.normalize("NFC", other) != unicodedata.normalize("NFC", name) \
+                    else "Unicode form (NFC vs NFD: the same letters, encoded differently)"  # fmt: skip
+                raise UploadError(f"the class folders {other!r} and {name!r} differ only in {how} ({ascii(other)} "
+                                  f"vs {ascii(name)}); rename or merge them")  # fmt: skip
+        nfc = {name: unicodedata.normalize("NFC", name) for name in class_dirs}
+        classes = sorted(nfc.values())
         if len(classes) < limits.min_classes:
             raise UploadError(f"found {len(classes)} class folder{'s' if len(classes) != 1 else ''} "
                               f"({', '.join(classes) or 'none'}); a classifier needs at least {limits.min_classes}")  # fmt: skip
@@ -241,16 +362,30 @@ def load_image_zip(
         labels: list[int] = []
         modes: dict[str, int] = {}
         total = 0
-        index = {c: i for i, c in enumerate(classes)}
-        for info, parts in files:
-            data = _read_capped(zf, info, limits.max_file_bytes)
-            total += len(data)
-            if total > limits.max_total_bytes:
-                raise UploadError(f"the zip unpacks to more than {limits.max_total_bytes / 2**20:.0f} MB")
-            arr, mode = _decode(data, info.filename, size, limits)
+        pixels = 0
+        index = {raw: classes.index(name) for raw, name in nfc.items()}
+        for done, (info, parts) in enumerate(files):
+            if should_stop is not None and should_stop():
+                raise UploadError("the upload was cancelled before it finished")
+            if time.monotonic() - started > limits.max_seconds:
+                raise UploadError(f"decoding the upload took longer than {limits.max_seconds:.0f} s (stopped at "
+                                  f"{info.filename}); upload fewer or smaller images")  # fmt: skip
+            try:
+                data = _read_capped(zf, info, limits.max_file_bytes)
+                total += len(data)
+                if total > limits.max_total_bytes:
+                    raise UploadError(f"the zip unpacks to more than {limits.max_total_bytes / 2**20:.0f} MB")
+                arr, mode, used = _decode(data, info.filename, size, limits, limits.max_total_pixels - pixels)
+            except UploadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every member-level failure names the file
+                raise _member_error(info.filename, exc) from exc
+            pixels += used
             modes[mode] = modes.get(mode, 0) + 1
             arrays.append(arr)
             labels.append(index[parts[0]])
+            if on_progress is not None:
+                on_progress(done + 1, len(files))
 
     counts = np.bincount(np.array(labels, dtype=np.int64), minlength=len(classes)).tolist()
     empty = [c for c, n in zip(classes, counts) if n == 0]
@@ -262,4 +397,12 @@ def load_image_zip(
                           f"and testing); too few in: {', '.join(few)}")  # fmt: skip
     images = torch.from_numpy(np.stack(arrays))
     imageset = ImageSet(images, torch.tensor(labels, dtype=torch.long), classes, "upload")
-    return imageset, UploadReport(classes, counts, modes, ignored, size)
+    report = UploadReport(classes, counts, modes, ignored, size, pixels, time.monotonic() - started)
+    return imageset, report
+
+
+def content_key(blob: bytes, *extra: object) -> str:
+    """A cache key from the upload's content (sha256), not its name or size, plus settings such as the size."""
+    import hashlib
+
+    return hashlib.sha256(blob).hexdigest() + "".join(f"|{e}" for e in extra)

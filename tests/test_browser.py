@@ -123,3 +123,33 @@ def test_training_job_survives_a_widget_change_and_finishes(page):
     page.get_by_text("finished in", exact=False).first.wait_for(timeout=300_000)
     page.get_by_text("Test accuracy (3,000 bundled test images)").first.wait_for()
     no_exception(page)
+
+
+def test_hostile_upload_is_a_message_not_an_exception(page, tmp_path):
+    """Transfer page: a zip with Markdown/LaTeX class names and a truncated JPEG is refused with the upload
+    error naming the file, as plain text; then a good zip with the same odd names shows them literally."""
+    from tests.hostile_zips import good, make_zip, page_demo_zip
+
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Transfer learning", exact=True).click()
+    page.get_by_role("heading", name="Transfer learning").first.wait_for()
+    page.get_by_role("combobox", name="Target data").click()
+    page.get_by_role("option", name="Your own images (zip of class folders)").click()
+    chooser = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    chooser.set_input_files(files=[{"name": "hostile.zip", "mimeType": "application/zip", "buffer": page_demo_zip()}])
+    page.get_by_text("This upload cannot be used").first.wait_for()
+    message = page.get_by_text("This upload cannot be used").first.inner_text()
+    assert "broken.jpg" in message and ":red[alarm] $x^2$" in message, message
+    no_exception(page)
+    shots = os.environ.get("RESNET_LAB_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shots) / "transfer_hostile_upload.png"), full_page=False)
+
+    names = ["[link](https:evil.example)", ":red[alarm] $x^2$"]
+    chooser.set_input_files(files=[{"name": "odd_names.zip", "mimeType": "application/zip",
+                                    "buffer": make_zip(good(classes=names))}])  # fmt: skip
+    page.get_by_text("8 images in 2 classes", exact=False).first.wait_for()
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    assert page.locator("a[href*='evil.example']").count() == 0, "a class name must not become a link"
+    no_exception(page)

@@ -83,3 +83,67 @@ def test_limiter_runs_one_at_a_time_in_arrival_order():
 def test_limiter_rejects_zero_slots():
     with pytest.raises(ValueError):
         JobLimiter(0)
+
+
+def test_a_closed_sessions_jobs_are_cancelled_and_its_queued_job_never_starts():
+    """A tab closes: its panel stops calling touch(). With a short heartbeat timeout (30 s in the app), the running
+    job stops within one step, the queued one gives up its place without running, and the slot is free."""
+    limiter = JobLimiter(1)
+    started = []
+
+    def work(name):
+        def fn(job):
+            started.append(name)
+            while not job.should_stop():  # a training loop checks should_stop before every step
+                time.sleep(0.01)
+            return {"status": "cancelled"}
+        return fn
+
+    running = Job(work("running"), limiter=limiter, heartbeat_timeout=0.5, owner="closed-tab").start()
+    assert wait_for(lambda: running.state == JobState.RUNNING)
+    queued = Job(work("queued"), limiter=limiter, heartbeat_timeout=0.5, owner="closed-tab").start()
+    assert wait_for(lambda: queued.queue_position == 1)
+    # An open tab's job keeps polling: it must survive and get the slot afterwards.
+    alive = Job(work("alive"), limiter=limiter, heartbeat_timeout=0.5, owner="open-tab").start()
+    stop_touching = threading.Event()
+
+    def heartbeat():
+        while not stop_touching.is_set():
+            alive.touch()
+            time.sleep(0.05)
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    running.touch(), queued.touch()  # the closed tab's last poll touched both of its jobs; then nothing more
+    assert running.wait(60) and queued.wait(60), "the slot must be free within ~60 s"
+    assert running.state == JobState.CANCELLED and running.stop_reason == "session-ended"
+    assert "session went away" in running.error
+    assert queued.state == JobState.CANCELLED and "queued" not in started
+    assert wait_for(lambda: alive.state == JobState.RUNNING), "the live session's job gets the freed slot"
+    alive.stop()
+    stop_touching.set()
+    assert alive.wait(10) and alive.state == JobState.CANCELLED
+    assert limiter.running == 0 and limiter.waiting == 0
+
+
+def test_time_limit_stops_a_runaway_job_with_its_own_state():
+    def forever(job):
+        while not job.should_stop():
+            time.sleep(0.01)
+        return {"status": "cancelled"}
+
+    job = Job(forever, time_limit=0.3).start()
+    assert job.wait(30)
+    assert job.state == JobState.TIME_LIMIT and "time limit" in job.error
+
+
+def test_estimated_wait_comes_from_recent_jobs():
+    limiter = JobLimiter(1)
+    assert limiter.estimated_wait(1) is None
+    Job(lambda j: time.sleep(0.2), limiter=limiter).start().wait(10)
+    gate = threading.Event()
+    blocker = Job(lambda j: gate.wait(10), limiter=limiter).start()
+    assert wait_for(lambda: limiter.running == 1)
+    wait = limiter.estimated_wait(2)
+    assert wait is not None and wait > 0.1
+    gate.set()
+    blocker.wait(10)
