@@ -50,6 +50,20 @@ SOURCE_NAME = "source_fashion_resnet20"
 SOURCE_PATH = CHECKPOINT_DIR / f"{SOURCE_NAME}.pt"
 
 
+def draw_split(split_seed: int | None) -> tuple[list[int], list[int]]:
+    """(source classes, target classes): the default split for None, else 6 / 4 classes drawn with the seed."""
+    if split_seed is None:
+        return list(SOURCE_CLASSES), list(TARGET_CLASSES)
+    import random
+
+    source = sorted(random.Random(split_seed).sample(range(10), 6))
+    return source, [c for c in range(10) if c not in source]
+
+
+def source_name(split_seed: int | None) -> str:
+    return SOURCE_NAME if split_seed is None else f"{SOURCE_NAME}_split{split_seed}"
+
+
 # ------------------------------------------------------------------------------------------ source pretraining
 
 
@@ -65,19 +79,21 @@ def pretrain_source(
     per_class: int | None = None,
     out: Path | None = SOURCE_PATH,
     manifest: bool = True,
+    split_seed: int | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
 ) -> dict:
     """Train the source network on SOURCE_CLASSES of ``dataset`` (the full Fashion-MNIST) and ship it."""
+    source_classes, target_classes = draw_split(split_seed)
     splits = data_mod.load_dataset(dataset)
-    train_set = splits.train.select_classes(SOURCE_CLASSES)
+    train_set = splits.train.select_classes(source_classes)
     if per_class:
         train_set = train_set.subset(stratified_kshot(train_set.labels, per_class, seed=seed))
-    test_set = splits.test.select_classes(SOURCE_CLASSES)
-    model = seeded(lambda: build_cifar_net(depth, width=width, in_channels=1, num_classes=len(SOURCE_CLASSES)), seed)
+    test_set = splits.test.select_classes(source_classes)
+    model = seeded(lambda: build_cifar_net(depth, width=width, in_channels=1, num_classes=len(source_classes)), seed)
     config = TrainConfig(epochs=epochs, seed=seed, max_steps=max_steps)
     result = train(model, train_set, config, device=device, on_progress=on_progress, tag="source")
     test = evaluate(model, test_set, device=device)
-    bundled = data_mod.load_dataset("bundled").test.select_classes(SOURCE_CLASSES)
+    bundled = data_mod.load_dataset("bundled").test.select_classes(source_classes)
     bundled_acc = evaluate(model, bundled, device=device)["acc"]
     record = {
         **provenance(seed=seed, device=device, data=dataset),
@@ -88,10 +104,11 @@ def pretrain_source(
         "parameters": count_parameters(model),
         "status": result.status,
         "message": result.message,
-        "source_classes": [FASHION_CLASSES[c] for c in SOURCE_CLASSES],
-        "source_class_ids": SOURCE_CLASSES,
-        "target_classes": [FASHION_CLASSES[c] for c in TARGET_CLASSES],
-        "target_class_ids": TARGET_CLASSES,
+        "split_seed": split_seed,
+        "source_classes": [FASHION_CLASSES[c] for c in source_classes],
+        "source_class_ids": source_classes,
+        "target_classes": [FASHION_CLASSES[c] for c in target_classes],
+        "target_class_ids": target_classes,
         "train_images": len(train_set),
         "test_data": f"{dataset} test, source classes only ({len(test_set):,} images)",
         "test_acc": test["acc"],
@@ -929,14 +946,16 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     from resnet_core.devices import describe_device, pick_device
 
     device = pick_device(args.device)
+    out = args.out or CHECKPOINT_DIR / f"{source_name(args.split_seed)}.pt"
     print(f"pretraining the transfer source (resnet{args.depth}, width {args.width}) on {args.dataset} classes "
-          f"{[FASHION_CLASSES[c] for c in SOURCE_CLASSES]} for {args.epochs} epochs on "
+          f"{[FASHION_CLASSES[c] for c in draw_split(args.split_seed)[0]]} for {args.epochs} epochs on "
           f"{describe_device(device).describe()}", flush=True)  # fmt: skip
     record = pretrain_source(device=device, depth=args.depth, width=args.width, epochs=args.epochs, seed=args.seed,
-                             dataset=args.dataset, max_steps=args.max_steps, per_class=args.per_class, out=args.out,
-                             manifest=not args.no_manifest, on_progress=print_progress)  # fmt: skip
+                             dataset=args.dataset, max_steps=args.max_steps, per_class=args.per_class, out=out,
+                             manifest=not args.no_manifest, on_progress=print_progress,
+                             split_seed=args.split_seed)  # fmt: skip
     print(f"source test accuracy {record['test_acc']:.4f} ({record['test_data']}); bundled "
-          f"{record['bundled_test_acc']:.4f}; {record['train_seconds']:.1f}s; saved {args.out}")  # fmt: skip
+          f"{record['bundled_test_acc']:.4f}; {record['train_seconds']:.1f}s; saved {out}")  # fmt: skip
     if args.json:
         write_json(args.json, record)
     return 0 if record["status"] == "done" else 3
@@ -1035,7 +1054,9 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-class", type=int, default=None, help="train on this many images of each source class")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dataset", choices=sorted(data_mod.DATASETS), default="fashion")
-    p.add_argument("--out", type=Path, default=SOURCE_PATH)
+    p.add_argument("--split-seed", type=int, default=None,
+                   help="draw 6 source / 4 target classes with this seed (default: the hand-picked split)")
+    p.add_argument("--out", type=Path, default=None, help=f"default {SOURCE_PATH.name} or ..._split<N>.pt")
     p.add_argument("--no-manifest", action="store_true")
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(func=_cmd_pretrain)
