@@ -286,20 +286,74 @@ def test_cli_json_contract(tmp_path, tiny_source):
         for h in r["history"]:
             assert set(h) >= {"epoch", "train_loss", "val_loss", "val_acc", "seconds"}
     assert main(["transfer", "--strategies", "nonsense", "--checkpoint", str(tiny_source)]) == 2
+    for r in payload["results"]:
+        assert r["test_images"] == 12 and r["test_se"] == pytest.approx((r["test_acc"] * (1 - r["test_acc"]) / 12) ** 0.5)
+    verdicts = payload["verdicts"]
+    assert verdicts["status"] == "done" and [(p["a"], p["b"]) for p in verdicts["pairs"]] == [("feature_extraction", "scratch")]
+    assert all(p["n"] == 2 and p["verdict"] in ("a", "b", "tie") for p in verdicts["pairs"])
 
 
-def test_shipped_source_checkpoint_in_manifest():
-    from resnet_core.checkpoints import load_checkpoint, read_manifest
+def test_cli_one_seed_names_no_winner(tmp_path, tiny_source, capsys):
+    from resnet_core.cli import main
+
+    out = tmp_path / "t.json"
+    code = main(["transfer", "--shots", "2", "--strategies", "scratch,feature_extraction", "--seeds", "7",
+                 "--epochs", "1", "--batch-size", "8", "--min-epoch-images", "8", "--val-per-class", "3",
+                 "--test-per-class", "3", "--device", "cpu", "--checkpoint", str(tiny_source), "--json", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "no verdict" in printed and "winner:" not in printed and "50× slower" in printed
+    overall = json.loads(out.read_text())["verdicts"]["overall"]["2"]
+    assert overall["verdict"] is None
+
+
+def test_cli_pretrain_source_for_a_drawn_split(tmp_path):
+    from resnet_core.cli import main
+
+    out, record = tmp_path / "s.pt", tmp_path / "s.json"
+    code = main(["pretrain-source", "--split-seed", "3", "--dataset", "bundled", "--per-class", "4", "--depth", "8",
+                 "--epochs", "1", "--max-steps", "1", "--device", "cpu", "--out", str(out), "--no-manifest",
+                 "--json", str(record)])  # fmt: skip
+    assert code == 0 and out.is_file()
+    meta = json.loads(record.read_text())
+    assert (meta["source_class_ids"], meta["target_class_ids"]) == tr.draw_split(3) and meta["split_seed"] == 3
+
+
+def test_shipped_source_checkpoints_in_manifest():
+    from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint, read_manifest
     from resnet_core.provenance import sha256_file
 
-    entry = read_manifest()["checkpoints"].get(tr.SOURCE_NAME)
-    if entry is None or not tr.SOURCE_PATH.is_file():
+    entries = {n: e for n, e in read_manifest()["checkpoints"].items() if e.get("role") == "transfer-source"}
+    if tr.SOURCE_NAME not in entries or not tr.SOURCE_PATH.is_file():
         pytest.skip("the transfer source checkpoint has not been shipped in this checkout")
-    assert entry["sha256"] == sha256_file(tr.SOURCE_PATH)
-    assert entry["source_class_ids"] == tr.SOURCE_CLASSES and entry["target_class_ids"] == tr.TARGET_CLASSES
-    assert not set(tr.SOURCE_CLASSES) & set(tr.TARGET_CLASSES)
-    model, meta = load_checkpoint(tr.SOURCE_PATH)
-    assert model.fc.out_features == len(tr.SOURCE_CLASSES) and meta["command"].startswith("python -m resnet_core")
+    for name, entry in entries.items():
+        split_seed = entry.get("split_seed")
+        assert name == tr.source_name(split_seed)
+        path = CHECKPOINT_DIR / entry["file"]
+        assert entry["sha256"] == sha256_file(path) and path.stat().st_size < 1_000_000
+        source, target = tr.draw_split(split_seed)
+        assert entry["source_class_ids"] == source and entry["target_class_ids"] == target
+        model, meta = load_checkpoint(path)
+        assert model.fc.out_features == 6 and meta["command"].startswith("python -m resnet_core")
+        if split_seed is not None:
+            assert f"--split-seed {split_seed}" in meta["command"]
+
+
+def test_shipped_comparisons_support_their_verdicts():
+    """Every shipped k=20 comparison: done, >= 5 seeds, with provenance; any winner it names is supported by its own
+    intervals (the winner's paired difference with every other strategy has a 95% interval above 0)."""
+    shipped = tr.shipped_comparisons()
+    if not shipped:
+        pytest.skip("no shipped comparison in this checkout")
+    for split_seed, res in shipped.items():
+        assert res.status == "done" and res.config["split_seed"] == split_seed
+        assert len(res.config["seeds"]) >= 5 and res.provenance["command"].startswith("python -m resnet_core")
+        call = tr.overall_verdict(res, 20)
+        if call["verdict"] == "winner":
+            for other in call["beaten"]:
+                d = tr.paired_differences(res.results, [(call["best"], other)])[0]
+                assert d["low"] > 0
+        assert all(r.test_images == res.data_info["test_images"] for r in res.results)
 
 
 def test_page_runs_a_tiny_comparison():
