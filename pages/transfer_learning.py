@@ -105,11 +105,10 @@ PAIRED_COLUMNS = {c: st.column_config.NumberColumn(format="%+.1f") for c in ("me
 def show_summary(result: TransferResult, key: str) -> None:
     """Mean ± sd over seeds with the test-set SE, the paired differences with 95% intervals, and the verdict."""
     st.markdown(describe_comparison(result))
-    left, right = st.columns([1, 1])
-    left.dataframe(summary_table(result), hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
+    st.dataframe(summary_table(result), hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
     rows = paired_differences(result.results)
     if rows:
-        right.plotly_chart(paired_figure(rows), width="stretch", key=f"{key}-paired")
+        st.plotly_chart(paired_figure(rows), width="stretch", key=f"{key}-paired")
         with st.expander("Paired differences as a table"):
             st.dataframe(paired_table(result), hide_index=True, width="stretch", column_config=PAIRED_COLUMNS)
 

@@ -157,7 +157,8 @@ def paired_figure(rows: Sequence[dict], *, title: str = "Paired differences over
     fig.add_vline(x=0, line_color="#333", line_width=1)
     fig.update_layout(title=title, xaxis_title="test accuracy difference a − b (points); green/red: interval "
                       "excludes 0, grey: tie", yaxis_autorange="reversed", height=120 + 45 * len(rows),
-                      **{**LAYOUT, "margin": dict(l=320, r=20, t=50, b=50)})  # fmt: skip
+                      **{**LAYOUT, "margin": dict(l=20, r=20, t=50, b=50)})  # fmt: skip
+    fig.update_yaxes(automargin=True)
     return fig
 
 

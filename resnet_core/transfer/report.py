@@ -137,7 +137,8 @@ def describe_comparison(result: TransferResult) -> str:
                     f"{tied} (the 95% intervals of the paired differences include 0).")  # fmt: skip
         else:
             text = f"With {k}, {_name(call['best'])} has the best mean ({acc}); no verdict: {call['reason']}."
-        lines = [describe_pair(d, status) for d in paired_differences(result.results) if d["shots"] == shots]
+        lines = [describe_pair(d, status) for d in paired_differences(result.results)
+                 if d["shots"] == shots and d["a"] != BN_TRAIN]  # the BatchNorm section tells that one
         if lines:
             text += "\n\n" + "\n".join(f"- {line}" for line in lines)
         fe = cell.get("feature_extraction")
