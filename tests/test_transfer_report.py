@@ -14,8 +14,18 @@ from resnet_core.transfer.results import RunResult, TransferResult, binomial_se,
 
 
 def run(strategy: str, seed: int, acc: float, shots: int = 20) -> RunResult:
-    return RunResult(strategy=strategy, seed=seed, shots=shots, best_val_acc=acc, final_val_acc=acc, test_acc=acc,
-                     train_seconds=1.0, trainable_params=10, history=[], test_images=1200)  # fmt: skip
+    return RunResult(
+        strategy=strategy,
+        seed=seed,
+        shots=shots,
+        best_val_acc=acc,
+        final_val_acc=acc,
+        test_acc=acc,
+        train_seconds=1.0,
+        trainable_params=10,
+        history=[],
+        test_images=1200,
+    )
 
 
 def result(accs: dict[str, list[float]], status: str = "done") -> TransferResult:
@@ -32,8 +42,7 @@ FE = [0.85, 0.86, 0.84, 0.86, 0.85]
 
 def test_tie_when_the_interval_includes_zero():
     # staged - full: +0.1, -0.2, +0.3, 0.0, -0.1 points: mean ~0, interval across 0 -> tie, whatever the means say
-    res = result({"full_finetune": [0.870, 0.872, 0.868, 0.871, 0.869],
-                  "staged": [0.871, 0.870, 0.871, 0.871, 0.868]})  # fmt: skip
+    res = result({"full_finetune": [0.870, 0.872, 0.868, 0.871, 0.869], "staged": [0.871, 0.870, 0.871, 0.871, 0.868]})
     d = pair(res, "staged", "full_finetune")
     assert d["low"] < 0 < d["high"]
     assert report.pair_verdict(d)["verdict"] == "tie"
@@ -43,8 +52,13 @@ def test_tie_when_the_interval_includes_zero():
 
 
 def test_winner_only_when_every_interval_excludes_zero():
-    res = result({"scratch": [0.80, 0.79, 0.81, 0.80, 0.78], "feature_extraction": FE,
-                  "full_finetune": [a + 0.013 + 0.002 * (i % 2) for i, a in enumerate(FE)]})  # fmt: skip
+    res = result(
+        {
+            "scratch": [0.80, 0.79, 0.81, 0.80, 0.78],
+            "feature_extraction": FE,
+            "full_finetune": [a + 0.013 + 0.002 * (i % 2) for i, a in enumerate(FE)],
+        }
+    )
     d = pair(res, "feature_extraction", "scratch")
     assert d["low"] > 0 and report.pair_verdict(d)["verdict"] == "a"
     assert report.pair_verdict(pair(res, "full_finetune", "feature_extraction"))["verdict"] == "a"

@@ -4,8 +4,7 @@ splits of Fashion-MNIST (or ImageNet weights onto CIFAR-10 / uploads).
 The source is a CIFAR-style ResNet pretrained (``python -m resnet_core pretrain-source [--split-seed N]``) on six
 Fashion-MNIST classes of the full dataset; the target task is the four held-out classes, with k labelled images per
 class from the bundled subset. Modules: ``config`` (splits, strategies, TransferConfig), ``models`` (source,
-adapter, freezing, BatchNorm drift), ``head`` (cached-feature head training, early stopping), ``run`` (one run,
-a comparison), ``results`` (numbers: means, standard errors, paired intervals), ``report`` (verdicts and words),
+adapter, freezing, BatchNorm drift), ``head`` (cached-feature head training, early stopping), ``target`` (the target data), ``run`` (one run, a comparison), ``results`` (numbers: means, standard errors, paired intervals), ``report`` (verdicts and words),
 ``source`` (pretraining). Command-line code is in ``resnet_core.commands.transfer``; nothing here imports it.
 """
 
@@ -76,8 +75,9 @@ from resnet_core.transfer.results import (
     shipped_comparisons,
     summarize,
 )
-from resnet_core.transfer.run import TargetData, load_target, run_one, run_transfer
+from resnet_core.transfer.run import run_one, run_transfer
 from resnet_core.transfer.source import pretrain_source
+from resnet_core.transfer.target import TargetData, load_target
 
 # Names of the single-module version (before issue 10), kept for code that imported them.
 _EarlyStopper, _bn_layers, _train_head_on_features = EarlyStopper, bn_layers, train_head_on_features

@@ -44,8 +44,10 @@ def split_label(split_seed: int | None) -> str:
 def describe_split(split_seed: int | None) -> str:
     source, target = draw_split(split_seed)
     how = SPLIT_HOW[None] if split_seed is None else SPLIT_HOW["drawn"].format(seed=split_seed)
-    return (f"source {', '.join(FASHION_CLASSES[c] for c in source)}; target "
-            f"{', '.join(FASHION_CLASSES[c] for c in target)} ({how})")
+    return (
+        f"source {', '.join(FASHION_CLASSES[c] for c in source)}; target "
+        f"{', '.join(FASHION_CLASSES[c] for c in target)} ({how})"
+    )
 
 
 # ----------------------------------------------------------------------------------------------- strategies
@@ -104,7 +106,9 @@ class TransferConfig:
     # (the lab before issue 10). Measured at k=20 over 5 seeds: see the closing note of issue 10 and the page.
     feature_views: int = 8
     dropout: float = 0.0  # before the new head
-    bn_mode: str = "frozen"  # pretrained BatchNorm layers keep their source statistics ("frozen") or re-estimate them ("train")
+    bn_mode: str = (
+        "frozen"  # pretrained BatchNorm layers keep their source statistics ("frozen") or re-estimate them ("train")
+    )
     staged_head_epochs: int = 3  # staged: epochs of head-only training before everything unfreezes
     early_stopping: bool = False  # stop when validation accuracy has not improved for `patience` epochs; keep the best
     patience: int = 4

@@ -52,8 +52,9 @@ def epoch_set(train_set: ImageSet, min_images: int) -> ImageSet:
     return train_set.subset(torch.arange(n).repeat(math.ceil(min_images / n)))
 
 
-def cached_features(model: nn.Module, train_set: ImageSet, val_set: ImageSet, config: TransferConfig, *, seed: int,
-                    device: torch.device) -> dict[str, torch.Tensor]:  # fmt: skip
+def cached_features(
+    model: nn.Module, train_set: ImageSet, val_set: ImageSet, config: TransferConfig, *, seed: int, device: torch.device
+) -> dict[str, torch.Tensor]:
     """Features computed once in eval mode: "views" (V, N, D) of the training images (V augmented views with
     augmentation on and feature_views > 0, else the clean images only), "train" (N, D) clean, "val" (M, D)."""
     clean = extract_features(model, train_set, device=device, batch_size=512)
@@ -73,17 +74,26 @@ def cached_features(model: nn.Module, train_set: ImageSet, val_set: ImageSet, co
     return feats
 
 
-def train_head_on_features(model: nn.Module, feats: dict, labels: dict, config: TransferConfig, *, epochs: int,
-                           seed: int, device: torch.device, start_time: float, should_stop: Callable[[], bool],
-                           on_epoch: Callable[[dict, int, int], bool], lr: float | None = None,
-                           ) -> tuple[list[dict], str]:  # fmt: skip
+def train_head_on_features(
+    model: nn.Module,
+    feats: dict,
+    labels: dict,
+    config: TransferConfig,
+    *,
+    epochs: int,
+    seed: int,
+    device: torch.device,
+    start_time: float,
+    should_stop: Callable[[], bool],
+    on_epoch: Callable[[dict, int, int], bool],
+    lr: float | None = None,
+) -> tuple[list[dict], str]:
     """Train only the head (SGD + Nesterov, one-cycle, like the engine) on cached features; each step takes one
     random view of each image in the batch. Returns (per-epoch rows, status); a NaN or infinite loss (or head
     weight) ends the run as "diverged"."""
     head = model.head
     base_lr = config.lr_head if lr is None else lr
-    opt = torch.optim.SGD(head.parameters(), lr=base_lr, momentum=0.9, nesterov=True,
-                          weight_decay=config.weight_decay)  # fmt: skip
+    opt = torch.optim.SGD(head.parameters(), lr=base_lr, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
     views, y_train = feats["views"], labels["train"]
     n_views, n = views.shape[0], len(y_train)
     per_epoch = max(n, config.min_epoch_images)
@@ -132,8 +142,15 @@ def train_head_on_features(model: nn.Module, feats: dict, labels: dict, config: 
             val_loss = F.cross_entropy(vl, labels["val"]).item()
             val_acc = (vl.argmax(1) == labels["val"]).float().mean().item()
         seconds = time.perf_counter() - start_time
-        row = {"epoch": epoch + 1, "step": step, "train_loss": train_loss, "train_acc": ep_correct.item() / ep_count,
-               "val_loss": val_loss, "val_acc": val_acc, "seconds": seconds}  # fmt: skip
+        row = {
+            "epoch": epoch + 1,
+            "step": step,
+            "train_loss": train_loss,
+            "train_acc": ep_correct.item() / ep_count,
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "seconds": seconds,
+        }
         history.append(row)
         if on_epoch(row, step, total):
             status = "early-stopped"

@@ -35,8 +35,12 @@ class InputAdapter(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, size: int | None, in_stats, out_stats) -> None:
         super().__init__()
         self.in_channels, self.out_channels, self.size = in_channels, out_channels, size
-        for name, values in (("in_mean", in_stats[0]), ("in_std", in_stats[1]), ("out_mean", out_stats[0]),
-                             ("out_std", out_stats[1])):  # fmt: skip
+        for name, values in (
+            ("in_mean", in_stats[0]),
+            ("in_std", in_stats[1]),
+            ("out_mean", out_stats[0]),
+            ("out_std", out_stats[1]),
+        ):
             self.register_buffer(name, torch.tensor(values).view(1, -1, 1, 1), persistent=False)
         same_stats = tuple(in_stats[0]) == tuple(out_stats[0]) and tuple(in_stats[1]) == tuple(out_stats[1])
         self.identity = in_channels == out_channels and size is None and same_stats
@@ -58,8 +62,15 @@ class TransferNet(nn.Module):
     """adapter -> body (pooled features) -> dropout -> new head. ``body_stages`` lists the body's stages,
     earliest first, so that partial fine-tuning can unfreeze the last one."""
 
-    def __init__(self, adapter: InputAdapter, body: nn.Module, body_stages: list[nn.Module], feature_dim: int,
-                 num_classes: int, dropout: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        adapter: InputAdapter,
+        body: nn.Module,
+        body_stages: list[nn.Module],
+        feature_dim: int,
+        num_classes: int,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.adapter = adapter
         self.body = body
@@ -112,8 +123,10 @@ def _fashion_source(config: TransferConfig, checkpoint_path: Path | None) -> Sou
     base, meta = load_checkpoint(path, device="cpu")
     expected = draw_split(config.split_seed)[1]
     if checkpoint_path is None and meta.get("target_class_ids") not in (None, expected):
-        raise ValueError(f"{path.name} was pretrained for target classes {meta.get('target_class_ids')}, but split "
-                         f"{config.split_seed} holds out {expected}")  # fmt: skip
+        raise ValueError(
+            f"{path.name} was pretrained for target classes {meta.get('target_class_ids')}, but split "
+            f"{config.split_seed} holds out {expected}"
+        )
     state = copy.deepcopy(base.state_dict())
     net_config = base.config
 
@@ -123,8 +136,19 @@ def _fashion_source(config: TransferConfig, checkpoint_path: Path | None) -> Sou
             net.load_state_dict(state)
         return _cifar_body(net)
 
-    keys = ("model", "split_seed", "source_classes", "target_classes", "test_acc", "test_data", "date", "command",
-            "device", "git_revision", "train_seconds")  # fmt: skip
+    keys = (
+        "model",
+        "split_seed",
+        "source_classes",
+        "target_classes",
+        "test_acc",
+        "test_data",
+        "date",
+        "command",
+        "device",
+        "git_revision",
+        "train_seconds",
+    )
     info = {k: meta.get(k) for k in keys}
     info.update(name=path.stem, parameters=count_parameters(base), sha256=sha256_file(path))
     return SourceModel(path.stem, build, net_config.in_channels, None, data_mod.DATASET_STATS[1], info)
@@ -149,13 +173,25 @@ def load_source(config: TransferConfig, *, checkpoint_path: Path | None = None) 
             net.load_state_dict(state, strict=False)
         return _torchvision_body(net)
 
-    info = {"name": arch, "weights": str(imagenet_weights_file(arch)), "parameters": count_parameters(pretrained_net),
-            "image_size": config.image_size}  # fmt: skip
+    info = {
+        "name": arch,
+        "weights": str(imagenet_weights_file(arch)),
+        "parameters": count_parameters(pretrained_net),
+        "image_size": config.image_size,
+    }
     return SourceModel(arch, build_tv, 3, config.image_size, (IMAGENET_MEAN, IMAGENET_STD), info)
 
 
-def build_model(source: SourceModel, target_channels: int, target_size: int, num_classes: int, *,
-                pretrained: bool, seed: int, dropout: float) -> TransferNet:  # fmt: skip
+def build_model(
+    source: SourceModel,
+    target_channels: int,
+    target_size: int,
+    num_classes: int,
+    *,
+    pretrained: bool,
+    seed: int,
+    dropout: float,
+) -> TransferNet:
     """A TransferNet with the source body (pretrained or random) and a fresh head, deterministic in ``seed``."""
     in_stats = data_mod.DATASET_STATS.get(target_channels, data_mod.DATASET_STATS[1])
     size = source.size
@@ -230,8 +266,11 @@ def trainable_parameter_count(model: TransferNet, strategy: str, config: Transfe
 
 def bn_statistics(model: TransferNet) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """A copy of every body BatchNorm layer's (running_mean, running_var), input side first."""
-    return [(m.running_mean.detach().float().cpu().clone(), m.running_var.detach().float().cpu().clone())
-            for m in bn_layers(model.body) if m.running_mean is not None]  # fmt: skip
+    return [
+        (m.running_mean.detach().float().cpu().clone(), m.running_var.detach().float().cpu().clone())
+        for m in bn_layers(model.body)
+        if m.running_mean is not None
+    ]
 
 
 def bn_drift(before: list[tuple[torch.Tensor, torch.Tensor]], after: list[tuple[torch.Tensor, torch.Tensor]]) -> dict:
@@ -242,7 +281,12 @@ def bn_drift(before: list[tuple[torch.Tensor, torch.Tensor]], after: list[tuple[
         sd = torch.sqrt(v0 + 1e-5)
         shifts.append(((m1 - m0).abs() / sd).mean().item())
         log_ratios.append(torch.log((v1 + 1e-5) / (v0 + 1e-5)).abs().mean().item())
-    mean = (lambda xs: sum(xs) / len(xs) if xs else None)
+    mean = lambda xs: sum(xs) / len(xs) if xs else None
     finite = all(math.isfinite(x) for x in shifts + log_ratios)
-    return {"mean_shift": mean(shifts), "var_log_ratio": mean(log_ratios), "layer_mean_shift": shifts,
-            "layer_var_log_ratio": log_ratios, "finite": finite}  # fmt: skip
+    return {
+        "mean_shift": mean(shifts),
+        "var_log_ratio": mean(log_ratios),
+        "layer_mean_shift": shifts,
+        "layer_var_log_ratio": log_ratios,
+        "finite": finite,
+    }

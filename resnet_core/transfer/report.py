@@ -82,10 +82,20 @@ def overall_verdict(result: TransferResult, shots: int | None) -> dict:
         return {"verdict": None, "best": best, "tied": [], "reason": "one seed: no interval, no verdict"}
     tied = [o for o in others if verdicts[o] != "a"]
     if tied:
-        return {"verdict": "tie", "best": best, "tied": tied, "beaten": [o for o in others if o not in tied],
-                "reason": "the best mean does not beat every other strategy with a 95% interval above 0"}  # fmt: skip
-    return {"verdict": "winner", "best": best, "tied": [], "beaten": others,
-            "reason": "beats every other strategy (95% intervals above 0)"}  # fmt: skip
+        return {
+            "verdict": "tie",
+            "best": best,
+            "tied": tied,
+            "beaten": [o for o in others if o not in tied],
+            "reason": "the best mean does not beat every other strategy with a 95% interval above 0",
+        }
+    return {
+        "verdict": "winner",
+        "best": best,
+        "tied": [],
+        "beaten": others,
+        "reason": "beats every other strategy (95% intervals above 0)",
+    }
 
 
 def verdicts(result: TransferResult) -> dict:
@@ -133,12 +143,17 @@ def describe_comparison(result: TransferResult) -> str:
             text = f"With {k}, **{_name(call['best'])}** wins ({acc}): its paired 95% intervals exclude 0 against every other strategy."
         elif call["verdict"] == "tie":
             tied = ", ".join(_name(s) for s in call["tied"])
-            text = (f"With {k}, **no single winner**: {_name(call['best'])} has the best mean ({acc}) but is tied with "
-                    f"{tied} (the 95% intervals of the paired differences include 0).")  # fmt: skip
+            text = (
+                f"With {k}, **no single winner**: {_name(call['best'])} has the best mean ({acc}) but is tied with "
+                f"{tied} (the 95% intervals of the paired differences include 0)."
+            )
         else:
             text = f"With {k}, {_name(call['best'])} has the best mean ({acc}); no verdict: {call['reason']}."
-        lines = [describe_pair(d, status) for d in paired_differences(result.results)
-                 if d["shots"] == shots and d["a"] != BN_TRAIN]  # the BatchNorm section tells that one
+        lines = [
+            describe_pair(d, status)
+            for d in paired_differences(result.results)
+            if d["shots"] == shots and d["a"] != BN_TRAIN
+        ]  # the BatchNorm section tells that one
         if lines:
             text += "\n\n" + "\n".join(f"- {line}" for line in lines)
         fe = cell.get("feature_extraction")
@@ -146,9 +161,11 @@ def describe_comparison(result: TransferResult) -> str:
         if fe is not None and tuned:
             top = max(tuned, key=lambda r: r["test_acc_mean"])
             ratio = top["train_seconds_mean"] / max(1e-9, fe["train_seconds_mean"])
-            text += (f"\n\nCost: {_name(top['strategy'])} took {ratio:.0f}× the time of feature extraction "
-                     f"({top['train_seconds_mean']:.1f}s vs {fe['train_seconds_mean']:.1f}s per run) and trained "
-                     f"{top['trainable_params']:,} parameters instead of {fe['trainable_params']:,}.")  # fmt: skip
+            text += (
+                f"\n\nCost: {_name(top['strategy'])} took {ratio:.0f}× the time of feature extraction "
+                f"({top['train_seconds_mean']:.1f}s vs {fe['train_seconds_mean']:.1f}s per run) and trained "
+                f"{top['trainable_params']:,} parameters instead of {fe['trainable_params']:,}."
+            )
         parts.append(text)
     return "\n\n".join(parts)
 
@@ -172,8 +189,10 @@ def describe_sweep(result: TransferResult) -> str:
         if call["verdict"] == "winner":
             line = f"- {label}: **{_name(call['best'])}** wins with {acc}"
         elif call["verdict"] == "tie":
-            line = (f"- {label}: tie — {_name(call['best'])} has the best mean, {acc}, but its paired intervals "
-                    f"include 0 against {', '.join(_name(s) for s in call['tied'])}")  # fmt: skip
+            line = (
+                f"- {label}: tie — {_name(call['best'])} has the best mean, {acc}, but its paired intervals "
+                f"include 0 against {', '.join(_name(s) for s in call['tied'])}"
+            )
         else:
             line = f"- {label}: {_name(call['best'])} has the best mean, {acc}; no verdict ({call['reason']})"
         scratch = cell.get("scratch")
@@ -181,8 +200,10 @@ def describe_sweep(result: TransferResult) -> str:
             line += f"; scratch {pct(scratch['test_acc_mean'])} ± {100 * scratch['test_acc_std']:.1f}"
         lines.append(line + ".")
     n_seeds = max(r["n_seeds"] for r in rows)
-    lines.append(f"\n(Mean ± standard deviation over {n_seeds} seed{'s' if n_seeds != 1 else ''}; a winner is named only "
-                 "when the 95% interval of its paired difference with every other strategy excludes 0.)")  # fmt: skip
+    lines.append(
+        f"\n(Mean ± standard deviation over {n_seeds} seed{'s' if n_seeds != 1 else ''}; a winner is named only "
+        "when the 95% interval of its paired difference with every other strategy excludes 0.)"
+    )
     return "\n".join(lines)
 
 
@@ -196,20 +217,31 @@ def describe_bn_drift(result: TransferResult) -> str | None:
         return None
     shift, var = bug["bn_mean_shift"], bug["bn_var_log_ratio"]
     status = "done" if no_verdict_reason(result) is None else result.status
-    text = (f"With BatchNorm left in train mode, no weight of the backbone trains, yet its running means moved by "
-            f"**{shift:.3f} source standard deviations** on average per channel and its running variances by about "
-            f"**{100 * (math.exp(var) - 1):.0f}%** (mean |log ratio| {var:.3f}; frozen: {frozen['bn_mean_shift'] or 0:.3f} "
-            f"and {frozen['bn_var_log_ratio'] or 0:.3f}). Test accuracy: {acc_se(bug['test_acc_mean'], bug['test_se'])} "
-            f"vs {acc_se(frozen['test_acc_mean'], frozen['test_se'])} with BatchNorm frozen.")  # fmt: skip
+    text = (
+        f"With BatchNorm left in train mode, no weight of the backbone trains, yet its running means moved by "
+        f"**{shift:.3f} source standard deviations** on average per channel and its running variances by about "
+        f"**{100 * (math.exp(var) - 1):.0f}%** (mean |log ratio| {var:.3f}; frozen: {frozen['bn_mean_shift'] or 0:.3f} "
+        f"and {frozen['bn_var_log_ratio'] or 0:.3f}). Test accuracy: {acc_se(bug['test_acc_mean'], bug['test_se'])} "
+        f"vs {acc_se(frozen['test_acc_mean'], frozen['test_se'])} with BatchNorm frozen."
+    )
     return text + "\n\n- " + describe_pair(pair, status)
 
 
 def summary_table(result: TransferResult) -> list[dict]:
     """One row per (budget, strategy): mean ± sd over seeds and the test-set standard error."""
-    return [{"shots": r["shots"] if r["shots"] else "all", "strategy": _name(r["strategy"]),
-             "test acc (mean)": r["test_acc_mean"], "sd over seeds": r["test_acc_std"],
-             "test-set SE": r["test_se"], "seeds": r["n_seeds"], "s per run": r["train_seconds_mean"],
-             "trainable params": r["trainable_params"]} for r in summarize(result.results)]  # fmt: skip
+    return [
+        {
+            "shots": r["shots"] if r["shots"] else "all",
+            "strategy": _name(r["strategy"]),
+            "test acc (mean)": r["test_acc_mean"],
+            "sd over seeds": r["test_acc_std"],
+            "test-set SE": r["test_se"],
+            "seeds": r["n_seeds"],
+            "s per run": r["train_seconds_mean"],
+            "trainable params": r["trainable_params"],
+        }
+        for r in summarize(result.results)
+    ]
 
 
 def paired_table(result: TransferResult) -> list[dict]:
@@ -218,36 +250,61 @@ def paired_table(result: TransferResult) -> list[dict]:
     for d in paired_differences(result.results):
         v = pair_verdict(d, status)["verdict"]
         call = {"a": _name(d["a"]), "b": _name(d["b"]), "tie": "tie", None: "no verdict"}[v]
-        out.append({"shots": d["shots"] if d["shots"] else "all", "difference": f"{_name(d['a'])} − {_name(d['b'])}",
-                    "mean (points)": 100 * d["mean"], "95% low": None if d["low"] is None else 100 * d["low"],
-                    "95% high": None if d["high"] is None else 100 * d["high"], "seeds": d["n"],
-                    "a higher on": d["a_wins"], "verdict": call})  # fmt: skip
+        out.append(
+            {
+                "shots": d["shots"] if d["shots"] else "all",
+                "difference": f"{_name(d['a'])} − {_name(d['b'])}",
+                "mean (points)": 100 * d["mean"],
+                "95% low": None if d["low"] is None else 100 * d["low"],
+                "95% high": None if d["high"] is None else 100 * d["high"],
+                "seeds": d["n"],
+                "a higher on": d["a_wins"],
+                "verdict": call,
+            }
+        )
     return out
 
 
 def results_table(result: TransferResult) -> list[dict]:
     """One row per run for tables and CSV downloads."""
-    return [{
-        "strategy": r.strategy, "shots": r.shots if r.shots else "all", "seed": r.seed,
-        "best_val_acc": r.best_val_acc, "final_val_acc": r.final_val_acc, "test_acc": r.test_acc,
-        "test_se": binomial_se(r.test_acc, r.n_test), "train_val_gap": r.train_val_gap,
-        "trainable_params": r.trainable_params, "seconds": r.train_seconds, "seconds_per_epoch": r.seconds_per_epoch,
-        "epochs": r.epochs_run, "status": r.status, "bn_mean_shift": r.bn_drift.get("mean_shift"), "device": r.device,
-    } for r in result.results]  # fmt: skip
+    return [
+        {
+            "strategy": r.strategy,
+            "shots": r.shots if r.shots else "all",
+            "seed": r.seed,
+            "best_val_acc": r.best_val_acc,
+            "final_val_acc": r.final_val_acc,
+            "test_acc": r.test_acc,
+            "test_se": binomial_se(r.test_acc, r.n_test),
+            "train_val_gap": r.train_val_gap,
+            "trainable_params": r.trainable_params,
+            "seconds": r.train_seconds,
+            "seconds_per_epoch": r.seconds_per_epoch,
+            "epochs": r.epochs_run,
+            "status": r.status,
+            "bn_mean_shift": r.bn_drift.get("mean_shift"),
+            "device": r.device,
+        }
+        for r in result.results
+    ]
 
 
 def config_notes(config: TransferConfig) -> list[str]:
     """Sentences derived from the config (never hard-coded numbers)."""
     views = config.feature_views if config.augment else 0
     if views:
-        parity = (f"Feature extraction and staged's head phase train on cached features of {views} augmented views "
-                  "of each labelled image, so every strategy sees augmented images.")
+        parity = (
+            f"Feature extraction and staged's head phase train on cached features of {views} augmented views "
+            "of each labelled image, so every strategy sees augmented images."
+        )
     elif config.augment:
         parity = "Cached-feature strategies see clean images only, while the others are augmented."
     else:
         parity = "Augmentation is off for all strategies."
-    lr = (f"Pretrained layers learn {lr_ratio_text(config.lr_head, config.lr_backbone)} than the new head "
-          f"(backbone lr {config.lr_backbone:g}, head lr {config.lr_head:g}).")
+    lr = (
+        f"Pretrained layers learn {lr_ratio_text(config.lr_head, config.lr_backbone)} than the new head "
+        f"(backbone lr {config.lr_backbone:g}, head lr {config.lr_head:g})."
+    )
     return [lr, parity]
 
 

@@ -24,8 +24,38 @@ PAIRS = [
     (BN_TRAIN, "feature_extraction"),
 ]
 # Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (beyond: the normal 1.96 is within 2%).
-T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+T95 = [
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+]
 
 
 def t95(df: int) -> float:
@@ -47,8 +77,13 @@ def mean_interval(values: list[float]) -> dict:
     mean = statistics.fmean(values) if values else float("nan")
     sd = statistics.stdev(values) if n > 1 else float("nan")
     half = t95(n - 1) * sd / math.sqrt(n) if n > 1 else float("nan")
-    return {"n": n, "mean": mean, "sd": sd, "low": mean - half if n > 1 else None,
-            "high": mean + half if n > 1 else None}  # fmt: skip
+    return {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "low": mean - half if n > 1 else None,
+        "high": mean + half if n > 1 else None,
+    }
 
 
 @dataclass
@@ -155,24 +190,26 @@ def summarize(results: list[RunResult]) -> list[dict]:
         mean = statistics.fmean(accs)
         drift = [r.bn_drift["mean_shift"] for r in rs if r.bn_drift.get("mean_shift") is not None]
         var_drift = [r.bn_drift["var_log_ratio"] for r in rs if r.bn_drift.get("var_log_ratio") is not None]
-        rows.append({
-            "strategy": strategy,
-            "shots": shots,
-            "n_seeds": len(rs),
-            "seeds": [r.seed for r in rs],
-            "test_acc_mean": mean,
-            "test_acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-            "test_se": binomial_se(mean, rs[0].n_test),  # one run's test-set SE at the mean accuracy
-            "test_images": rs[0].n_test,
-            "test_acc_min": min(accs),
-            "test_acc_max": max(accs),
-            "best_val_acc_mean": statistics.fmean(r.best_val_acc for r in rs),
-            "train_seconds_mean": statistics.fmean(r.train_seconds for r in rs),
-            "trainable_params": rs[0].trainable_params,
-            "bn_mean_shift": statistics.fmean(drift) if drift else None,
-            "bn_var_log_ratio": statistics.fmean(var_drift) if var_drift else None,
-            "statuses": sorted({r.status for r in rs}),
-        })
+        rows.append(
+            {
+                "strategy": strategy,
+                "shots": shots,
+                "n_seeds": len(rs),
+                "seeds": [r.seed for r in rs],
+                "test_acc_mean": mean,
+                "test_acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                "test_se": binomial_se(mean, rs[0].n_test),  # one run's test-set SE at the mean accuracy
+                "test_images": rs[0].n_test,
+                "test_acc_min": min(accs),
+                "test_acc_max": max(accs),
+                "best_val_acc_mean": statistics.fmean(r.best_val_acc for r in rs),
+                "train_seconds_mean": statistics.fmean(r.train_seconds for r in rs),
+                "trainable_params": rs[0].trainable_params,
+                "bn_mean_shift": statistics.fmean(drift) if drift else None,
+                "bn_var_log_ratio": statistics.fmean(var_drift) if var_drift else None,
+                "statuses": sorted({r.status for r in rs}),
+            }
+        )
     return rows
 
 
@@ -187,8 +224,17 @@ def paired_differences(results: list[RunResult], pairs: list[tuple[str, str]] = 
                 continue
             diffs = [by_key[(a, shots, s)].test_acc - by_key[(b, shots, s)].test_acc for s in seeds]
             stats = mean_interval(diffs)
-            rows.append({"a": a, "b": b, "shots": shots, "seeds": seeds, "diffs": diffs,
-                         "a_wins": sum(d > 0 for d in diffs), **stats})  # fmt: skip
+            rows.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "shots": shots,
+                    "seeds": seeds,
+                    "diffs": diffs,
+                    "a_wins": sum(d > 0 for d in diffs),
+                    **stats,
+                }
+            )
     return rows
 
 

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from resnet_core import data as data_mod
-from resnet_core.data import FASHION_CLASSES, ImageSet, stratified_kshot
+from resnet_core.data import ImageSet, stratified_kshot
 from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, train
 from resnet_core.models import count_parameters
 from resnet_core.provenance import provenance
-from resnet_core.transfer.config import PRETRAINED, VAL_SPLIT_SEED, TransferConfig, draw_split, split_label
+from resnet_core.transfer.config import PRETRAINED, TransferConfig
 from resnet_core.transfer.head import EarlyStopper, cached_features, epoch_set, train_head_on_features
 from resnet_core.transfer.models import (
     SourceModel,
@@ -29,64 +27,42 @@ from resnet_core.transfer.models import (
     load_source,
 )
 from resnet_core.transfer.results import RunResult, TransferResult
+from resnet_core.transfer.target import TargetData, load_target
 
 CACHED = ("feature_extraction", "staged")  # strategies whose (first) phase trains a head on cached features
 
 
-@dataclass
-class TargetData:
-    pool: ImageSet  # labelled images the k shots are drawn from
-    val: ImageSet
-    test: ImageSet
-    class_names: list[str]
-    description: str
-
-
-def load_target(config: TransferConfig, upload: ImageSet | None = None) -> TargetData:
-    """The target task: a fixed validation split, a pool to draw k shots from, and a test set."""
-    if config.target == "fashion-heldout":
-        target_classes = draw_split(config.split_seed)[1]
-        splits = data_mod.load_dataset("bundled")
-        train_all = splits.train.select_classes(target_classes)
-        test = splits.test.select_classes(target_classes)
-        names = ", ".join(FASHION_CLASSES[c] for c in target_classes)
-        desc = f"held-out Fashion-MNIST classes {names} (bundled; {split_label(config.split_seed)})"
-    elif config.target == "cifar10":
-        splits = data_mod.load_dataset("cifar10")
-        train_all, test = splits.train, splits.test
-        desc = "CIFAR-10"
-    else:
-        if upload is None:
-            raise ValueError("target 'upload' needs an uploaded data set (a zip of class folders)")
-        rest, held = data_mod.stratified_split(upload.labels, config.upload_test_fraction, seed=VAL_SPLIT_SEED)
-        train_all, test = upload.subset(rest), upload.subset(held)
-        desc = f"uploaded images ({len(upload)} in {upload.num_classes} classes)"
-    # Fixed validation split: val_per_class of every class, chosen with a seed that never changes (uploads: at
-    # most a quarter of the smallest class, so that training images remain).
-    val_k = config.val_per_class
-    if config.target == "upload":
-        val_k = max(1, min(val_k, min(train_all.class_counts()) // 4))
-    val_idx = stratified_kshot(train_all.labels, val_k, seed=VAL_SPLIT_SEED)
-    mask = torch.ones(len(train_all), dtype=torch.bool)
-    mask[val_idx] = False
-    pool = train_all.subset(torch.nonzero(mask).flatten())
-    if len(pool) == 0 or min(pool.class_counts()) == 0:
-        raise ValueError("after taking the validation images, some class has no training images left: "
-                         "lower the validation size or add images")  # fmt: skip
-    if config.test_per_class:
-        test = test.subset(stratified_kshot(test.labels, config.test_per_class, seed=VAL_SPLIT_SEED).sort().values)
-    return TargetData(pool, train_all.subset(val_idx), test, list(train_all.class_names), desc)
-
-
-def _engine_phase(model: TransferNet, train_set: ImageSet, target: TargetData, config: TransferConfig, *,
-                  strategy: str, epochs: int, offset: int, seed: int, device: torch.device, start: float,
-                  history: list[dict], epoch_hook: Callable, stopper: EarlyStopper, should_stop, tag: str) -> str:  # fmt: skip
+def _engine_phase(
+    model: TransferNet,
+    train_set: ImageSet,
+    target: TargetData,
+    config: TransferConfig,
+    *,
+    strategy: str,
+    epochs: int,
+    offset: int,
+    seed: int,
+    device: torch.device,
+    start: float,
+    history: list[dict],
+    epoch_hook: Callable,
+    stopper: EarlyStopper,
+    should_stop,
+    tag: str,
+) -> str:
     """Train through the engine (augmented batches, per-group learning rates); appends rows to ``history``."""
     groups, set_mode = configure_strategy(model, strategy, config)
     repeated = epoch_set(train_set, config.min_epoch_images)
-    tconf = TrainConfig(epochs=epochs, batch_size=min(config.batch_size, len(repeated)), lr=config.lr_head,
-                        weight_decay=config.weight_decay, augment=config.augment, seed=seed, log_every=10**9,
-                        eval_batch_size=512)  # fmt: skip
+    tconf = TrainConfig(
+        epochs=epochs,
+        batch_size=min(config.batch_size, len(repeated)),
+        lr=config.lr_head,
+        weight_decay=config.weight_decay,
+        augment=config.augment,
+        seed=seed,
+        log_every=10**9,
+        eval_batch_size=512,
+    )
     keys = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
     def engine_progress(event: ProgressEvent) -> None:
@@ -98,9 +74,18 @@ def _engine_phase(model: TransferNet, train_set: ImageSet, target: TargetData, c
         history.append(row)
         epoch_hook(row, event.step, event.total_steps)
 
-    result = train(model, repeated, tconf, device=device, val_set=target.val, param_groups=groups,
-                   set_train_mode=set_mode, should_stop=lambda: should_stop() or stopper.triggered,
-                   on_progress=engine_progress, tag=tag)  # fmt: skip
+    result = train(
+        model,
+        repeated,
+        tconf,
+        device=device,
+        val_set=target.val,
+        param_groups=groups,
+        set_train_mode=set_mode,
+        should_stop=lambda: should_stop() or stopper.triggered,
+        on_progress=engine_progress,
+        tag=tag,
+    )
     if result.status == "diverged":
         return "diverged"
     if stopper.triggered:
@@ -109,8 +94,15 @@ def _engine_phase(model: TransferNet, train_set: ImageSet, target: TargetData, c
 
 
 @torch.no_grad()
-def _accuracies(model: TransferNet, strategy: str, train_set: ImageSet, target: TargetData, cached: dict | None,
-                labels: dict | None, device: torch.device) -> dict:  # fmt: skip
+def _accuracies(
+    model: TransferNet,
+    strategy: str,
+    train_set: ImageSet,
+    target: TargetData,
+    cached: dict | None,
+    labels: dict | None,
+    device: torch.device,
+) -> dict:
     """Test loss, predictions, and the accuracy of the tested weights on the labelled and validation images."""
     model.eval()
     if strategy == "feature_extraction" and cached is not None and labels is not None:
@@ -120,12 +112,19 @@ def _accuracies(model: TransferNet, strategy: str, train_set: ImageSet, target: 
         def acc(feats: torch.Tensor, ys: torch.Tensor) -> float:
             return (model.head(feats).argmax(1) == ys).float().mean().item()
 
-        return {"test_loss": F.cross_entropy(logits, test_y).item(), "preds": logits.argmax(1).cpu(),
-                "train_acc": acc(cached["train"], labels["train"]), "val_acc": acc(cached["val"], labels["val"])}  # fmt: skip
+        return {
+            "test_loss": F.cross_entropy(logits, test_y).item(),
+            "preds": logits.argmax(1).cpu(),
+            "train_acc": acc(cached["train"], labels["train"]),
+            "val_acc": acc(cached["val"], labels["val"]),
+        }
     ev = evaluate(model, target.test, device=device, batch_size=512, return_predictions=True)
-    return {"test_loss": ev["loss"], "preds": ev["predictions"],
-            "train_acc": evaluate(model, train_set, device=device, batch_size=512)["acc"],
-            "val_acc": evaluate(model, target.val, device=device, batch_size=512)["acc"]}  # fmt: skip
+    return {
+        "test_loss": ev["loss"],
+        "preds": ev["predictions"],
+        "train_acc": evaluate(model, train_set, device=device, batch_size=512)["acc"],
+        "val_acc": evaluate(model, target.val, device=device, batch_size=512)["acc"],
+    }
 
 
 def run_one(
@@ -147,8 +146,15 @@ def run_one(
     tag = f"{strategy}/k={shots if shots else 'all'}/seed={seed}"
     # 1. Draw the labelled images and build the net (same seed -> same images and head for every strategy).
     train_set = target.pool.subset(stratified_kshot(target.pool.labels, shots, seed=seed))
-    model = build_model(source, train_set.channels, train_set.images.shape[-1], len(target.class_names),
-                        pretrained=strategy != "scratch", seed=seed, dropout=config.dropout)  # fmt: skip
+    model = build_model(
+        source,
+        train_set.channels,
+        train_set.images.shape[-1],
+        len(target.class_names),
+        pretrained=strategy != "scratch",
+        seed=seed,
+        dropout=config.dropout,
+    )
     model.to(device)
     configure_strategy(model, strategy, config)
     trainable = count_parameters(model, trainable_only=True)
@@ -160,25 +166,61 @@ def run_one(
     def epoch_hook(row: dict, step: int, total: int) -> bool:
         stopper.update(row["epoch"], row.get("val_acc"))
         if on_progress is not None:
-            on_progress(ProgressEvent("epoch", step, total, float(row["epoch"]), row["train_loss"],
-                                      row["train_acc"], row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
+            on_progress(
+                ProgressEvent(
+                    "epoch",
+                    step,
+                    total,
+                    float(row["epoch"]),
+                    row["train_loss"],
+                    row["train_acc"],
+                    row["seconds"],
+                    metrics=dict(row),
+                    tag=tag,
+                )
+            )
         return stopper.triggered
 
     # 2. Cached phase: a head on frozen features (all of feature extraction; staged's first epochs).
     status, cached, labels = "done", None, None
     if strategy in CACHED:
-        head_epochs = config.epochs if strategy == "feature_extraction" else min(config.staged_head_epochs, config.epochs)
+        head_epochs = (
+            config.epochs if strategy == "feature_extraction" else min(config.staged_head_epochs, config.epochs)
+        )
         cached = cached_features(model, train_set, target.val, config, seed=seed, device=device)
         labels = {"train": train_set.labels.to(device), "val": target.val.labels.to(device)}
-        history, status = train_head_on_features(model, cached, labels, config, epochs=head_epochs, seed=seed,
-                                                 device=device, start_time=start, should_stop=should_stop,
-                                                 on_epoch=epoch_hook)  # fmt: skip
+        history, status = train_head_on_features(
+            model,
+            cached,
+            labels,
+            config,
+            epochs=head_epochs,
+            seed=seed,
+            device=device,
+            start_time=start,
+            should_stop=should_stop,
+            on_epoch=epoch_hook,
+        )
     # 3. Engine phase: everything else (staged: the rest of the epochs with all layers unfrozen).
     if strategy != "feature_extraction" and status == "done" and len(history) < config.epochs:
         phase = "full_finetune" if strategy == "staged" else strategy
-        status = _engine_phase(model, train_set, target, config, strategy=phase, epochs=config.epochs - len(history),
-                               offset=len(history), seed=seed, device=device, start=start, history=history,
-                               epoch_hook=epoch_hook, stopper=stopper, should_stop=should_stop, tag=tag)  # fmt: skip
+        status = _engine_phase(
+            model,
+            train_set,
+            target,
+            config,
+            strategy=phase,
+            epochs=config.epochs - len(history),
+            offset=len(history),
+            seed=seed,
+            device=device,
+            start=start,
+            history=history,
+            epoch_hook=epoch_hook,
+            stopper=stopper,
+            should_stop=should_stop,
+            tag=tag,
+        )
     synchronize(device)
     train_seconds = time.perf_counter() - start
     if status == "cancelled" or should_stop():
@@ -205,8 +247,10 @@ def run_one(
         test_acc=test_acc,
         train_seconds=train_seconds,
         trainable_params=trainable,
-        history=[{k: r.get(k) for k in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")}
-                 for r in history],  # fmt: skip
+        history=[
+            {k: r.get(k) for k in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")}
+            for r in history
+        ],
         test_loss=acc["test_loss"],
         test_images=len(true),
         tested_val_acc=acc["val_acc"],
@@ -248,12 +292,29 @@ def run_transfer(
     source = load_source(config, checkpoint_path=source_checkpoint_path)
     target = load_target(config, upload)
     runs = [(k, seed, s) for k in config.shots for seed in config.seeds for s in config.strategies]
-    data_info = {"target": target.description, "pool_images": len(target.pool), "val_images": len(target.val),
-                 "test_images": len(target.test), "pool_class_counts": target.pool.class_counts()}  # fmt: skip
-    prov = provenance(seed=config.seeds[0] if config.seeds else None, device=device, data=target.description,
-                      seeds=list(config.seeds), split_seed=config.split_seed)  # fmt: skip
-    out = TransferResult(config=config.to_dict(), results=[], class_names=target.class_names,
-                         source_info=source.info, data_info=data_info, provenance=prov, status="running")  # fmt: skip
+    data_info = {
+        "target": target.description,
+        "pool_images": len(target.pool),
+        "val_images": len(target.val),
+        "test_images": len(target.test),
+        "pool_class_counts": target.pool.class_counts(),
+    }
+    prov = provenance(
+        seed=config.seeds[0] if config.seeds else None,
+        device=device,
+        data=target.description,
+        seeds=list(config.seeds),
+        split_seed=config.split_seed,
+    )
+    out = TransferResult(
+        config=config.to_dict(),
+        results=[],
+        class_names=target.class_names,
+        source_info=source.info,
+        data_info=data_info,
+        provenance=prov,
+        status="running",
+    )
     total_units = len(runs) * config.epochs  # one progress bar over all runs: each run counts as config.epochs
     for i, (k, seed, strategy) in enumerate(runs):
         if should_stop():
@@ -264,11 +325,31 @@ def run_transfer(
                 return
             units = i * config.epochs + min(config.epochs, int(event.metrics.get("epoch", event.epoch)))
             elapsed = time.perf_counter() - start
-            on_progress(ProgressEvent(event.kind, units, total_units, event.epoch, event.loss, event.acc, elapsed,
-                                      metrics=event.metrics, tag=event.tag))  # fmt: skip
+            on_progress(
+                ProgressEvent(
+                    event.kind,
+                    units,
+                    total_units,
+                    event.epoch,
+                    event.loss,
+                    event.acc,
+                    elapsed,
+                    metrics=event.metrics,
+                    tag=event.tag,
+                )
+            )
 
-        r = run_one(strategy, seed, k, config=config, source=source, target=target, device=device,
-                    on_progress=progress, should_stop=should_stop)  # fmt: skip
+        r = run_one(
+            strategy,
+            seed,
+            k,
+            config=config,
+            source=source,
+            target=target,
+            device=device,
+            on_progress=progress,
+            should_stop=should_stop,
+        )
         if r is None:
             break
         out.results.append(r)
@@ -282,5 +363,6 @@ def run_transfer(
         out.status = "done"
         diverged = [f"{r.strategy} (seed {r.seed})" for r in out.results if r.status == "diverged"]
         out.message = f"{len(out.results)} runs in {out.seconds:.1f}s" + (
-            f"; diverged: {', '.join(diverged)} (lower the learning rate)" if diverged else "")  # fmt: skip
+            f"; diverged: {', '.join(diverged)} (lower the learning rate)" if diverged else ""
+        )
     return out
