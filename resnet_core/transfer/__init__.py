@@ -4,8 +4,9 @@ splits of Fashion-MNIST (or ImageNet weights onto CIFAR-10 / uploads).
 The source is a CIFAR-style ResNet pretrained (``python -m resnet_core pretrain-source [--split-seed N]``) on six
 Fashion-MNIST classes of the full dataset; the target task is the four held-out classes, with k labelled images per
 class from the bundled subset. Modules: ``config`` (splits, strategies, TransferConfig), ``models`` (source,
-adapter, freezing, BatchNorm drift), ``head`` (cached-feature head training, early stopping), ``target`` (the target data), ``run`` (one run, a comparison), ``results`` (numbers: means, standard errors, paired intervals), ``report`` (verdicts and words),
-``source`` (pretraining). Command-line code is in ``resnet_core.commands.transfer``; nothing here imports it.
+adapter, freezing, BatchNorm drift), ``head`` (cached-feature head training, early stopping), ``target`` (the
+target data), ``run`` (one run, a comparison), ``results`` (numbers: means, standard errors, paired intervals),
+``report`` (verdicts and words), ``source`` (pretraining). Command-line code is in ``resnet_core.commands.transfer``; nothing here imports it.
 """
 
 # ruff: noqa: F401  (this module re-exports the package's names)
