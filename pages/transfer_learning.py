@@ -157,11 +157,11 @@ def parity_section() -> None:
 PARITY_TEXT = (
     "Before issue 10, feature extraction and staged's head phase trained on features of the clean images while "
     "the other strategies saw augmented (cropped and flipped) batches. Two fair alternatives: cache the features "
-    "of a few augmented views of each image (the shipped default: 8 views, one drawn per step) or switch "
-    "augmentation off for everyone. The table shows all three on the same seeds."
+    f"of a few augmented views of each image (the shipped default: {TransferConfig().feature_views} views, one "
+    "drawn per step) or switch augmentation off for everyone. The table shows all three on the same seeds."
 )
 
-st.header("Shipped comparison: every strategy, 5 seeds, 20 labelled images per class")
+st.header("Shipped comparison: every strategy on the same seeds, 20 labelled images per class")
 shipped_runs = shipped_comparisons()
 if not shipped_runs:
     st.info("No shipped comparison yet: create it with `python -m resnet_core transfer --seeds 0,1,2,3,4 "

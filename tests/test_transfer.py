@@ -368,6 +368,10 @@ def test_page_runs_a_tiny_comparison():
     at.switch_page("pages/transfer_learning.py")
     at.run()
     assert not at.exception
+    if tr.shipped_comparisons():  # the shipped result shows at once, with its verdict words and the BN section
+        assert any("Shipped comparison" in h.value for h in at.header)
+        assert at.radio[0].options and any("BatchNorm in train mode" in h.value for h in at.subheader)
+        assert any("95% CI" in m.value for m in at.markdown)
     at.multiselect[0].set_value(["scratch", "feature_extraction"])
     widgets = {w.label: w for w in at.number_input}
     widgets["Labelled images per class (k)"].set_value(1)
