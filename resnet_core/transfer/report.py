@@ -313,3 +313,15 @@ def contract_dict(result: TransferResult) -> dict:
     train_seconds, trainable_params, bn_drift, history: [{epoch, train_loss, val_loss, val_acc, seconds}], ...}],
     "summary", "paired_differences", "verdicts": {"status", "pairs", "overall"}, "provenance", ...}."""
     return {**result.to_dict(), "verdicts": verdicts(result)}
+
+
+def describe_parity(settings: dict[str, TransferResult]) -> str:
+    """One line per main strategy: its mean ± sd under each augmentation setting (label -> result on the same
+    seeds), so the page states what augmentation parity changed from the shipped numbers, not from memory."""
+    cells: dict[str, list[str]] = {}
+    for label, res in settings.items():
+        for row in summarize(res.results):
+            if row["strategy"] in MAIN_STRATEGIES:
+                value = f"{label} {pct(row['test_acc_mean'])} ± {100 * row['test_acc_std']:.1f}"
+                cells.setdefault(row["strategy"], []).append(value)
+    return "\n".join(f"- {_name(s)}: " + "; ".join(v) for s, v in cells.items())
