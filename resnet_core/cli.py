@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from resnet_core import data as data_mod
+from resnet_core.commands import transfer as commands_transfer
 from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
 from resnet_core.checkpoints import (
     CHECKPOINT_DIR,
@@ -32,7 +33,7 @@ from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
 
 # Experiment modules that contribute subcommands, in the order `--help` lists them.
-EXPERIMENT_MODULES = ("gradients", "ablation", "transfer", "bench")
+EXPERIMENT_MODULES = ("gradients", "ablation", "bench")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -168,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["fashion", "cifar10", *TORCHVISION_WEIGHTS])
     p.set_defaults(func=cmd_download)
 
+    commands_transfer.register(sub)
     for name in EXPERIMENT_MODULES:
         module_name = f"resnet_core.{name}"
         if importlib.util.find_spec(module_name) is None:
