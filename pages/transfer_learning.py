@@ -29,6 +29,8 @@ from resnet_core.transfer import (
     config_notes,
     describe_bn_drift,
     describe_comparison,
+    describe_pair,
+    describe_parity,
     describe_split,
     describe_sweep,
     load_result,
@@ -138,27 +140,31 @@ def bn_drift_section(result: TransferResult, key: str) -> None:
 
 def parity_section() -> None:
     """What augmentation parity changed, from the shipped measurements (when present)."""
-    runs = {"augmented views (shipped default)": load_result(RESULTS_DIR / "transfer_k20_default.json"),
-            "clean cached features": load_result(RESULTS_DIR / "transfer_k20_default_clean_features.json"),
-            "augmentation off for all": load_result(RESULTS_DIR / "transfer_k20_default_noaug.json")}  # fmt: skip
-    rows = []
-    for label, res in runs.items():
-        for r in summarize(res.results) if res is not None else []:
-            if r["strategy"] in MAIN_STRATEGIES:
-                rows.append({"setting": label, "strategy": STRATEGY_SHORT[r["strategy"]],
-                             "test acc (mean)": r["test_acc_mean"], "sd over seeds": r["test_acc_std"],
-                             "test-set SE": r["test_se"], "seeds": r["n_seeds"], "s per run": r["train_seconds_mean"]})  # fmt: skip
-    if len(rows) > 5:
-        with st.expander("Augmentation parity: what each choice measured (default split, k=20)"):
-            st.markdown(PARITY_TEXT)
-            st.dataframe(rows, hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
+    files = {"augmented (8 cached views)": "transfer_k20_default.json",
+             "clean cached features": "transfer_k20_default_clean_features.json",
+             "augmentation off for all": "transfer_k20_default_noaug.json"}  # fmt: skip
+    settings = {label: res for label, name in files.items() if (res := load_result(RESULTS_DIR / name)) is not None}
+    if len(settings) < 2:
+        return
+    with st.expander("Augmentation parity: the choice, and what each option measured (default split, k=20)"):
+        st.markdown(PARITY_TEXT)
+        st.markdown(describe_parity(settings))
+        off = settings.get("augmentation off for all")
+        if off is not None:
+            lines = [describe_pair(d) for d in paired_differences(off.results)]
+            st.markdown("With augmentation off for all:\n\n" + "\n".join(f"- {line}" for line in lines))
 
 
 PARITY_TEXT = (
     "Before issue 10, feature extraction and staged's head phase trained on features of the clean images while "
-    "the other strategies saw augmented (cropped and flipped) batches. Two fair alternatives: cache the features "
-    f"of a few augmented views of each image (the shipped default: {TransferConfig().feature_views} views, one "
-    "drawn per step) or switch augmentation off for everyone. The table shows all three on the same seeds."
+    "the other strategies saw augmented (cropped and flipped) batches. Two fair options: cache the features of a "
+    f"few augmented views of each image ({TransferConfig().feature_views} views, one drawn per step), or switch "
+    "augmentation off for everyone. **Shipped: augmented views**, because a scratch baseline without augmentation "
+    "is a handicapped baseline that inflates every transfer gain. The price, measured below on the same seeds: "
+    "augmentation costs the frozen features about 2 points (a linear head on fixed features gains nothing from "
+    "shifted copies), while scratch gains about 3. Augmentation off is slightly cheaper (no extra feature passes) "
+    "and turns *feature extraction − scratch* from a tie into a clear win — the transfer gain at k=20 depends on "
+    "this choice, so the page shows both."
 )
 
 st.header("Shipped comparison: every strategy on the same seeds, 20 labelled images per class")

@@ -53,6 +53,7 @@ from resnet_core.transfer.report import (
     describe_bn_drift,
     describe_comparison,
     describe_pair,
+    describe_parity,
     describe_sweep,
     lr_ratio_text,
     overall_verdict,
