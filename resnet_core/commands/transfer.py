@@ -104,8 +104,9 @@ def print_summary(result: TransferResult) -> None:
     """Mean ± sd over seeds with the test-set SE, the paired differences and the verdicts (or why there are none)."""
     print("\ntest accuracy: mean ± sd over seeds [test-set SE of one run]:")
     for row in summarize(result.results):
+        sd = f"{row['test_acc_std']:.4f}" if row["n_seeds"] > 1 else "–     "
         print(
-            f"  k={row['shots']!s:<4} {row['strategy']:<28} {row['test_acc_mean']:.4f} ± {row['test_acc_std']:.4f} "
+            f"  k={row['shots']!s:<4} {row['strategy']:<28} {row['test_acc_mean']:.4f} ± {sd} "
             f"[SE {row['test_se']:.4f}, n={row['test_images']}] (seeds {len(row['seeds'])}, "
             f"{row['train_seconds_mean']:.1f}s/run)"
         )
