@@ -137,7 +137,9 @@ def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int],
     return fig
 
 
-def paired_figure(rows: Sequence[dict], *, title: str = "Paired differences over seeds (95% interval)") -> go.Figure:
+def paired_figure(
+    rows: Sequence[dict], *, title: str = "Paired differences: mean, 95% interval, each seed (grey bar = tie)"
+) -> go.Figure:
     """One horizontal bar per paired difference a − b (rows of ``paired_differences``): the mean in points, a 95%
     t-interval as the error bar, each seed's difference as a dot, and the zero line a verdict must clear."""
     fig = go.Figure()
@@ -155,8 +157,8 @@ def paired_figure(rows: Sequence[dict], *, title: str = "Paired differences over
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="one seed", marker=dict(color="#111", size=6,
                              symbol="circle-open"), hovertemplate="%{y}<br>one seed: %{x:+.1f} points<extra></extra>"))  # fmt: skip
     fig.add_vline(x=0, line_color="#333", line_width=1)
-    fig.update_layout(title=title, xaxis_title="test accuracy difference a − b (points); green/red: interval "
-                      "excludes 0, grey: tie", yaxis_autorange="reversed", height=120 + 45 * len(rows),
+    fig.update_layout(title=title, xaxis_title="a − b, test accuracy points (green / red: the interval excludes 0)",
+                      yaxis_autorange="reversed", height=120 + 45 * len(rows),
                       **{**LAYOUT, "margin": dict(l=20, r=20, t=50, b=50)})  # fmt: skip
     fig.update_yaxes(automargin=True)
     return fig
