@@ -57,7 +57,8 @@ st.title("Transfer learning")
 st.markdown(
     "A network trained on one task holds features another task can reuse: early layers respond to edges and "
     "textures that almost any image has, later layers to things specific to the classes they were trained on. "
-    "Here five ways to use a pretrained network train **side by side, on the same labelled images and seed**:"
+    "Here five ways to use a pretrained network train **side by side, on the same labelled images and seed** "
+    "(plus, as a diagnostic, the PyTorch tutorial's frozen backbone with BatchNorm left in train mode):"
 )
 st.markdown("\n".join(f"- **{STRATEGY_TITLES[s]}**" for s in STRATEGIES))
 with st.expander("The source network, the target task, and how the class split was chosen"):
