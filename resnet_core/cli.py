@@ -17,6 +17,7 @@ import torch
 from resnet_core import data as data_mod
 from resnet_core.commands import ablation as commands_ablation
 from resnet_core.commands import gradients as commands_gradients
+from resnet_core.commands import transfer as commands_transfer
 from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
 from resnet_core.checkpoints import (
     CHECKPOINT_DIR,
@@ -35,7 +36,7 @@ from resnet_core.provenance import provenance, sha256_file, write_json
 from resnet_core.validation import OneLineParser, check_sizes, harden, main_guard, one_line
 
 # Experiment modules that contribute subcommands, in the order `--help` lists them.
-EXPERIMENT_MODULES = ("transfer", "bench")
+EXPERIMENT_MODULES = ("bench",)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands_gradients.register(sub)
     commands_ablation.register(sub)
+    commands_transfer.register(sub)
     for name in EXPERIMENT_MODULES:
         module_name = f"resnet_core.{name}"
         if importlib.util.find_spec(module_name) is None:

@@ -13,6 +13,7 @@ from resnet_core.checkpoints import save_checkpoint
 from resnet_core.data import ImageSet
 from resnet_core.engine import seeded
 from resnet_core.models import blocks_per_stage, build_cifar_net, count_parameters
+from resnet_core.transfer import run as run_mod
 
 CPU = torch.device("cpu")
 
@@ -40,7 +41,7 @@ def tiny_config(**kw) -> tr.TransferConfig:
 def run_capturing(monkeypatch, strategy, source_path, **kw):
     """Run one strategy and return (model before training as a state copy, model after, result)."""
     built = {}
-    original = tr.build_model
+    original = run_mod.build_model
 
     def capture(*args, **kwargs):
         model = original(*args, **kwargs)
@@ -48,7 +49,7 @@ def run_capturing(monkeypatch, strategy, source_path, **kw):
         built["before"] = {k: v.clone() for k, v in model.state_dict().items()}
         return model
 
-    monkeypatch.setattr(tr, "build_model", capture)
+    monkeypatch.setattr(run_mod, "build_model", capture)
     config = tiny_config(strategies=[strategy], **kw)
     result = tr.run_transfer(config, device=CPU, source_checkpoint_path=source_path)
     return built["before"], built["model"].state_dict(), result.results[0]
@@ -133,10 +134,95 @@ def test_same_seed_same_draw_and_cancel(tiny_source):
     assert stopped.status == "cancelled" and not stopped.results and len(events) == 1, "stops within one epoch"
 
 
-def test_early_stopping_stops_and_keeps_best(tiny_source):
-    config = tiny_config(strategies=["feature_extraction"], epochs=6, lr_head=0.0, early_stopping=True, patience=2)
-    run = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source).results[0]
-    assert run.status == "early-stopped" and run.epochs_run == 3  # epoch 1 is best; 2 more without improvement
+def test_early_stopper_restores_the_best_weights():
+    net = torch.nn.Linear(3, 2)
+    stopper = tr.EarlyStopper(net, enabled=True, patience=2)
+    stopper.update(1, 0.6)
+    best = {k: v.clone() for k, v in net.state_dict().items()}
+    with torch.no_grad():
+        net.weight.add_(1.0)  # a later, worse epoch moved the weights
+    stopper.update(2, 0.4)
+    assert not stopper.triggered
+    stopper.update(3, 0.5)
+    assert stopper.triggered and stopper.best_epoch == 1
+    stopper.restore()
+    assert all(torch.equal(best[k], v) for k, v in net.state_dict().items()), "restore must bring the best back"
+
+
+def test_early_stopping_tests_the_best_weights_not_the_last(tiny_source):
+    """A real run whose weights change (lr > 0) and whose last epoch is worse than its best: the tested weights
+    must be the best epoch's (their validation accuracy is the best one, not the last one)."""
+    config = tiny_config(strategies=["feature_extraction"], epochs=6, lr_head=0.5, early_stopping=True, patience=10,
+                         shots=[3], val_per_class=10)  # fmt: skip
+    r = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source).results[0]
+    vals = [h["val_acc"] for h in r.history]
+    assert len(vals) == 6 and vals[-1] < max(vals), f"the case needs a last epoch worse than the best: {vals}"
+    assert r.best_epoch == vals.index(max(vals)) + 1
+    assert r.tested_val_acc == pytest.approx(max(vals)), "the tested weights are not the best epoch's"
+    assert r.final_val_acc == pytest.approx(max(vals))
+    assert r.status == "done"
+    small = tr.run_transfer(tiny_config(strategies=["feature_extraction"], epochs=6, early_stopping=True, patience=1,
+                                        shots=[3], val_per_class=10, lr_head=0.5),
+                            device=CPU, source_checkpoint_path=tiny_source).results[0]  # fmt: skip
+    assert small.status == "early-stopped" and small.epochs_run < 6
+
+
+def test_head_training_divergence_check_fires(tiny_source):
+    from resnet_core.engine import TrainConfig, train_head
+
+    feats = {"views": torch.randn(1, 16, 8) * 100, "train": torch.randn(16, 8), "val": torch.randn(4, 8)}
+    labels = {"train": torch.arange(4).repeat(4), "val": torch.arange(4)}
+    model = torch.nn.Module()
+    model.head, model.dropout = torch.nn.Linear(8, 4), torch.nn.Dropout(0.0)
+    config = tiny_config(lr_head=1e30)
+    history, status = tr.train_head_on_features(model, feats, labels, config, epochs=3, seed=0, device=CPU,
+                                                start_time=0.0, should_stop=lambda: False,
+                                                on_epoch=lambda *a: False)  # fmt: skip
+    assert status == "diverged"
+    nan_feats = {**feats, "views": torch.full((1, 16, 8), float("nan"))}
+    assert tr.train_head_on_features(model, nan_feats, labels, tiny_config(), epochs=1, seed=0, device=CPU,
+                                     start_time=0.0, should_stop=lambda: False,
+                                     on_epoch=lambda *a: False)[1] == "diverged"  # fmt: skip
+    # the engine's train_head too
+    head = torch.nn.Linear(8, 4)
+    res = train_head(head, torch.full((16, 8), float("nan")), labels["train"], TrainConfig(epochs=2, batch_size=8),
+                     device=CPU)  # fmt: skip
+    assert res.status == "diverged" and res.diverged_at_step is not None
+    # and a whole run reports it
+    run = tr.run_transfer(tiny_config(strategies=["feature_extraction"], lr_head=1e38), device=CPU,
+                          source_checkpoint_path=tiny_source).results[0]  # fmt: skip
+    assert run.status == "diverged"
+
+
+def test_augmentation_parity_cached_views_differ(tiny_source):
+    config = tiny_config()
+    source = tr.load_source(config, checkpoint_path=tiny_source)
+    target = tr.load_target(config)
+    train_set = target.pool.subset(torch.arange(8))
+    model = tr.build_model(source, 1, 28, 4, pretrained=True, seed=0, dropout=0.0)
+    feats = tr.cached_features(model, train_set, target.val, config, seed=0, device=CPU)
+    views = feats["views"]
+    assert views.shape == (config.feature_views, 8, feats["train"].shape[1])
+    assert not torch.allclose(views[0], views[1]), "augmented views must differ from each other"
+    assert not torch.allclose(views[0], feats["train"]), "and from the clean images"
+    again = tr.cached_features(model, train_set, target.val, config, seed=0, device=CPU)["views"]
+    assert torch.equal(views, again), "seeded"
+    clean = tr.cached_features(model, train_set, target.val, tiny_config(augment=False), seed=0, device=CPU)
+    assert clean["views"].shape[0] == 1 and torch.equal(clean["views"][0], clean["train"])
+    assert tr.cached_features(model, train_set, target.val, tiny_config(feature_views=0), seed=0,
+                              device=CPU)["views"].shape[0] == 1  # fmt: skip
+
+
+def test_bn_train_mode_drifts_statistics_frozen_does_not(monkeypatch, tiny_source):
+    before, after, run = run_capturing(monkeypatch, "feature_extraction_bn_train", tiny_source)
+    body = changed(before, after, "body.")
+    assert any(v for k, v in body.items() if "running_mean" in k), "train-mode BN must move its statistics"
+    assert not any(v for k, v in body.items() if k.endswith(("weight", "bias"))), "but no weight trains"
+    assert run.bn_drift["mean_shift"] > 0 and run.trainable_params == 64 * 4 + 4
+    _, _, frozen = run_capturing(monkeypatch, "feature_extraction", tiny_source)
+    assert frozen.bn_drift["mean_shift"] == 0 and frozen.bn_drift["var_log_ratio"] == 0
+    _, _, scratch = run_capturing(monkeypatch, "scratch", tiny_source)
+    assert scratch.bn_drift == {}
 
 
 def test_upload_target_with_rgb_images(tiny_source):
@@ -200,20 +286,74 @@ def test_cli_json_contract(tmp_path, tiny_source):
         for h in r["history"]:
             assert set(h) >= {"epoch", "train_loss", "val_loss", "val_acc", "seconds"}
     assert main(["transfer", "--strategies", "nonsense", "--checkpoint", str(tiny_source)]) == 2
+    for r in payload["results"]:
+        assert r["test_images"] == 12 and r["test_se"] == pytest.approx((r["test_acc"] * (1 - r["test_acc"]) / 12) ** 0.5)
+    verdicts = payload["verdicts"]
+    assert verdicts["status"] == "done" and [(p["a"], p["b"]) for p in verdicts["pairs"]] == [("feature_extraction", "scratch")]
+    assert all(p["n"] == 2 and p["verdict"] in ("a", "b", "tie") for p in verdicts["pairs"])
 
 
-def test_shipped_source_checkpoint_in_manifest():
-    from resnet_core.checkpoints import load_checkpoint, read_manifest
+def test_cli_one_seed_names_no_winner(tmp_path, tiny_source, capsys):
+    from resnet_core.cli import main
+
+    out = tmp_path / "t.json"
+    code = main(["transfer", "--shots", "2", "--strategies", "scratch,feature_extraction", "--seeds", "7",
+                 "--epochs", "1", "--batch-size", "8", "--min-epoch-images", "8", "--val-per-class", "3",
+                 "--test-per-class", "3", "--device", "cpu", "--checkpoint", str(tiny_source), "--json", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "no verdict" in printed and "winner:" not in printed and "50× slower" in printed
+    overall = json.loads(out.read_text())["verdicts"]["overall"]["2"]
+    assert overall["verdict"] is None
+
+
+def test_cli_pretrain_source_for_a_drawn_split(tmp_path):
+    from resnet_core.cli import main
+
+    out, record = tmp_path / "s.pt", tmp_path / "s.json"
+    code = main(["pretrain-source", "--split-seed", "3", "--dataset", "bundled", "--per-class", "4", "--depth", "8",
+                 "--epochs", "1", "--max-steps", "1", "--device", "cpu", "--out", str(out), "--no-manifest",
+                 "--json", str(record)])  # fmt: skip
+    assert code == 0 and out.is_file()
+    meta = json.loads(record.read_text())
+    assert (meta["source_class_ids"], meta["target_class_ids"]) == tr.draw_split(3) and meta["split_seed"] == 3
+
+
+def test_shipped_source_checkpoints_in_manifest():
+    from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint, read_manifest
     from resnet_core.provenance import sha256_file
 
-    entry = read_manifest()["checkpoints"].get(tr.SOURCE_NAME)
-    if entry is None or not tr.SOURCE_PATH.is_file():
+    entries = {n: e for n, e in read_manifest()["checkpoints"].items() if e.get("role") == "transfer-source"}
+    if tr.SOURCE_NAME not in entries or not tr.SOURCE_PATH.is_file():
         pytest.skip("the transfer source checkpoint has not been shipped in this checkout")
-    assert entry["sha256"] == sha256_file(tr.SOURCE_PATH)
-    assert entry["source_class_ids"] == tr.SOURCE_CLASSES and entry["target_class_ids"] == tr.TARGET_CLASSES
-    assert not set(tr.SOURCE_CLASSES) & set(tr.TARGET_CLASSES)
-    model, meta = load_checkpoint(tr.SOURCE_PATH)
-    assert model.fc.out_features == len(tr.SOURCE_CLASSES) and meta["command"].startswith("python -m resnet_core")
+    for name, entry in entries.items():
+        split_seed = entry.get("split_seed")
+        assert name == tr.source_name(split_seed)
+        path = CHECKPOINT_DIR / entry["file"]
+        assert entry["sha256"] == sha256_file(path) and path.stat().st_size < 1_000_000
+        source, target = tr.draw_split(split_seed)
+        assert entry["source_class_ids"] == source and entry["target_class_ids"] == target
+        model, meta = load_checkpoint(path)
+        assert model.fc.out_features == 6 and meta["command"].startswith("python -m resnet_core")
+        if split_seed is not None:
+            assert f"--split-seed {split_seed}" in meta["command"]
+
+
+def test_shipped_comparisons_support_their_verdicts():
+    """Every shipped k=20 comparison: done, >= 5 seeds, with provenance; any winner it names is supported by its own
+    intervals (the winner's paired difference with every other strategy has a 95% interval above 0)."""
+    shipped = tr.shipped_comparisons()
+    if not shipped:
+        pytest.skip("no shipped comparison in this checkout")
+    for split_seed, res in shipped.items():
+        assert res.status == "done" and res.config["split_seed"] == split_seed
+        assert len(res.config["seeds"]) >= 5 and res.provenance["command"].startswith("python -m resnet_core")
+        call = tr.overall_verdict(res, 20)
+        if call["verdict"] == "winner":
+            for other in call["beaten"]:
+                d = tr.paired_differences(res.results, [(call["best"], other)])[0]
+                assert d["low"] > 0
+        assert all(r.test_images == res.data_info["test_images"] for r in res.results)
 
 
 def test_page_runs_a_tiny_comparison():
@@ -228,6 +368,10 @@ def test_page_runs_a_tiny_comparison():
     at.switch_page("pages/transfer_learning.py")
     at.run()
     assert not at.exception
+    if tr.shipped_comparisons():  # the shipped result shows at once, with its verdict words and the BN section
+        assert any("Shipped comparison" in h.value for h in at.header)
+        assert at.radio[0].options and any("BatchNorm in train mode" in h.value for h in at.subheader)
+        assert any("95% CI" in m.value for m in at.markdown)
     at.multiselect[0].set_value(["scratch", "feature_extraction"])
     widgets = {w.label: w for w in at.number_input}
     widgets["Labelled images per class (k)"].set_value(1)

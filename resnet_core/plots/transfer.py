@@ -19,6 +19,7 @@ STRATEGY_COLORS = {
     "partial_finetune": "#2ca02c",
     "full_finetune": "#d62728",
     "staged": "#9467bd",
+    "feature_extraction_bn_train": "#ff7f0e",
 }
 STRATEGY_LABELS = {
     "scratch": "scratch",
@@ -26,6 +27,7 @@ STRATEGY_LABELS = {
     "partial_finetune": "partial fine-tune",
     "full_finetune": "full fine-tune",
     "staged": "staged fine-tune",
+    "feature_extraction_bn_train": "feature extraction, BN in train mode",
 }
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash"]
 
@@ -132,4 +134,44 @@ def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int],
     fig.update_yaxes(visible=False)
     fig.update_annotations(font_size=9)
     fig.update_layout(title=title, height=130 * rows + 70, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white")
+    return fig
+
+
+def paired_figure(
+    rows: Sequence[dict], *, title: str = "Paired differences: mean, 95% interval, each seed (grey bar = tie)"
+) -> go.Figure:
+    """One horizontal bar per paired difference a − b (rows of ``paired_differences``): the mean in points, a 95%
+    t-interval as the error bar, each seed's difference as a dot, and the zero line a verdict must clear."""
+    fig = go.Figure()
+    labels = [f"{STRATEGY_LABELS.get(r['a'], r['a'])} − {STRATEGY_LABELS.get(r['b'], r['b'])}" for r in rows]
+    means = [100 * r["mean"] for r in rows]
+    plus = [100 * (r["high"] - r["mean"]) if r.get("high") is not None else 0 for r in rows]
+    minus = [100 * (r["mean"] - r["low"]) if r.get("low") is not None else 0 for r in rows]
+    colors = ["#2ca02c" if r.get("low") is not None and r["low"] > 0 else
+              "#d62728" if r.get("high") is not None and r["high"] < 0 else "#7f7f7f" for r in rows]  # fmt: skip
+    fig.add_trace(go.Bar(x=means, y=labels, orientation="h", marker_color=colors, name="mean",
+                         error_x=dict(type="data", array=plus, arrayminus=minus, visible=True, color="#333"),
+                         hovertemplate="%{y}<br>mean %{x:+.1f} points<extra></extra>"))  # fmt: skip
+    xs = [100 * d for r in rows for d in r["diffs"]]
+    ys = [lab for lab, r in zip(labels, rows) for _ in r["diffs"]]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="one seed", marker=dict(color="#111", size=6,
+                             symbol="circle-open"), hovertemplate="%{y}<br>one seed: %{x:+.1f} points<extra></extra>"))  # fmt: skip
+    fig.add_vline(x=0, line_color="#333", line_width=1)
+    fig.update_layout(title=title, xaxis_title="a − b, test accuracy points (green / red: the interval excludes 0)",
+                      yaxis_autorange="reversed", height=120 + 45 * len(rows),
+                      **{**LAYOUT, "margin": dict(l=20, r=20, t=50, b=50)})  # fmt: skip
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def bn_drift_figure(layer_shift: Sequence[float], layer_var: Sequence[float], *,
+                    title: str = "How far each BatchNorm layer's running statistics moved") -> go.Figure:  # fmt: skip
+    """Per BatchNorm layer of the backbone (input side first): mean |Δ running mean| in source standard
+    deviations, and mean |log(running var after / before)|."""
+    fig = go.Figure()
+    xs = list(range(len(layer_shift)))
+    fig.add_trace(go.Bar(x=xs, y=list(layer_shift), name="mean |Δμ| / σ_source", marker_color="#ff7f0e"))
+    fig.add_trace(go.Bar(x=xs, y=list(layer_var), name="mean |log(σ²_after / σ²_source)|", marker_color="#1f77b4"))
+    fig.update_layout(title=title, xaxis_title="BatchNorm layer (0 = stem, input side)", yaxis_title="drift",
+                      barmode="group", height=360, **LAYOUT)  # fmt: skip
     return fig

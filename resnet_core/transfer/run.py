@@ -1,0 +1,368 @@
+"""Running a comparison: every strategy x seed x label budget on the same data draws (same seed -> same k shots,
+same head initialisation), each run in readable steps: draw, build, train (cached head phase and/or the engine),
+restore the best weights when early stopping, test."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from resnet_core.data import ImageSet, stratified_kshot
+from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, train
+from resnet_core.models import count_parameters
+from resnet_core.provenance import provenance
+from resnet_core.transfer.config import PRETRAINED, TransferConfig
+from resnet_core.transfer.head import EarlyStopper, cached_features, epoch_set, train_head_on_features
+from resnet_core.transfer.models import (
+    SourceModel,
+    TransferNet,
+    bn_drift,
+    bn_statistics,
+    build_model,
+    configure_strategy,
+    load_source,
+)
+from resnet_core.transfer.results import RunResult, TransferResult
+from resnet_core.transfer.target import TargetData, load_target
+
+CACHED = ("feature_extraction", "staged")  # strategies whose (first) phase trains a head on cached features
+
+
+def _engine_phase(
+    model: TransferNet,
+    train_set: ImageSet,
+    target: TargetData,
+    config: TransferConfig,
+    *,
+    strategy: str,
+    epochs: int,
+    offset: int,
+    seed: int,
+    device: torch.device,
+    start: float,
+    history: list[dict],
+    epoch_hook: Callable,
+    stopper: EarlyStopper,
+    should_stop,
+    tag: str,
+) -> str:
+    """Train through the engine (augmented batches, per-group learning rates); appends rows to ``history``."""
+    groups, set_mode = configure_strategy(model, strategy, config)
+    repeated = epoch_set(train_set, config.min_epoch_images)
+    tconf = TrainConfig(
+        epochs=epochs,
+        batch_size=min(config.batch_size, len(repeated)),
+        lr=config.lr_head,
+        weight_decay=config.weight_decay,
+        augment=config.augment,
+        seed=seed,
+        log_every=10**9,
+        eval_batch_size=512,
+    )
+    keys = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+
+    def engine_progress(event: ProgressEvent) -> None:
+        if event.kind != "epoch":
+            return
+        row = {k: event.metrics[k] for k in keys if k in event.metrics}
+        row["epoch"] = offset + int(row["epoch"])
+        row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        epoch_hook(row, event.step, event.total_steps)
+
+    result = train(
+        model,
+        repeated,
+        tconf,
+        device=device,
+        val_set=target.val,
+        param_groups=groups,
+        set_train_mode=set_mode,
+        should_stop=lambda: should_stop() or stopper.triggered,
+        on_progress=engine_progress,
+        tag=tag,
+    )
+    if result.status == "diverged":
+        return "diverged"
+    if stopper.triggered:
+        return "early-stopped"
+    return "cancelled" if result.status == "cancelled" else "done"
+
+
+@torch.no_grad()
+def _accuracies(
+    model: TransferNet,
+    strategy: str,
+    train_set: ImageSet,
+    target: TargetData,
+    cached: dict | None,
+    labels: dict | None,
+    device: torch.device,
+) -> dict:
+    """Test loss, predictions, and the accuracy of the tested weights on the labelled and validation images."""
+    model.eval()
+    if strategy == "feature_extraction" and cached is not None and labels is not None:
+        logits = model.head(extract_features(model, target.test, device=device, batch_size=512))
+        test_y = target.test.labels.to(device)
+
+        def acc(feats: torch.Tensor, ys: torch.Tensor) -> float:
+            return (model.head(feats).argmax(1) == ys).float().mean().item()
+
+        return {
+            "test_loss": F.cross_entropy(logits, test_y).item(),
+            "preds": logits.argmax(1).cpu(),
+            "train_acc": acc(cached["train"], labels["train"]),
+            "val_acc": acc(cached["val"], labels["val"]),
+        }
+    ev = evaluate(model, target.test, device=device, batch_size=512, return_predictions=True)
+    return {
+        "test_loss": ev["loss"],
+        "preds": ev["predictions"],
+        "train_acc": evaluate(model, train_set, device=device, batch_size=512)["acc"],
+        "val_acc": evaluate(model, target.val, device=device, batch_size=512)["acc"],
+    }
+
+
+def run_one(
+    strategy: str,
+    seed: int,
+    shots: int | None,
+    *,
+    config: TransferConfig,
+    source: SourceModel,
+    target: TargetData,
+    device: torch.device,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunResult | None:
+    """Train ``strategy`` on k=``shots`` images per class (drawn with ``seed``) and test it (None if stopped)."""
+    from resnet_core.devices import describe_device, synchronize
+
+    should_stop = should_stop or (lambda: False)
+    tag = f"{strategy}/k={shots if shots else 'all'}/seed={seed}"
+    # 1. Draw the labelled images and build the net (same seed -> same images and head for every strategy).
+    train_set = target.pool.subset(stratified_kshot(target.pool.labels, shots, seed=seed))
+    model = build_model(
+        source,
+        train_set.channels,
+        train_set.images.shape[-1],
+        len(target.class_names),
+        pretrained=strategy != "scratch",
+        seed=seed,
+        dropout=config.dropout,
+    )
+    model.to(device)
+    configure_strategy(model, strategy, config)
+    trainable = count_parameters(model, trainable_only=True)
+    bn_before = bn_statistics(model) if strategy in PRETRAINED else None
+    stopper = EarlyStopper(model, config.early_stopping, config.patience)
+    start = time.perf_counter()
+    history: list[dict] = []
+
+    def epoch_hook(row: dict, step: int, total: int) -> bool:
+        stopper.update(row["epoch"], row.get("val_acc"))
+        if on_progress is not None:
+            on_progress(
+                ProgressEvent(
+                    "epoch",
+                    step,
+                    total,
+                    float(row["epoch"]),
+                    row["train_loss"],
+                    row["train_acc"],
+                    row["seconds"],
+                    metrics=dict(row),
+                    tag=tag,
+                )
+            )
+        return stopper.triggered
+
+    # 2. Cached phase: a head on frozen features (all of feature extraction; staged's first epochs).
+    status, cached, labels = "done", None, None
+    if strategy in CACHED:
+        head_epochs = (
+            config.epochs if strategy == "feature_extraction" else min(config.staged_head_epochs, config.epochs)
+        )
+        cached = cached_features(model, train_set, target.val, config, seed=seed, device=device)
+        labels = {"train": train_set.labels.to(device), "val": target.val.labels.to(device)}
+        history, status = train_head_on_features(
+            model,
+            cached,
+            labels,
+            config,
+            epochs=head_epochs,
+            seed=seed,
+            device=device,
+            start_time=start,
+            should_stop=should_stop,
+            on_epoch=epoch_hook,
+        )
+    # 3. Engine phase: everything else (staged: the rest of the epochs with all layers unfrozen).
+    if strategy != "feature_extraction" and status == "done" and len(history) < config.epochs:
+        phase = "full_finetune" if strategy == "staged" else strategy
+        status = _engine_phase(
+            model,
+            train_set,
+            target,
+            config,
+            strategy=phase,
+            epochs=config.epochs - len(history),
+            offset=len(history),
+            seed=seed,
+            device=device,
+            start=start,
+            history=history,
+            epoch_hook=epoch_hook,
+            stopper=stopper,
+            should_stop=should_stop,
+            tag=tag,
+        )
+    synchronize(device)
+    train_seconds = time.perf_counter() - start
+    if status == "cancelled" or should_stop():
+        return None  # stopped by request: an unfinished run is not a result (its curve stays in the progress events)
+    # 4. Early stopping: test the best-validation weights. 5. Test once.
+    stopper.restore()
+    acc = _accuracies(model, strategy, train_set, target, cached, labels, device)
+    preds, true = acc["preds"], target.test.labels.cpu()
+    test_acc = (preds == true).float().mean().item() if len(true) else float("nan")
+    c = len(target.class_names)
+    confusion = torch.bincount(true * c + preds, minlength=c * c).view(c, c).tolist()
+    wrong = torch.nonzero(preds != true).flatten()[:48].tolist()
+    val_accs = [r["val_acc"] for r in history if r.get("val_acc") is not None]
+    final_val = val_accs[-1] if val_accs else float("nan")
+    if config.early_stopping and stopper.best_state is not None:
+        final_val = stopper.best_acc  # the weights kept are the best ones
+    epochs_run = len(history)
+    return RunResult(
+        strategy=strategy,
+        seed=seed,
+        shots=shots,
+        best_val_acc=max(val_accs) if val_accs else float("nan"),
+        final_val_acc=final_val,
+        test_acc=test_acc,
+        train_seconds=train_seconds,
+        trainable_params=trainable,
+        history=[
+            {k: r.get(k) for k in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")}
+            for r in history
+        ],
+        test_loss=acc["test_loss"],
+        test_images=len(true),
+        tested_val_acc=acc["val_acc"],
+        final_train_acc=acc["train_acc"],
+        train_val_gap=acc["train_acc"] - final_val if val_accs else float("nan"),
+        seconds_per_epoch=train_seconds / max(1, epochs_run),
+        epochs_run=epochs_run,
+        best_epoch=stopper.best_epoch,
+        status=status,
+        total_params=count_parameters(model),
+        train_images=len(train_set),
+        device=describe_device(device).describe(),
+        bn_drift=bn_drift(bn_before, bn_statistics(model)) if bn_before is not None else {},
+        confusion=confusion,
+        misclassified=[{"index": i, "true": int(true[i]), "pred": int(preds[i])} for i in wrong],
+    )
+
+
+def run_transfer(
+    config: TransferConfig | dict,
+    *,
+    device: torch.device | str,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_result: Callable[[TransferResult], None] | None = None,
+    upload: ImageSet | None = None,
+    source_checkpoint_path: Path | None = None,
+) -> TransferResult:
+    """Every strategy x seed x label budget of ``config``, on the same data draws (same seed -> same k shots).
+
+    ``on_progress`` gets epoch events tagged "strategy/k=../seed=.." with a global step count (for one progress
+    bar); ``on_result`` gets the partial TransferResult (status "running") after every finished run.
+    """
+    if isinstance(config, dict):
+        config = TransferConfig.from_dict(config)
+    device = torch.device(device)
+    should_stop = should_stop or (lambda: False)
+    start = time.perf_counter()
+    source = load_source(config, checkpoint_path=source_checkpoint_path)
+    target = load_target(config, upload)
+    runs = [(k, seed, s) for k in config.shots for seed in config.seeds for s in config.strategies]
+    data_info = {
+        "target": target.description,
+        "pool_images": len(target.pool),
+        "val_images": len(target.val),
+        "test_images": len(target.test),
+        "pool_class_counts": target.pool.class_counts(),
+    }
+    prov = provenance(
+        seed=config.seeds[0] if config.seeds else None,
+        device=device,
+        data=target.description,
+        seeds=list(config.seeds),
+        split_seed=config.split_seed,
+    )
+    out = TransferResult(
+        config=config.to_dict(),
+        results=[],
+        class_names=target.class_names,
+        source_info=source.info,
+        data_info=data_info,
+        provenance=prov,
+        status="running",
+    )
+    total_units = len(runs) * config.epochs  # one progress bar over all runs: each run counts as config.epochs
+    for i, (k, seed, strategy) in enumerate(runs):
+        if should_stop():
+            break
+
+        def progress(event: ProgressEvent, i: int = i) -> None:
+            if on_progress is None:
+                return
+            units = i * config.epochs + min(config.epochs, int(event.metrics.get("epoch", event.epoch)))
+            elapsed = time.perf_counter() - start
+            on_progress(
+                ProgressEvent(
+                    event.kind,
+                    units,
+                    total_units,
+                    event.epoch,
+                    event.loss,
+                    event.acc,
+                    elapsed,
+                    metrics=event.metrics,
+                    tag=event.tag,
+                )
+            )
+
+        r = run_one(
+            strategy,
+            seed,
+            k,
+            config=config,
+            source=source,
+            target=target,
+            device=device,
+            on_progress=progress,
+            should_stop=should_stop,
+        )
+        if r is None:
+            break
+        out.results.append(r)
+        out.seconds = time.perf_counter() - start
+        if on_result is not None:
+            on_result(TransferResult.from_dict(out.to_dict()))
+    out.seconds = time.perf_counter() - start
+    if should_stop() or len(out.results) < len(runs):
+        out.status, out.message = "cancelled", f"stopped by request after {len(out.results)} of {len(runs)} runs"
+    else:
+        out.status = "done"
+        diverged = [f"{r.strategy} (seed {r.seed})" for r in out.results if r.status == "diverged"]
+        out.message = f"{len(out.results)} runs in {out.seconds:.1f}s" + (
+            f"; diverged: {', '.join(diverged)} (left out of means and verdicts; lower the learning rate)" if diverged else ""
+        )
+    return out
