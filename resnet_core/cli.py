@@ -31,7 +31,7 @@ from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
 
 # Experiment modules that contribute subcommands, in the order `--help` lists them.
-EXPERIMENT_MODULES = ("gradients", "ablation", "transfer", "bench")
+EXPERIMENT_MODULES = ("gradients", "ablation", "transfer", "bench", "architectures")
 
 
 def print_progress(event: ProgressEvent) -> None:
