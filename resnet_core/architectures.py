@@ -267,6 +267,27 @@ def block_costs(channels: int = 256, width: int = 64, size: int = 56) -> list[di
     return rows
 
 
+def describe_params(stats: list[NetStats]) -> str:
+    """Where each net's parameters sit, in words: the share in fully-connected layers."""
+    parts = []
+    for s in stats:
+        fc = s.params_by_kind["linear"]
+        parts.append(f"**{s.title}**: {fc / s.params:.0%} of its {s.params / 1e6:.1f} M parameters are in "
+                     f"fully-connected layers ({fc / 1e6:.1f} M), {s.params_by_kind['conv'] / 1e6:.1f} M in convolutions")  # fmt: skip
+    return "; ".join(parts) + "."
+
+
+def describe_blocks(rows: list[dict]) -> str:
+    """Why ResNet-50+ use bottlenecks, from the measured costs."""
+    basic, bottleneck, wide = (next(r for r in rows if r["design"] == k) for k in ("basic", "bottleneck", "basic_wide"))
+    return (f"A bottleneck keeps a **{bottleneck['in_channels']}-d** representation for {bottleneck['params']:,} "
+            f"parameters and {bottleneck['macs'] / 1e6:,.0f} M MACs, about what a basic block on only "
+            f"{basic['in_channels']}-d costs ({basic['params']:,}; {basic['macs'] / 1e6:,.0f} M MACs). A basic block "
+            f"as wide as the bottleneck would cost {wide['params'] / bottleneck['params']:.0f}× the parameters and "
+            f"{wide['macs'] / bottleneck['macs']:.0f}× the MACs: the 1×1 convs shrink the channels before the "
+            "expensive 3×3 and restore them after, which is how ResNet-50/101/152 get deep and wide at once.")  # fmt: skip
+
+
 # ------------------------------------------------------------------------------- shortcut A vs B (lab nets)
 
 
