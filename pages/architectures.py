@@ -55,13 +55,15 @@ by_name = {s.name: s for s in stats}
 st.header("The model zoo")
 rows = [{"model": s.title, "input": "×".join(map(str, s.input_shape)), "parameters": s.params, "GMACs": s.macs / 1e9,
          "GFLOPs (2×MACs)": s.flops / 1e9, "activations (MB)": s.activation_mb, "depth": s.depth,
-         "projection-shortcut params": s.shortcut_params, "ImageNet top-1 (%)": s.imagenet_top1,
-         "published GFLOPS": s.published_gflops, "weights file (MB)": s.weights_mb} for s in stats]  # fmt: skip
-st.dataframe(rows, hide_index=True, width="stretch", column_config={
+         "shortcut params": s.shortcut_params, "ImageNet top-1 (%)": s.imagenet_top1,
+         "published GFLOPS": s.published_gflops, "weights (MB)": s.weights_mb} for s in stats]  # fmt: skip
+st.dataframe(rows, hide_index=True, width="stretch", height=38 + 35 * len(rows), column_config={
     "parameters": st.column_config.NumberColumn(format="localized"),
     "GMACs": st.column_config.NumberColumn(format="%.3f"), "GFLOPs (2×MACs)": st.column_config.NumberColumn(format="%.3f"),
     "activations (MB)": st.column_config.NumberColumn(format="%.1f"),
-    "projection-shortcut params": st.column_config.NumberColumn(format="localized"),
+    "shortcut params": st.column_config.NumberColumn(format="localized", help="parameters of projection "
+                                                     "shortcuts (1x1 conv + BN)"),
+    "ImageNet top-1 (%)": st.column_config.NumberColumn(format="%.1f"),
     "published GFLOPS": st.column_config.NumberColumn(help="torchvision's `_ops` metadata: these are MACs, compare "
                                                       "with the GMACs column")})  # fmt: skip
 st.caption(
@@ -77,8 +79,8 @@ compare = right.multiselect("Compare where the parameters sit", list(by_name), d
                             format_func=lambda n: by_name[n].title, key="arch-compare")  # fmt: skip
 if compare:
     chosen = [by_name[n] for n in compare]
-    right.plotly_chart(params_where_figure(chosen), width="stretch", key="arch-where")
     right.markdown(arch.describe_params(chosen))
+    st.plotly_chart(params_where_figure(chosen), width="stretch", key="arch-where")
 
 # ========================================================================================== layer table
 st.header("Layer by layer")
@@ -120,7 +122,9 @@ depth = st.radio("Lab ResNet", [20, 56, 110], horizontal=True, key="arch-sc-dept
 sc_rows = arch.shortcut_shapes(depth)
 st.dataframe([{"block": r["block"], "input": "×".join(map(str, r["input_shape"])), "output": "×".join(map(str, r["output_shape"])),
                "block params, A": r["params_A"], "block params, B": r["params_B"], "added by B": r["added_by_B"]}
-              for r in sc_rows], hide_index=True, width="stretch")  # fmt: skip
+              for r in sc_rows], hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="localized")
+                            for c in ("block params, A", "block params, B", "added by B")})  # fmt: skip
 r50 = by_name["resnet50"]
 st.caption(f"torchvision's ResNet-50 spends {r50.shortcut_params:,} parameters ({r50.shortcut_params / r50.params:.1%}) "
            "on its four projection shortcuts.")  # fmt: skip
@@ -150,9 +154,9 @@ if src == "vgg16":
 else:
     rows = strategy_rows("fashion" if src == "resnet20" else src, k)
     c2.dataframe([{"strategy": STRATEGY_TITLES[r["strategy"]], "trainable": r["trainable"], "frozen": r["frozen"],
-                   "trainable share": r["trainable"] / r["total"]} for r in rows], hide_index=True, width="stretch",
+                   "trainable share": 100 * r["trainable"] / r["total"]} for r in rows], hide_index=True, width="stretch",
                  column_config={"trainable": st.column_config.NumberColumn(format="localized"),
                                 "frozen": st.column_config.NumberColumn(format="localized"),
-                                "trainable share": st.column_config.NumberColumn(format="percent")})  # fmt: skip
+                                "trainable share": st.column_config.NumberColumn(format="%.1f %%")})  # fmt: skip
     c2.caption("Counted by the Transfer page's own `configure_strategy` on the model it trains (the new head has "
                "k outputs); these are the numbers in its results table.")  # fmt: skip

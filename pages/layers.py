@@ -87,8 +87,9 @@ if net == "resnet20":
     model, meta = lv.load_lab_model()
     x, classes = lab[-1].tensor[None], list(FASHION_CLASSES)
     st.caption(f"Shipped checkpoint resnet20: {meta.get('test_acc', float('nan')):.1%} test accuracy on "
-               f"{meta.get('test_data', 'Fashion-MNIST')}. It has only ever seen 28×28 grey clothes: a photo is far "
-               "outside what it knows, so its answer for one is a guess, but its filters still respond to edges.")  # fmt: skip
+               f"{meta.get('test_data', 'Fashion-MNIST')}."
+               + (" It has only ever seen 28×28 grey clothes: a photo is far outside what it knows, so its answer "
+                  "for one is a guess, but its filters still respond to edges." if kind != "fashion" else ""))  # fmt: skip
 elif not lv.imagenet_models_available()[net]:
     file = imagenet_weights_file(net)
     st.warning(f"The ImageNet weights for {net} are not on this server. Put **{file.name}** in `{file.parent}` "
@@ -107,14 +108,15 @@ top = probs.argsort(descending=True)[:3].tolist()
 st.markdown("Prediction: " + ", ".join(f"**{classes[i]}** {probs[i]:.0%}" for i in top) +
             f". One forward pass with the hooks took {took * 1000:.0f} ms here.")  # fmt: skip
 
-left, right = st.columns([2, 1])
+c1, c2, c3 = st.columns(3)
 weight = lv.first_conv(model).weight.detach().numpy()
-left.plotly_chart(filters_figure(weight, title=f"First layer: {weight.shape[0]} filters of "
-                                 f"{weight.shape[2]}×{weight.shape[3]} (red +, blue −)"), width="stretch",
-                  key="lv-filters")  # fmt: skip
+c1.plotly_chart(filters_figure(weight, title=f"First layer: {weight.shape[0]} filters of {weight.shape[2]}×"
+                               f"{weight.shape[3]} (red +, blue −)"), width="stretch", key="lv-filters")  # fmt: skip
+seen = lab[-2].display if net == "resnet20" else pp.imagenet_steps(img)[2].display
+c2.image(pp.enlarge(seen, 280), caption="What the network gets (before normalisation)", width="stretch")
 cam = lv.gradcam(model, list(lv.stage_modules(model).values())[-1], x, [top[0]])[0]
-base = (lab[2].display if net == "resnet20" else pp.imagenet_steps(img)[2].display).transpose(2, 0, 1)
-right.image(pp.enlarge(overlay(base, cam)), caption=f"Grad-CAM at the last stage for '{classes[top[0]]}'", width="stretch")
+c3.image(pp.enlarge(overlay(seen.transpose(2, 0, 1), cam), 280), caption=f"Grad-CAM at the last stage for "
+         f"'{classes[top[0]]}' (red: most evidence)", width="stretch")  # fmt: skip
 
 per_stage = st.select_slider("Channels shown per stage (the most active first)", [8, 16, 32, 64], value=16, key="lv-k")
 for sentence, name, act in zip(lv.describe_all(fm, list(x.shape[1:])), fm.names, fm.maps):
@@ -122,4 +124,4 @@ for sentence, name, act in zip(lv.describe_all(fm, list(x.shape[1:])), fm.names,
     channels = lv.top_channels(act, min(per_stage, a.shape[0]))
     st.markdown(sentence)
     st.plotly_chart(feature_grid_figure(a, channels, title=f"{name}: {len(channels)} of {a.shape[0]} channels, "
-                                        f"{a.shape[1]}×{a.shape[2]}", columns=16), width="stretch", key=f"lv-{name}")  # fmt: skip
+                                        f"{a.shape[1]}×{a.shape[2]}", columns=16, tile_px=70), width="stretch", key=f"lv-{name}")  # fmt: skip

@@ -132,9 +132,10 @@ def describe_stage(name: str, act: Tensor, previous: Tensor | None, input_shape:
             change = f" (from {pc}×{ph}×{ph}: ×{h / ph:.2g} in size, ×{c / pc:.2g} in channels)"
     elif input_shape:
         change = f" (input {input_shape[1]}×{input_shape[2]})"
+    silent = "every channel responds" if alive == c else f"{c - alive} of {c} channels are silent for this image"
     return (f"**{name.capitalize()}**: {c} channels of {h}×{w}{change}. {zero:.0%} of the values are zero after "
-            f"the ReLU and {c - alive} channel(s) are silent for this image; the top {k} channels carry {share:.0%} of "
-            f"the activation, strongest in {_where(act)}.")  # fmt: skip
+            f"the ReLU and {silent}; the top {k} channels carry {share:.0%} of the activation, strongest in "
+            f"{_where(act)}.")  # fmt: skip
 
 
 def describe_all(fm: FeatureMaps, input_shape: list[int]) -> list[str]:

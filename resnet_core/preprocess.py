@@ -110,7 +110,7 @@ def imagenet_steps(img: Image.Image, weights: str = "ResNet50_Weights") -> list[
     mean = ", ".join(f"{m:.3f}" for m in p["mean"])
     std = ", ".join(f"{s:.3f}" for s in p["std"])
     return [
-        _pil_step("Original", f"{img.width}x{img.height} RGB photo", img),
+        _pil_step("Original", f"{img.width}x{img.height} RGB image", img),
         _pil_step(f"Resize({p['resize']})", f"shorter side -> {p['resize']} px, aspect ratio kept "
                   f"({p['interpolation'].value}, antialiased)", resized),
         _pil_step(f"CenterCrop({p['crop']})", f"the central {p['crop']}x{p['crop']} square", cropped),
@@ -130,7 +130,7 @@ def lab_steps(img: Image.Image, size: int = LAB_SIZE) -> list[Step]:
     mean, std = DATASET_STATS[1]
     normed = normalize(as_uint8[None], mean, std)[0]
     return [
-        _pil_step("Original", f"{img.width}x{img.height} RGB photo", img),
+        _pil_step("Original", f"{img.width}x{img.height} RGB image", img),
         _pil_step("Grey", "PIL 'L': 0.299 R + 0.587 G + 0.114 B", grey),
         _pil_step(f"Resize({size}x{size})", "squashed to a square, bilinear (like the lab's uploads)", small),
         _tensor_step("To 0..1", "uint8 -> float32 / 255, one channel", as_float),

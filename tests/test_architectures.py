@@ -188,7 +188,7 @@ def test_sentences_come_from_the_maps():
     text = lv.describe_stage("stage 2", act, torch.zeros(4, 12, 12), [1, 28, 28])
     assert "8 channels of 6×6" in text and "×0.5 in size, ×2 in channels" in text
     assert f"{1 - 2 / (8 * 36):.0%} of the values are zero" in text
-    assert "6 channel(s) are silent" in text and "top 1 channels carry 75%" in text and "top left" in text
+    assert "6 of 8 channels are silent" in text and "top 1 channels carry 75%" in text and "top left" in text
 
 
 def test_gradcam_maps_are_normalised_heatmaps(lab_model, fashion_batch):

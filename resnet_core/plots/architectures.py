@@ -42,6 +42,7 @@ def zoo_bubble_figure(stats: Sequence) -> go.Figure:
             customdata=[[s.params / 1e6, s.depth, s.activation_mb] for s in rows],
             hovertemplate="%{text}<br>%{x:.2f} GMACs<br>top-1 %{y:.1f}%<br>%{customdata[0]:.1f} M params<br>"
                           "depth %{customdata[1]}<br>%{customdata[2]:.0f} MB activations<extra></extra>"))  # fmt: skip
+    fig.update_xaxes(tickvals=[1, 2, 5, 10, 20], ticktext=["1", "2", "5", "10", "20"])
     fig.update_layout(title="ImageNet top-1 vs compute (bubble area ∝ parameters)", xaxis_title="GMACs per 224×224 image (log)",
                       yaxis_title="top-1 accuracy (%)", xaxis_type="log", height=460, **LAYOUT)  # fmt: skip
     return fig
@@ -50,6 +51,7 @@ def zoo_bubble_figure(stats: Sequence) -> go.Figure:
 def params_where_figure(stats: Sequence) -> go.Figure:
     """One stacked horizontal bar per net: parameters per stage, the fully-connected head in orange."""
     fig = go.Figure()
+    max_params = max(s.params for s in stats)
     for s in stats:
         conv_stages = [st for st in s.stages if st["name"] not in ("head", "classifier")]
         for i, st in enumerate(s.stages):
@@ -58,17 +60,18 @@ def params_where_figure(stats: Sequence) -> go.Figure:
             label = "fully connected" if is_head else st["name"]
             fig.add_trace(go.Bar(
                 y=[s.title], x=[st["params"] / 1e6], orientation="h", name=label, marker_color=color,
-                showlegend=False, text=f"{label} {st['params'] / 1e6:.1f} M" if st["params"] / s.params > 0.12 else "",
-                textposition="inside", insidetextanchor="middle",
+                showlegend=False, text=f"{label} {st['params'] / 1e6:.1f} M" if st["params"] > 0.06 * max_params else "",
+                textposition="inside", insidetextanchor="middle", textangle=0,
                 hovertemplate=f"{s.title} {label}<br>%{{x:.2f}} M parameters ({st['params'] / s.params:.0%})<extra></extra>"))  # fmt: skip
-    fig.update_layout(barmode="stack", title="Where the parameters sit (orange: fully-connected layers)",
-                      xaxis_title="parameters (millions)", height=140 + 60 * len(stats), **LAYOUT)  # fmt: skip
+    fig.update_layout(barmode="stack", title="Where the parameters sit, stage by stage (orange: fully-connected layers)",
+                      xaxis_title="parameters (millions)", height=150 + 70 * len(stats), uniformtext_minsize=10,
+                      uniformtext_mode="hide", **LAYOUT)  # fmt: skip
     return fig
 
 
 def _box(fig: go.Figure, x: float, y: float, text: str, color: str) -> None:
     fig.add_shape(type="rect", x0=x - 0.42, x1=x + 0.42, y0=y - 0.32, y1=y + 0.32, fillcolor=color, line_color="#333")
-    fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13))
+    fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13, color="#222"))
 
 
 def _arrow(fig: go.Figure, x: float, y0: float, y1: float) -> None:
@@ -96,8 +99,8 @@ def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
         fig.add_shape(type="path", path=f"M {x + 0.42},0 L {x + 0.62},0 L {x + 0.62},{y} L {x + 0.42},{y}",
                       line=dict(color="#2ca02c", width=2, dash="dot"))  # fmt: skip
         fig.add_annotation(x=x + 0.66, y=y / 2, text="identity", textangle=-90, showarrow=False, font=dict(color="#2ca02c"))
-        fig.add_annotation(x=x, y=0.75, text=f"<b>{d['title']}</b>", showarrow=False, font=dict(size=14))
-        fig.add_annotation(x=x, y=y - 0.75, showarrow=False, align="center",
+        fig.add_annotation(x=x, y=0.75, text=f"<b>{d['title']}</b>", showarrow=False, font=dict(size=14, color="#222"))
+        fig.add_annotation(x=x, y=y - 0.75, showarrow=False, align="center", font=dict(size=13, color="#222"),
                            text=f"{d['params']:,} parameters<br>{d['macs'] / 1e6:,.0f} M MACs on {d['map'][1]}×{d['map'][2]}")  # fmt: skip
     fig.update_xaxes(visible=False, range=[-0.6, 1.6 * len(designs) - 0.6])
     fig.update_yaxes(visible=False, range=[-5.3, 1.0])
@@ -109,11 +112,15 @@ def shortcut_gradient_figure(grads: dict) -> go.Figure:
     """‖∂L/∂x‖ at each block's input for option A vs B (from Gradient flow's ``run_gradients`` results)."""
     fig = go.Figure()
     dashes = {"A": "solid", "B": "dash"}
+    depths = sorted({run["depth"] for payload in grads.values() for run in payload["runs"]})
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
     for option, payload in grads.items():
         for run in payload["runs"]:
             ys = run["block_input_grad_norms"]
+            color = colors[depths.index(run["depth"]) % len(colors)]
             fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines+markers", marker=dict(size=4),
-                                     name=f"ResNet-{run['depth']}, option {option}", line=dict(dash=dashes[option]),
+                                     name=f"ResNet-{run['depth']}, option {option}",
+                                     line=dict(dash=dashes[option], color=color),
                                      hovertemplate="block %{x}<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>"))  # fmt: skip
     fig.update_layout(title="Gradient reaching each block's input, shortcut A vs B (at initialisation)",
                       xaxis_title="block (1 = nearest the input)", yaxis_title="‖∂L/∂x‖ (log)", yaxis_type="log",
@@ -132,7 +139,8 @@ def mosaic(maps: np.ndarray, columns: int) -> np.ndarray:
     return out
 
 
-def feature_grid_figure(maps: np.ndarray, channels: Sequence[int], *, title: str, columns: int = 8) -> go.Figure:
+def feature_grid_figure(maps: np.ndarray, channels: Sequence[int], *, title: str, columns: int = 8,
+                        tile_px: int = 110) -> go.Figure:
     """Channels of one stage's output ([C, H, W]) as a grid, each tile scaled to its own maximum."""
     tiles = np.stack([maps[c] / max(float(maps[c].max()), 1e-8) for c in channels])
     grid = mosaic(np.clip(tiles, 0, None), min(columns, len(channels)))
@@ -141,14 +149,15 @@ def feature_grid_figure(maps: np.ndarray, channels: Sequence[int], *, title: str
     rows = math.ceil(len(channels) / columns)
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
     fig.update_xaxes(visible=False)
-    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=60 + 80 * rows, margin=dict(l=5, r=5, t=35, b=5),
-                      template="plotly_white")  # fmt: skip
+    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=45 + tile_px * rows,
+                      margin=dict(l=5, r=5, t=35, b=5), template="plotly_white")  # fmt: skip
     return fig
 
 
-def filters_figure(weight: np.ndarray, *, title: str, columns: int = 16) -> go.Figure:
-    """First-layer filters [out, in, k, k]: grey tiles for one input channel, RGB tiles for three."""
+def filters_figure(weight: np.ndarray, *, title: str, columns: int | None = None, height: int = 300) -> go.Figure:
+    """First-layer filters [out, in, k, k] in a square-ish grid: grey tiles for one input channel, RGB for three."""
     out_c, in_c, k, _ = weight.shape
+    columns = columns or math.ceil(math.sqrt(out_c))
     if in_c == 3:
         w = weight - weight.min((1, 2, 3), keepdims=True)
         w = w / np.maximum(w.max((1, 2, 3), keepdims=True), 1e-8)
@@ -157,13 +166,13 @@ def filters_figure(weight: np.ndarray, *, title: str, columns: int = 16) -> go.F
     else:
         grid = mosaic(weight[:, 0], min(columns, out_c))
         lim = float(np.nanmax(np.abs(grid)))
-        fig = go.Figure(go.Heatmap(z=grid, colorscale="RdBu", zmid=0, zmin=-lim, zmax=lim, hoverongaps=False,
-                                   colorbar=dict(title="weight", thickness=10)))  # fmt: skip
+        fig = go.Figure(go.Heatmap(z=grid, colorscale="RdBu", reversescale=True, zmid=0, zmin=-lim, zmax=lim,
+                                   hoverongaps=False, colorbar=dict(title="weight", thickness=10)))  # fmt: skip
         fig.update_yaxes(autorange="reversed")
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_xaxes(visible=False)
-    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=90 + 40 * math.ceil(out_c / columns) * max(1, k // 3),
-                      margin=dict(l=5, r=5, t=35, b=5), template="plotly_white")  # fmt: skip
+    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=height, margin=dict(l=5, r=5, t=35, b=5),
+                      template="plotly_white")  # fmt: skip
     return fig
 
 
