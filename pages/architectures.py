@@ -21,8 +21,11 @@ from resnet_core.plots.architectures import (
     zoo_bubble_figure,
 )
 
-STRATEGY_TITLES = {"feature_extraction": "feature extraction (head only)", "partial_finetune": "partial fine-tuning "
-                   "(last stage + head)", "full_finetune": "full fine-tuning (everything)"}  # fmt: skip
+STRATEGY_TITLES = {
+    "feature_extraction": "feature extraction (head only)",
+    "partial_finetune": "partial fine-tuning (last stage + head)",
+    "full_finetune": "full fine-tuning (everything)",
+}
 
 
 @st.cache_resource(show_spinner="Counting parameters and MACs of 13 networks (once per server)…")
@@ -53,30 +56,57 @@ by_name = {s.name: s for s in stats}
 
 # ================================================================================================ zoo
 st.header("The model zoo")
-rows = [{"model": s.title, "input": "×".join(map(str, s.input_shape)), "parameters": s.params, "GMACs": s.macs / 1e9,
-         "GFLOPs (2×MACs)": s.flops / 1e9, "activations (MB)": s.activation_mb, "depth": s.depth,
-         "shortcut params": s.shortcut_params, "ImageNet top-1 (%)": s.imagenet_top1,
-         "published GFLOPS": s.published_gflops, "weights (MB)": s.weights_mb} for s in stats]  # fmt: skip
-st.dataframe(rows, hide_index=True, width="stretch", height=38 + 35 * len(rows), column_config={
-    "parameters": st.column_config.NumberColumn(format="localized"),
-    "GMACs": st.column_config.NumberColumn(format="%.3f"), "GFLOPs (2×MACs)": st.column_config.NumberColumn(format="%.3f"),
-    "activations (MB)": st.column_config.NumberColumn(format="%.1f"),
-    "shortcut params": st.column_config.NumberColumn(format="localized", help="parameters of projection "
-                                                     "shortcuts (1x1 conv + BN)"),
-    "ImageNet top-1 (%)": st.column_config.NumberColumn(format="%.1f"),
-    "published GFLOPS": st.column_config.NumberColumn(help="torchvision's `_ops` metadata: these are MACs, compare "
-                                                      "with the GMACs column")})  # fmt: skip
+rows = [
+    {
+        "model": s.title,
+        "input": "×".join(map(str, s.input_shape)),
+        "parameters": s.params,
+        "GMACs": s.macs / 1e9,
+        "GFLOPs (2×MACs)": s.flops / 1e9,
+        "activations (MB)": s.activation_mb,
+        "depth": s.depth,
+        "shortcut params": s.shortcut_params,
+        "ImageNet top-1 (%)": s.imagenet_top1,
+        "published GFLOPS": s.published_gflops,
+        "weights (MB)": s.weights_mb,
+    }
+    for s in stats
+]
+st.dataframe(
+    rows,
+    hide_index=True,
+    width="stretch",
+    height=38 + 35 * len(rows),
+    column_config={
+        "parameters": st.column_config.NumberColumn(format="localized"),
+        "GMACs": st.column_config.NumberColumn(format="%.3f"),
+        "GFLOPs (2×MACs)": st.column_config.NumberColumn(format="%.3f"),
+        "activations (MB)": st.column_config.NumberColumn(format="%.1f"),
+        "shortcut params": st.column_config.NumberColumn(
+            format="localized", help="parameters of projection shortcuts (1x1 conv + BN)"
+        ),
+        "ImageNet top-1 (%)": st.column_config.NumberColumn(format="%.1f"),
+        "published GFLOPS": st.column_config.NumberColumn(
+            help="torchvision's `_ops` metadata: these are MACs, compare with the GMACs column"
+        ),
+    },
+)
 st.caption(
     "MACs: multiply-accumulates of the conv and linear layers for one image (224×224 RGB for the ImageNet nets; the "
     "lab's nets at their native 28×28 grey Fashion-MNIST input, 10 classes). FLOPs = 2 × MACs; the often quoted "
     "“ResNet-50: 4.1 GFLOPs” is in fact MACs. Activations: float32 outputs of every layer for one image, which a "
     "training step keeps for the backward pass. Depth: conv + linear layers on the main path (projection shortcuts "
     f"not counted). Counted once per server process in {seconds:.1f} s."
-)  # fmt: skip
+)
 left, right = st.columns([3, 2])
 left.plotly_chart(zoo_bubble_figure(stats), width="stretch", key="arch-bubble")
-compare = right.multiselect("Compare where the parameters sit", list(by_name), default=["vgg16", "resnet50"],
-                            format_func=lambda n: by_name[n].title, key="arch-compare")  # fmt: skip
+compare = right.multiselect(
+    "Compare where the parameters sit",
+    list(by_name),
+    default=["vgg16", "resnet50"],
+    format_func=lambda n: by_name[n].title,
+    key="arch-compare",
+)
 if compare:
     chosen = [by_name[n] for n in compare]
     right.markdown(arch.describe_params(chosen))
@@ -84,22 +114,59 @@ if compare:
 
 # ========================================================================================== layer table
 st.header("Layer by layer")
-net = st.selectbox("Network", list(by_name), index=list(by_name).index("resnet50"), format_func=lambda n: by_name[n].title,
-                   key="arch-net")  # fmt: skip
+net = st.selectbox(
+    "Network",
+    list(by_name),
+    index=list(by_name).index("resnet50"),
+    format_func=lambda n: by_name[n].title,
+    key="arch-net",
+)
 s = by_name[net]
-table = [{"stage": r["stage"], "block / layer": r["block"], "kind": r["kind"], "downsamples": "↓ ½" if r["downsample"] else "",
-          "output shape": "×".join(map(str, r["output_shape"])), "parameters": r["params"], "MMACs": r["macs"] / 1e6}
-         for r in s.layers]  # fmt: skip
+table = [
+    {
+        "stage": r["stage"],
+        "block / layer": r["block"],
+        "kind": r["kind"],
+        "downsamples": "↓ ½" if r["downsample"] else "",
+        "output shape": "×".join(map(str, r["output_shape"])),
+        "parameters": r["params"],
+        "MMACs": r["macs"] / 1e6,
+    }
+    for r in s.layers
+]
 c1, c2 = st.columns([3, 2])
-c1.dataframe(table, hide_index=True, width="stretch", height=min(420, 36 + 35 * len(table)), column_config={
-    "parameters": st.column_config.NumberColumn(format="localized"), "MMACs": st.column_config.NumberColumn(format="%.1f")})  # fmt: skip
-c2.dataframe([{"stage": st_["name"], "rows": st_["units"], "output": "×".join(map(str, st_["output_shape"])),
-               "parameters": st_["params"], "share of MACs": st_["macs"] / max(1, s.macs)} for st_ in s.stages],
-             hide_index=True, width="stretch", column_config={
-                 "parameters": st.column_config.NumberColumn(format="localized"),
-                 "share of MACs": st.column_config.NumberColumn(format="percent")})  # fmt: skip
-c2.caption(f"{s.title}: {s.params:,} parameters, {s.macs / 1e9:.3f} GMACs, depth {s.depth}. A ↓ ½ row halves the "
-           "feature map (stride 2 or pooling); each new stage starts there, usually doubling the channels.")  # fmt: skip
+c1.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    height=min(420, 36 + 35 * len(table)),
+    column_config={
+        "parameters": st.column_config.NumberColumn(format="localized"),
+        "MMACs": st.column_config.NumberColumn(format="%.1f"),
+    },
+)
+c2.dataframe(
+    [
+        {
+            "stage": st_["name"],
+            "rows": st_["units"],
+            "output": "×".join(map(str, st_["output_shape"])),
+            "parameters": st_["params"],
+            "share of MACs": st_["macs"] / max(1, s.macs),
+        }
+        for st_ in s.stages
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "parameters": st.column_config.NumberColumn(format="localized"),
+        "share of MACs": st.column_config.NumberColumn(format="percent"),
+    },
+)
+c2.caption(
+    f"{s.title}: {s.params:,} parameters, {s.macs / 1e9:.3f} GMACs, depth {s.depth}. A ↓ ½ row halves the "
+    "feature map (stride 2 or pooling); each new stage starts there, usually doubling the channels."
+)
 
 # ===================================================================================== basic vs bottleneck
 st.header("Basic block vs bottleneck")
@@ -117,21 +184,40 @@ st.markdown(
     "keeps the shortcut parameter-free: take every second pixel and zero-pad the new channels. **Option B** "
     "learns a 1×1 convolution with stride 2 (plus BatchNorm). torchvision's ResNets use B; the lab's CIFAR nets "
     "use A, as He et al. did on CIFAR-10."
-)  # fmt: skip
+)
 depth = st.radio("Lab ResNet", [20, 56, 110], horizontal=True, key="arch-sc-depth", format_func=lambda d: f"ResNet-{d}")
 sc_rows = arch.shortcut_shapes(depth)
-st.dataframe([{"block": r["block"], "input": "×".join(map(str, r["input_shape"])), "output": "×".join(map(str, r["output_shape"])),
-               "block params, A": r["params_A"], "block params, B": r["params_B"], "added by B": r["added_by_B"]}
-              for r in sc_rows], hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="localized")
-                            for c in ("block params, A", "block params, B", "added by B")})  # fmt: skip
+st.dataframe(
+    [
+        {
+            "block": r["block"],
+            "input": "×".join(map(str, r["input_shape"])),
+            "output": "×".join(map(str, r["output_shape"])),
+            "block params, A": r["params_A"],
+            "block params, B": r["params_B"],
+            "added by B": r["added_by_B"],
+        }
+        for r in sc_rows
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        c: st.column_config.NumberColumn(format="localized")
+        for c in ("block params, A", "block params, B", "added by B")
+    },
+)
 r50 = by_name["resnet50"]
-st.caption(f"torchvision's ResNet-50 spends {r50.shortcut_params:,} parameters ({r50.shortcut_params / r50.params:.1%}) "
-           "on its four projection shortcuts.")  # fmt: skip
+st.caption(
+    f"torchvision's ResNet-50 spends {r50.shortcut_params:,} parameters ({r50.shortcut_params / r50.params:.1%}) "
+    "on its four projection shortcuts."
+)
 grads = None
-if st.button("Measure gradient flow with A and B", key="arch-sc-measure",
-             help="Runs the Gradient flow experiment on residual nets of depth 20 and 56 at initialisation, same seed "
-                  "and batch, once with each option (a few seconds on a CPU; cached)."):  # fmt: skip
+if st.button(
+    "Measure gradient flow with A and B",
+    key="arch-sc-measure",
+    help="Runs the Gradient flow experiment on residual nets of depth 20 and 56 at initialisation, same seed "
+    "and batch, once with each option (a few seconds on a CPU; cached).",
+):
     st.session_state["arch-sc-measured"] = True
 if st.session_state.get("arch-sc-measured"):
     grads = shortcut_grads((20, 56), current_seed())
@@ -143,20 +229,42 @@ with st.expander("The lab's option A, in code"):
 # ================================================================================ replace the last layer
 st.header("Replace the last layer")
 c1, c2 = st.columns(2)
-sources = {"resnet20": "ResNet-20 (the Transfer page's shipped Fashion-MNIST source)", "resnet18": "ResNet-18 (ImageNet)",
-           "resnet34": "ResNet-34 (ImageNet)", "resnet50": "ResNet-50 (ImageNet)", "vgg16": "VGG-16 (ImageNet)"}  # fmt: skip
+sources = {
+    "resnet20": "ResNet-20 (the Transfer page's shipped Fashion-MNIST source)",
+    "resnet18": "ResNet-18 (ImageNet)",
+    "resnet34": "ResNet-34 (ImageNet)",
+    "resnet50": "ResNet-50 (ImageNet)",
+    "vgg16": "VGG-16 (ImageNet)",
+}
 src = c1.selectbox("Pretrained network", list(sources), format_func=sources.get, key="arch-src")
 k = int(c2.number_input("Classes in the new task (k)", 2, 1000, 4, key="arch-k"))
 c1.code(f"import torch.nn as nn\n\n{arch.head_code(src, k)}", language="python")
 if src == "vgg16":
-    c2.info("The Transfer page trains ResNets only; VGG-16's new head alone would have "
-            f"{4096 * k + k:,} trainable parameters.")  # fmt: skip
+    c2.info(
+        "The Transfer page trains ResNets only; VGG-16's new head alone would have "
+        f"{4096 * k + k:,} trainable parameters."
+    )
 else:
     rows = strategy_rows("fashion" if src == "resnet20" else src, k)
-    c2.dataframe([{"strategy": STRATEGY_TITLES[r["strategy"]], "trainable": r["trainable"], "frozen": r["frozen"],
-                   "trainable share": 100 * r["trainable"] / r["total"]} for r in rows], hide_index=True, width="stretch",
-                 column_config={"trainable": st.column_config.NumberColumn(format="localized"),
-                                "frozen": st.column_config.NumberColumn(format="localized"),
-                                "trainable share": st.column_config.NumberColumn(format="%.1f %%")})  # fmt: skip
-    c2.caption("Counted by the Transfer page's own `configure_strategy` on the model it trains (the new head has "
-               "k outputs); these are the numbers in its results table.")  # fmt: skip
+    c2.dataframe(
+        [
+            {
+                "strategy": STRATEGY_TITLES[r["strategy"]],
+                "trainable": r["trainable"],
+                "frozen": r["frozen"],
+                "trainable share": 100 * r["trainable"] / r["total"],
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "trainable": st.column_config.NumberColumn(format="localized"),
+            "frozen": st.column_config.NumberColumn(format="localized"),
+            "trainable share": st.column_config.NumberColumn(format="%.1f %%"),
+        },
+    )
+    c2.caption(
+        "Counted by the Transfer page's own `configure_strategy` on the model it trains (the new head has "
+        "k outputs); these are the numbers in its results table."
+    )

@@ -24,14 +24,22 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
         "fine-tuning** are trained again with the settings above (same k-shot draw for the sidebar seed, same "
         "learning rates and epochs), and Grad-CAM shows, for test images at least one of them gets wrong, where in "
         "the image each model's last stage found the evidence for the class it predicted (red = most)."
-    )  # fmt: skip
+    )
     label = f"Show where the models look (trains 2 models, k={shots or 'all'}, {config.epochs} epochs)"
     if st.button(label, key="gradcam-start", disabled=not ready):
         device = current_device()
 
         def work(job):
-            return run_gradcam_comparison(config, shots=shots, seed=seed, device=device, strategies=COMPARED,
-                                          upload=upload, on_progress=job.report, should_stop=job.should_stop)  # fmt: skip
+            return run_gradcam_comparison(
+                config,
+                shots=shots,
+                seed=seed,
+                device=device,
+                strategies=COMPARED,
+                upload=upload,
+                on_progress=job.report,
+                should_stop=job.should_stop,
+            )
 
         launch(GRADCAM_KEY, work, title=f"Grad-CAM: feature extraction vs full fine-tuning, k={shots or 'all'}")
 
@@ -42,7 +50,9 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
             st.markdown(describe_gradcam(job.result))
             if job.result.indices:
                 st.plotly_chart(gradcam_figure(job.result, TITLES), width="stretch", key=f"gradcam-{job.id}")
-                st.caption("Grad-CAM (captum's LayerGradCam) at the last residual block, for each model's own "
-                           "prediction, upsampled to the image; ✓/✗: right or wrong.")  # fmt: skip
+                st.caption(
+                    "Grad-CAM (captum's LayerGradCam) at the last residual block, for each model's own "
+                    "prediction, upsampled to the image; ✓/✗: right or wrong."
+                )
 
     job_panel(GRADCAM_KEY, render)

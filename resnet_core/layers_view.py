@@ -48,8 +48,10 @@ def load_imagenet_model(arch: str) -> tuple[nn.Module, list[str]]:
 
     file = imagenet_weights_file(arch)
     if not file.is_file():
-        raise FileNotFoundError(f"ImageNet weights for {arch} are not here: put {file.name} in {file.parent} "
-                                "(or run `python -m resnet_core download " + arch + "` where the internet is reachable)")  # fmt: skip
+        raise FileNotFoundError(
+            f"ImageNet weights for {arch} are not here: put {file.name} in {file.parent} "
+            "(or run `python -m resnet_core download " + arch + "` where the internet is reachable)"
+        )
     model = getattr(tvm, arch)(weights=None)
     model.load_state_dict(torch.load(file, map_location="cpu", weights_only=True))
     categories = getattr(tvm, TORCHVISION_WEIGHTS[arch]).IMAGENET1K_V1.meta["categories"]
@@ -90,8 +92,10 @@ def feature_maps(model: nn.Module, x: Tensor) -> FeatureMaps:
     """One forward pass of ``x`` ([N, C, H, W], normalised) with hooks recording each stage's output."""
     stages = stage_modules(model)
     recorded: dict[str, Tensor] = {}
-    hooks = [m.register_forward_hook(lambda _m, _i, out, name=name: recorded.__setitem__(name, out.detach()))
-             for name, m in stages.items()]  # fmt: skip
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, out, name=name: recorded.__setitem__(name, out.detach()))
+        for name, m in stages.items()
+    ]
     try:
         with torch.no_grad():
             logits = model.eval()(x)
@@ -133,13 +137,18 @@ def describe_stage(name: str, act: Tensor, previous: Tensor | None, input_shape:
     elif input_shape:
         change = f" (input {input_shape[1]}×{input_shape[2]})"
     silent = "every channel responds" if alive == c else f"{c - alive} of {c} channels are silent for this image"
-    return (f"**{name.capitalize()}**: {c} channels of {h}×{w}{change}. {zero:.0%} of the values are zero after "
-            f"the ReLU and {silent}; the top {k} channels carry {share:.0%} of the activation, strongest in "
-            f"{_where(act)}.")  # fmt: skip
+    return (
+        f"**{name.capitalize()}**: {c} channels of {h}×{w}{change}. {zero:.0%} of the values are zero after "
+        f"the ReLU and {silent}; the top {k} channels carry {share:.0%} of the activation, strongest in "
+        f"{_where(act)}."
+    )
 
 
 def describe_all(fm: FeatureMaps, input_shape: list[int]) -> list[str]:
-    return [describe_stage(n, a, fm.maps[i - 1] if i else None, input_shape) for i, (n, a) in enumerate(zip(fm.names, fm.maps))]
+    return [
+        describe_stage(n, a, fm.maps[i - 1] if i else None, input_shape)
+        for i, (n, a) in enumerate(zip(fm.names, fm.maps))
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- Grad-CAM

@@ -78,13 +78,28 @@ def to_display(x: torch.Tensor | Image.Image) -> np.ndarray:
 
 def _pil_step(title: str, detail: str, img: Image.Image) -> Step:
     arr = np.asarray(img)
-    return Step(title, detail, [len(img.getbands()), img.height, img.width], "uint8 (PIL)", float(arr.min()),
-                float(arr.max()), to_display(img))  # fmt: skip
+    return Step(
+        title,
+        detail,
+        [len(img.getbands()), img.height, img.width],
+        "uint8 (PIL)",
+        float(arr.min()),
+        float(arr.max()),
+        to_display(img),
+    )
 
 
 def _tensor_step(title: str, detail: str, x: torch.Tensor) -> Step:
-    return Step(title, detail, list(x.shape), str(x.dtype).removeprefix("torch."), float(x.min()), float(x.max()),
-                to_display(x), x)  # fmt: skip
+    return Step(
+        title,
+        detail,
+        list(x.shape),
+        str(x.dtype).removeprefix("torch."),
+        float(x.min()),
+        float(x.max()),
+        to_display(x),
+        x,
+    )
 
 
 def imagenet_preset(weights: str = "ResNet50_Weights") -> dict:
@@ -92,8 +107,14 @@ def imagenet_preset(weights: str = "ResNet50_Weights") -> dict:
     import torchvision.models as tvm
 
     t = getattr(tvm, weights).IMAGENET1K_V1.transforms()
-    return {"resize": t.resize_size[0], "crop": t.crop_size[0], "interpolation": t.interpolation,
-            "mean": tuple(t.mean), "std": tuple(t.std), "preset": t}  # fmt: skip
+    return {
+        "resize": t.resize_size[0],
+        "crop": t.crop_size[0],
+        "interpolation": t.interpolation,
+        "mean": tuple(t.mean),
+        "std": tuple(t.std),
+        "preset": t,
+    }
 
 
 def imagenet_steps(img: Image.Image, weights: str = "ResNet50_Weights") -> list[Step]:
@@ -111,13 +132,15 @@ def imagenet_steps(img: Image.Image, weights: str = "ResNet50_Weights") -> list[
     std = ", ".join(f"{s:.3f}" for s in p["std"])
     return [
         _pil_step("Original", f"{img.width}x{img.height} RGB image", img),
-        _pil_step(f"Resize({p['resize']})", f"shorter side -> {p['resize']} px, aspect ratio kept "
-                  f"({p['interpolation'].value}, antialiased)", resized),
+        _pil_step(
+            f"Resize({p['resize']})",
+            f"shorter side -> {p['resize']} px, aspect ratio kept ({p['interpolation'].value}, antialiased)",
+            resized,
+        ),
         _pil_step(f"CenterCrop({p['crop']})", f"the central {p['crop']}x{p['crop']} square", cropped),
         _tensor_step("ToTensor", "ToImage + ToDtype(float32, scale=True): channels first, 0..255 -> 0..1", as_tensor),
-        _tensor_step("Normalize", f"(x - mean) / std per channel, mean ({mean}), std ({std}); shown rescaled",
-                     normed),
-    ]  # fmt: skip
+        _tensor_step("Normalize", f"(x - mean) / std per channel, mean ({mean}), std ({std}); shown rescaled", normed),
+    ]
 
 
 def lab_steps(img: Image.Image, size: int = LAB_SIZE) -> list[Step]:
@@ -134,9 +157,10 @@ def lab_steps(img: Image.Image, size: int = LAB_SIZE) -> list[Step]:
         _pil_step("Grey", "PIL 'L': 0.299 R + 0.587 G + 0.114 B", grey),
         _pil_step(f"Resize({size}x{size})", "squashed to a square, bilinear (like the lab's uploads)", small),
         _tensor_step("To 0..1", "uint8 -> float32 / 255, one channel", as_float),
-        _tensor_step("Normalize", f"(x - {mean[0]:.4f}) / {std[0]:.4f}: Fashion-MNIST's mean and std; shown rescaled",
-                     normed),
-    ]  # fmt: skip
+        _tensor_step(
+            "Normalize", f"(x - {mean[0]:.4f}) / {std[0]:.4f}: Fashion-MNIST's mean and std; shown rescaled", normed
+        ),
+    ]
 
 
 def lab_input(img: Image.Image) -> torch.Tensor:

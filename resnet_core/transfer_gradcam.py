@@ -51,14 +51,31 @@ def _cam_layer(model: nn.Module) -> nn.Module:
     return last[-1] if isinstance(last, (nn.ModuleList, nn.Sequential)) else last
 
 
-def train_strategy_model(strategy: str, config, *, source, target, seed: int, shots: int | None,
-                         device: torch.device, should_stop=None, on_progress=None) -> nn.Module:  # fmt: skip
+def train_strategy_model(
+    strategy: str,
+    config,
+    *,
+    source,
+    target,
+    seed: int,
+    shots: int | None,
+    device: torch.device,
+    should_stop=None,
+    on_progress=None,
+) -> nn.Module:
     """One model trained with ``strategy`` the way the Transfer page's recipe says (config: a TransferConfig)."""
     from resnet_core import transfer
 
     train_set = target.pool.subset(stratified_kshot(target.pool.labels, shots, seed=seed))
-    model = transfer.build_model(source, train_set.channels, train_set.images.shape[-1], len(target.class_names),
-                                 pretrained=strategy != "scratch", seed=seed, dropout=config.dropout)  # fmt: skip
+    model = transfer.build_model(
+        source,
+        train_set.channels,
+        train_set.images.shape[-1],
+        len(target.class_names),
+        pretrained=strategy != "scratch",
+        seed=seed,
+        dropout=config.dropout,
+    )
     model.to(device)
     groups, set_mode = transfer.configure_strategy(model, strategy, config)
     reps = math.ceil(config.min_epoch_images / len(train_set))
@@ -66,16 +83,46 @@ def train_strategy_model(strategy: str, config, *, source, target, seed: int, sh
     if strategy == "feature_extraction":
         feats = extract_features(model, epoch_set, device=device, batch_size=512)
         head = nn.Sequential(model.dropout, model.head)
-        tconf = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr_head,
-                            weight_decay=config.weight_decay, seed=seed, log_every=10**9)  # fmt: skip
-        train_head(head, feats, epoch_set.labels.to(device), tconf, device=device, should_stop=should_stop,
-                   on_progress=on_progress, tag=strategy)  # fmt: skip
+        tconf = TrainConfig(
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            lr=config.lr_head,
+            weight_decay=config.weight_decay,
+            seed=seed,
+            log_every=10**9,
+        )
+        train_head(
+            head,
+            feats,
+            epoch_set.labels.to(device),
+            tconf,
+            device=device,
+            should_stop=should_stop,
+            on_progress=on_progress,
+            tag=strategy,
+        )
     else:
-        tconf = TrainConfig(epochs=config.epochs, batch_size=min(config.batch_size, len(epoch_set)), lr=config.lr_head,
-                            weight_decay=config.weight_decay, augment=config.augment, seed=seed, log_every=10**9,
-                            eval_every_epoch=False)  # fmt: skip
-        train(model, epoch_set, tconf, device=device, param_groups=groups, set_train_mode=set_mode,
-              should_stop=should_stop, on_progress=on_progress, tag=strategy)  # fmt: skip
+        tconf = TrainConfig(
+            epochs=config.epochs,
+            batch_size=min(config.batch_size, len(epoch_set)),
+            lr=config.lr_head,
+            weight_decay=config.weight_decay,
+            augment=config.augment,
+            seed=seed,
+            log_every=10**9,
+            eval_every_epoch=False,
+        )
+        train(
+            model,
+            epoch_set,
+            tconf,
+            device=device,
+            param_groups=groups,
+            set_train_mode=set_mode,
+            should_stop=should_stop,
+            on_progress=on_progress,
+            tag=strategy,
+        )
     return model.eval()
 
 
@@ -106,8 +153,17 @@ def run_gradcam_comparison(
     test = target.test
     models, preds, accs = {}, {}, {}
     for strategy in strategies:
-        model = train_strategy_model(strategy, config, source=source, target=target, seed=seed, shots=shots,
-                                     device=device, should_stop=should_stop, on_progress=on_progress)  # fmt: skip
+        model = train_strategy_model(
+            strategy,
+            config,
+            source=source,
+            target=target,
+            seed=seed,
+            shots=shots,
+            device=device,
+            should_stop=should_stop,
+            on_progress=on_progress,
+        )
         if should_stop is not None and should_stop():
             return None
         ev = evaluate(model, test, device=device, batch_size=512, return_predictions=True)
@@ -126,11 +182,17 @@ def run_gradcam_comparison(
         targets = preds[s][picked] if picked else torch.zeros(0, dtype=torch.long)
         heat[s] = gradcam(models[s], _cam_layer(models[s]), x, targets).round(3).tolist() if picked else []
     return GradcamComparison(
-        class_names=list(target.class_names), strategies=list(strategies), indices=picked,
-        images=images.tolist(), true=true[picked].tolist(), preds={s: preds[s][picked].tolist() for s in strategies},
-        heatmaps=heat, test_acc=accs, config={**config.to_dict(), "shots": shots, "seed": seed},
+        class_names=list(target.class_names),
+        strategies=list(strategies),
+        indices=picked,
+        images=images.tolist(),
+        true=true[picked].tolist(),
+        preds={s: preds[s][picked].tolist() for s in strategies},
+        heatmaps=heat,
+        test_acc=accs,
+        config={**config.to_dict(), "shots": shots, "seed": seed},
         seconds=time.perf_counter() - start,
-    )  # fmt: skip
+    )
 
 
 def describe_gradcam(result: GradcamComparison) -> str:
@@ -139,18 +201,30 @@ def describe_gradcam(result: GradcamComparison) -> str:
 
     if not result.indices:
         return "Neither model misclassifies any test image: there is nothing to compare."
-    names = {"feature_extraction": "feature extraction", "full_finetune": "full fine-tuning",
-             "partial_finetune": "partial fine-tuning", "staged": "staged fine-tuning", "scratch": "scratch"}  # fmt: skip
+    names = {
+        "feature_extraction": "feature extraction",
+        "full_finetune": "full fine-tuning",
+        "partial_finetune": "partial fine-tuning",
+        "staged": "staged fine-tuning",
+        "scratch": "scratch",
+    }
     parts = [f"{names.get(s, s)} {result.test_acc[s]:.1%} on the test set" for s in result.strategies]
     text = "Retrained with the same recipe and k-shot draw: " + ", ".join(parts) + ". "
     wrong = {s: sum(p != t for p, t in zip(result.preds[s], result.true)) for s in result.strategies}
-    text += "Of the " + str(len(result.indices)) + " images shown, " + ", ".join(
-        f"{names.get(s, s)} gets {wrong[s]} wrong" for s in result.strategies) + ". "  # fmt: skip
+    text += (
+        "Of the "
+        + str(len(result.indices))
+        + " images shown, "
+        + ", ".join(f"{names.get(s, s)} gets {wrong[s]} wrong" for s in result.strategies)
+        + ". "
+    )
     if len(result.strategies) == 2:
         a, b = (np.asarray(result.heatmaps[s]) for s in result.strategies)
         inter = np.minimum(a, b).sum((1, 2))
         union = np.maximum(a, b).sum((1, 2)).clip(1e-12)
-        text += (f"Their Grad-CAM maps overlap by {np.mean(inter / union):.0%} on average (soft IoU): "
-                 + ("the two models mostly look at the same places." if np.mean(inter / union) > 0.6
-                    else "fine-tuning moved where the network looks."))  # fmt: skip
+        text += f"Their Grad-CAM maps overlap by {np.mean(inter / union):.0%} on average (soft IoU): " + (
+            "the two models mostly look at the same places."
+            if np.mean(inter / union) > 0.6
+            else "fine-tuning moved where the network looks."
+        )
     return text

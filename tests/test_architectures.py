@@ -52,7 +52,13 @@ def test_counts_agree_with_torchvision_metadata(name):
 
 
 def test_depth_counts_the_main_path():
-    assert [arch.net_stats(n).depth for n in ("resnet18", "resnet50", "resnet152", "vgg16", "vgg19")] == [18, 50, 152, 16, 19]
+    assert [arch.net_stats(n).depth for n in ("resnet18", "resnet50", "resnet152", "vgg16", "vgg19")] == [
+        18,
+        50,
+        152,
+        16,
+        19,
+    ]
     assert arch.net_stats("resnet20").depth == 20 and arch.net_stats("plain56").depth == 56
 
 
@@ -61,7 +67,12 @@ def test_resnet50_layer_table_shapes_and_projections():
     out = {st["name"]: st["output_shape"] for st in s.stages}
     assert out["stem"] == [64, 56, 56] and out["layer1"] == [256, 56, 56] and out["layer2"] == [512, 28, 28]
     assert out["layer3"] == [1024, 14, 14] and out["layer4"] == [2048, 7, 7] and out["head"] == [1000]
-    assert [r["block"] for r in s.layers if r["downsample"]] == ["conv 7x7/2 + maxpool", "layer2.0", "layer3.0", "layer4.0"]
+    assert [r["block"] for r in s.layers if r["downsample"]] == [
+        "conv 7x7/2 + maxpool",
+        "layer2.0",
+        "layer3.0",
+        "layer4.0",
+    ]
     # Four 1x1 projections (conv + BN): 64->256, 256->512, 512->1024, 1024->2048.
     convs = 64 * 256 + 256 * 512 + 512 * 1024 + 1024 * 2048
     assert s.shortcut_params == convs + 2 * (256 + 512 + 1024 + 2048)
@@ -87,7 +98,10 @@ def test_basic_vs_bottleneck_against_hand_computation():
 
 def test_shortcut_option_b_adds_projections():
     rows = arch.shortcut_shapes(20)
-    assert [(r["input_shape"], r["output_shape"]) for r in rows] == [([16, 28, 28], [32, 14, 14]), ([32, 14, 14], [64, 7, 7])]
+    assert [(r["input_shape"], r["output_shape"]) for r in rows] == [
+        ([16, 28, 28], [32, 14, 14]),
+        ([32, 14, 14], [64, 7, 7]),
+    ]
     assert [r["added_by_B"] for r in rows] == [16 * 32 + 2 * 32, 32 * 64 + 2 * 64]
     assert arch.net_stats("resnet20", shortcut="B").shortcut_params == sum(r["added_by_B"] for r in rows)
     assert arch.net_stats("resnet20").shortcut_params == 0
@@ -131,7 +145,9 @@ def test_lab_pipeline_shapes_and_values():
     img = pp.load_photo("coffee")
     steps = pp.lab_steps(img)
     assert [s.shape for s in steps] == [[3, 341, 512], [1, 341, 512], [1, 28, 28], [1, 28, 28], [1, 28, 28]]
-    grey = torch.from_numpy(np.asarray(img.convert("L").resize((28, 28), resample=2, reducing_gap=None)).astype(np.float32))
+    grey = torch.from_numpy(
+        np.asarray(img.convert("L").resize((28, 28), resample=2, reducing_gap=None)).astype(np.float32)
+    )
     assert torch.allclose(steps[-1].tensor[0], (grey / 255 - 0.2860) / 0.3530, atol=1e-5)
     assert pp.lab_input(img).shape == (1, 1, 28, 28)
     assert pp.enlarge(steps[2].display).shape == (140, 140, 3)

@@ -34,17 +34,34 @@ def zoo_bubble_figure(stats: Sequence) -> go.Figure:
         rows = [s for s in stats if s.imagenet_top1 is not None and _family(s) == family]
         if not rows:
             continue
-        fig.add_trace(go.Scatter(
-            x=[s.macs / 1e9 for s in rows], y=[s.imagenet_top1 for s in rows], mode="markers+text", name=label,
-            text=[s.title for s in rows], textposition="top center",
-            marker=dict(size=[math.sqrt(s.params / 1e6) * 7 for s in rows], color=FAMILY_COLORS[family], opacity=0.7,
-                        line=dict(width=1, color="#333")),
-            customdata=[[s.params / 1e6, s.depth, s.activation_mb] for s in rows],
-            hovertemplate="%{text}<br>%{x:.2f} GMACs<br>top-1 %{y:.1f}%<br>%{customdata[0]:.1f} M params<br>"
-                          "depth %{customdata[1]}<br>%{customdata[2]:.0f} MB activations<extra></extra>"))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[s.macs / 1e9 for s in rows],
+                y=[s.imagenet_top1 for s in rows],
+                mode="markers+text",
+                name=label,
+                text=[s.title for s in rows],
+                textposition="top center",
+                marker=dict(
+                    size=[math.sqrt(s.params / 1e6) * 7 for s in rows],
+                    color=FAMILY_COLORS[family],
+                    opacity=0.7,
+                    line=dict(width=1, color="#333"),
+                ),
+                customdata=[[s.params / 1e6, s.depth, s.activation_mb] for s in rows],
+                hovertemplate="%{text}<br>%{x:.2f} GMACs<br>top-1 %{y:.1f}%<br>%{customdata[0]:.1f} M params<br>"
+                "depth %{customdata[1]}<br>%{customdata[2]:.0f} MB activations<extra></extra>",
+            )
+        )
     fig.update_xaxes(tickvals=[1, 2, 5, 10, 20], ticktext=["1", "2", "5", "10", "20"])
-    fig.update_layout(title="ImageNet top-1 vs compute (bubble area ∝ parameters)", xaxis_title="GMACs per 224×224 image (log)",
-                      yaxis_title="top-1 accuracy (%)", xaxis_type="log", height=460, **LAYOUT)  # fmt: skip
+    fig.update_layout(
+        title="ImageNet top-1 vs compute (bubble area ∝ parameters)",
+        xaxis_title="GMACs per 224×224 image (log)",
+        yaxis_title="top-1 accuracy (%)",
+        xaxis_type="log",
+        height=460,
+        **LAYOUT,
+    )
     return fig
 
 
@@ -56,16 +73,34 @@ def params_where_figure(stats: Sequence) -> go.Figure:
         conv_stages = [st for st in s.stages if st["name"] not in ("head", "classifier")]
         for i, st in enumerate(s.stages):
             is_head = st["name"] in ("head", "classifier")
-            color = HEAD_COLOR if is_head else STAGE_COLORS[min(i, len(STAGE_COLORS) - 1) if len(conv_stages) < 7 else -1]
+            color = (
+                HEAD_COLOR if is_head else STAGE_COLORS[min(i, len(STAGE_COLORS) - 1) if len(conv_stages) < 7 else -1]
+            )
             label = "fully connected" if is_head else st["name"]
-            fig.add_trace(go.Bar(
-                y=[s.title], x=[st["params"] / 1e6], orientation="h", name=label, marker_color=color,
-                showlegend=False, text=f"{label} {st['params'] / 1e6:.1f} M" if st["params"] > 0.06 * max_params else "",
-                textposition="inside", insidetextanchor="middle", textangle=0,
-                hovertemplate=f"{s.title} {label}<br>%{{x:.2f}} M parameters ({st['params'] / s.params:.0%})<extra></extra>"))  # fmt: skip
-    fig.update_layout(barmode="stack", title="Where the parameters sit, stage by stage (orange: fully-connected layers)",
-                      xaxis_title="parameters (millions)", height=150 + 70 * len(stats), uniformtext_minsize=10,
-                      uniformtext_mode="hide", **LAYOUT)  # fmt: skip
+            fig.add_trace(
+                go.Bar(
+                    y=[s.title],
+                    x=[st["params"] / 1e6],
+                    orientation="h",
+                    name=label,
+                    marker_color=color,
+                    showlegend=False,
+                    text=f"{label} {st['params'] / 1e6:.1f} M" if st["params"] > 0.06 * max_params else "",
+                    textposition="inside",
+                    insidetextanchor="middle",
+                    textangle=0,
+                    hovertemplate=f"{s.title} {label}<br>%{{x:.2f}} M parameters ({st['params'] / s.params:.0%})<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        barmode="stack",
+        title="Where the parameters sit, stage by stage (orange: fully-connected layers)",
+        xaxis_title="parameters (millions)",
+        height=150 + 70 * len(stats),
+        uniformtext_minsize=10,
+        uniformtext_mode="hide",
+        **LAYOUT,
+    )
     return fig
 
 
@@ -75,8 +110,21 @@ def _box(fig: go.Figure, x: float, y: float, text: str, color: str) -> None:
 
 
 def _arrow(fig: go.Figure, x: float, y0: float, y1: float) -> None:
-    fig.add_annotation(x=x, y=y1 + 0.33, ax=x, ay=y0 - 0.33, xref="x", yref="y", axref="x", ayref="y", text="",
-                       showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#333")  # fmt: skip
+    fig.add_annotation(
+        x=x,
+        y=y1 + 0.33,
+        ax=x,
+        ay=y0 - 0.33,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        text="",
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=1.5,
+        arrowcolor="#333",
+    )
 
 
 def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
@@ -96,12 +144,23 @@ def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
         y -= 1
         _box(fig, x, y, "⊕ + ReLU", "#e5f5e0")
         # the identity shortcut, drawn as a line on the right from input to the addition
-        fig.add_shape(type="path", path=f"M {x + 0.42},0 L {x + 0.62},0 L {x + 0.62},{y} L {x + 0.42},{y}",
-                      line=dict(color="#2ca02c", width=2, dash="dot"))  # fmt: skip
-        fig.add_annotation(x=x + 0.66, y=y / 2, text="identity", textangle=-90, showarrow=False, font=dict(color="#2ca02c"))
+        fig.add_shape(
+            type="path",
+            path=f"M {x + 0.42},0 L {x + 0.62},0 L {x + 0.62},{y} L {x + 0.42},{y}",
+            line=dict(color="#2ca02c", width=2, dash="dot"),
+        )
+        fig.add_annotation(
+            x=x + 0.66, y=y / 2, text="identity", textangle=-90, showarrow=False, font=dict(color="#2ca02c")
+        )
         fig.add_annotation(x=x, y=0.75, text=f"<b>{d['title']}</b>", showarrow=False, font=dict(size=14, color="#222"))
-        fig.add_annotation(x=x, y=y - 0.75, showarrow=False, align="center", font=dict(size=13, color="#222"),
-                           text=f"{d['params']:,} parameters<br>{d['macs'] / 1e6:,.0f} M MACs on {d['map'][1]}×{d['map'][2]}")  # fmt: skip
+        fig.add_annotation(
+            x=x,
+            y=y - 0.75,
+            showarrow=False,
+            align="center",
+            font=dict(size=13, color="#222"),
+            text=f"{d['params']:,} parameters<br>{d['macs'] / 1e6:,.0f} M MACs on {d['map'][1]}×{d['map'][2]}",
+        )
     fig.update_xaxes(visible=False, range=[-0.6, 1.6 * len(designs) - 0.6])
     fig.update_yaxes(visible=False, range=[-5.3, 1.0])
     fig.update_layout(height=470, template="plotly_white", margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
@@ -118,13 +177,25 @@ def shortcut_gradient_figure(grads: dict) -> go.Figure:
         for run in payload["runs"]:
             ys = run["block_input_grad_norms"]
             color = colors[depths.index(run["depth"]) % len(colors)]
-            fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines+markers", marker=dict(size=4),
-                                     name=f"ResNet-{run['depth']}, option {option}",
-                                     line=dict(dash=dashes[option], color=color),
-                                     hovertemplate="block %{x}<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>"))  # fmt: skip
-    fig.update_layout(title="Gradient reaching each block's input, shortcut A vs B (at initialisation)",
-                      xaxis_title="block (1 = nearest the input)", yaxis_title="‖∂L/∂x‖ (log)", yaxis_type="log",
-                      height=380, **LAYOUT)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(1, len(ys) + 1)),
+                    y=ys,
+                    mode="lines+markers",
+                    marker=dict(size=4),
+                    name=f"ResNet-{run['depth']}, option {option}",
+                    line=dict(dash=dashes[option], color=color),
+                    hovertemplate="block %{x}<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        title="Gradient reaching each block's input, shortcut A vs B (at initialisation)",
+        xaxis_title="block (1 = nearest the input)",
+        yaxis_title="‖∂L/∂x‖ (log)",
+        yaxis_type="log",
+        height=380,
+        **LAYOUT,
+    )
     return fig
 
 
@@ -139,18 +210,30 @@ def mosaic(maps: np.ndarray, columns: int) -> np.ndarray:
     return out
 
 
-def feature_grid_figure(maps: np.ndarray, channels: Sequence[int], *, title: str, columns: int = 8,
-                        tile_px: int = 110) -> go.Figure:
+def feature_grid_figure(
+    maps: np.ndarray, channels: Sequence[int], *, title: str, columns: int = 8, tile_px: int = 110
+) -> go.Figure:
     """Channels of one stage's output ([C, H, W]) as a grid, each tile scaled to its own maximum."""
     tiles = np.stack([maps[c] / max(float(maps[c].max()), 1e-8) for c in channels])
     grid = mosaic(np.clip(tiles, 0, None), min(columns, len(channels)))
-    fig = go.Figure(go.Heatmap(z=grid, colorscale="Viridis", showscale=False, hoverongaps=False,
-                               hovertemplate="%{z:.2f} of the tile's max<extra></extra>"))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            colorscale="Viridis",
+            showscale=False,
+            hoverongaps=False,
+            hovertemplate="%{z:.2f} of the tile's max<extra></extra>",
+        )
+    )
     rows = math.ceil(len(channels) / columns)
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
     fig.update_xaxes(visible=False)
-    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=45 + tile_px * rows,
-                      margin=dict(l=5, r=5, t=35, b=5), template="plotly_white")  # fmt: skip
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)),
+        height=45 + tile_px * rows,
+        margin=dict(l=5, r=5, t=35, b=5),
+        template="plotly_white",
+    )
     return fig
 
 
@@ -166,13 +249,27 @@ def filters_figure(weight: np.ndarray, *, title: str, columns: int | None = None
     else:
         grid = mosaic(weight[:, 0], min(columns, out_c))
         lim = float(np.nanmax(np.abs(grid)))
-        fig = go.Figure(go.Heatmap(z=grid, colorscale="RdBu", reversescale=True, zmid=0, zmin=-lim, zmax=lim,
-                                   hoverongaps=False, colorbar=dict(title="weight", thickness=10)))  # fmt: skip
+        fig = go.Figure(
+            go.Heatmap(
+                z=grid,
+                colorscale="RdBu",
+                reversescale=True,
+                zmid=0,
+                zmin=-lim,
+                zmax=lim,
+                hoverongaps=False,
+                colorbar=dict(title="weight", thickness=10),
+            )
+        )
         fig.update_yaxes(autorange="reversed")
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_xaxes(visible=False)
-    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=height, margin=dict(l=5, r=5, t=35, b=5),
-                      template="plotly_white")  # fmt: skip
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)),
+        height=height,
+        margin=dict(l=5, r=5, t=35, b=5),
+        template="plotly_white",
+    )
     return fig
 
 
@@ -186,7 +283,12 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarr
     """uint8 [C, H, W] image and a [H, W] map in 0..1 -> uint8 [H, W, 3] blend."""
     img = np.asarray(image, dtype=np.float32) / 255
     rgb = np.repeat(img, 3, 0) if img.shape[0] == 1 else img[:3]
-    return ((1 - alpha) * rgb.transpose(1, 2, 0) + alpha * heat_rgb(np.asarray(heat))).clip(0, 1).__mul__(255).astype(np.uint8)
+    return (
+        ((1 - alpha) * rgb.transpose(1, 2, 0) + alpha * heat_rgb(np.asarray(heat)))
+        .clip(0, 1)
+        .__mul__(255)
+        .astype(np.uint8)
+    )
 
 
 def gradcam_figure(result, titles: dict[str, str]) -> go.Figure:
@@ -199,14 +301,17 @@ def gradcam_figure(result, titles: dict[str, str]) -> go.Figure:
         for s in result.strategies:
             p = result.preds[s][i]
             subtitles.append(f"{titles.get(s, s)}: {names[p]} {'✓' if p == result.true[i] else '✗'}")
-    fig = make_subplots(rows=max(1, n), cols=cols, subplot_titles=subtitles, horizontal_spacing=0.02,
-                        vertical_spacing=0.25 / max(1, n))  # fmt: skip
+    fig = make_subplots(
+        rows=max(1, n), cols=cols, subplot_titles=subtitles, horizontal_spacing=0.02, vertical_spacing=0.25 / max(1, n)
+    )
     for i in range(n):
         img = np.asarray(result.images[i], dtype=np.uint8)
         base = np.repeat(img, 3, 0) if img.shape[0] == 1 else img[:3]
         fig.add_trace(go.Image(z=base.transpose(1, 2, 0), hoverinfo="skip"), row=i + 1, col=1)
         for j, s in enumerate(result.strategies):
-            fig.add_trace(go.Image(z=overlay(img, np.asarray(result.heatmaps[s][i])), hoverinfo="skip"), row=i + 1, col=j + 2)
+            fig.add_trace(
+                go.Image(z=overlay(img, np.asarray(result.heatmaps[s][i])), hoverinfo="skip"), row=i + 1, col=j + 2
+            )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_annotations(font_size=11)
