@@ -82,3 +82,26 @@ def test_transfer_gradcam_view():
     if job.result.indices:
         grids = [c for c in at.get("plotly_chart") if "gradcam" in c.proto.id]
         assert grids and grids[0].proto.spec.count('"type":"image"') == 3 * len(job.result.indices)
+
+
+def test_layers_page_with_imagenet_weights_present(monkeypatch, tmp_path):
+    """With a weights file in $TORCH_HOME the page shows the ImageNet ResNet (random weights stand in here)."""
+    import torch
+    import torchvision.models as tvm
+
+    from resnet_core.checkpoints import imagenet_weights_file
+    from resnet_core.layers_view import load_imagenet_model
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    file = imagenet_weights_file("resnet18")
+    file.parent.mkdir(parents=True)
+    torch.save(tvm.resnet18(weights=None).state_dict(), file)
+    load_imagenet_model.cache_clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.switch_page("pages/layers.py").run()
+        at.selectbox(key="lv-net").set_value("resnet18").run()
+        assert not at.exception, at.exception
+        assert "Stage 4" in texts(at) and "512 channels of 7×7" in texts(at)
+    finally:
+        load_imagenet_model.cache_clear()

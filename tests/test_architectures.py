@@ -227,3 +227,25 @@ def test_transfer_gradcam_comparison_is_self_consistent():
     for i in range(len(r.indices)):  # every image shown is wrong for at least one model
         assert any(r.preds[s][i] != r.true[i] for s in r.strategies)
     assert "overlap" in describe_gradcam(r)
+
+
+def test_imagenet_resnet_feature_maps_and_head(monkeypatch, tmp_path):
+    """The ImageNet path: stage shapes of a torchvision ResNet-18 and its own logits from the hooked last stage;
+    a weights file in $TORCH_HOME is found and loaded (random weights stand in for the real file here)."""
+    from resnet_core.checkpoints import imagenet_weights_file
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert not lv.imagenet_models_available()["resnet18"]
+    net = tvm.resnet18(weights=None).eval()
+    file = imagenet_weights_file("resnet18")
+    file.parent.mkdir(parents=True)
+    torch.save(net.state_dict(), file)
+    lv.load_imagenet_model.cache_clear()
+    model, categories = lv.load_imagenet_model("resnet18")
+    lv.load_imagenet_model.cache_clear()
+    assert len(categories) == 1000 and categories[281] == "tabby"
+    x = pp.imagenet_input(pp.load_photo("chelsea"))
+    fm = lv.feature_maps(model, x)
+    assert [list(m.shape) for m in fm.maps] == [[64, 56, 56], [64, 56, 56], [128, 28, 28], [256, 14, 14], [512, 7, 7]]
+    with torch.no_grad():
+        assert torch.allclose(lv.head_from_last_stage(model, fm.maps[-1][None]), net(x), atol=1e-4)

@@ -2,8 +2,9 @@
 
 Everything is counted from the real modules (torchvision constructors with ``weights=None``, the lab's
 ``build_cifar_net``), built on PyTorch's ``meta`` device so that no weights are allocated and no file is read:
-the whole zoo (VGG-16/19, ResNet-18/34/50/101/152 at 224x224, six CIFAR-style nets) takes ~1.5 s on one
-CPU thread, measured on the lab machine; ResNet-152 alone ~0.7 s.
+the whole zoo (VGG-16/19, ResNet-18/34/50/101/152 at 224x224, six CIFAR-style nets) takes 1.9-2.1 s on one
+CPU thread of the shared 2-core lab machine at load average 6-7, most of it building the modules; counting
+ResNet-152 went from 0.9 s to 0.1 s once BatchNorm became a pass-through while counting (see ``measure``).
 
 Conventions (stated once, used everywhere):
 
@@ -12,9 +13,10 @@ Conventions (stated once, used everywhere):
   op the forward really runs; torchinfo would be an extra dependency that re-derives them from module
   shapes). **FLOPs = 2 x MACs.** ResNet-50 at 224x224: 4.09 G MACs, the commonly cited "4.1 GFLOPs" (which are
   MACs) and torchvision's published ``_ops`` (4.089). BatchNorm, ReLU, pooling and the residual additions are
-  not counted (< 1 % of the total).
+  not counted (about 1 % of the total).
 - **Activation memory**: the float32 outputs of every leaf module for one image (what a training step keeps
-  for the backward pass, in-place ReLUs not counted twice), in MB = 10^6 bytes.
+  for the backward pass; in-place ReLUs and identities, which share their input's memory, not counted), in
+  MB = 10^6 bytes.
 - **Depth**: convolution and linear layers on the main path (projection shortcuts not counted), the number in
   the name: ResNet-50 has 50, VGG-16 has 16, the lab's ResNet-20 has 20.
 """
