@@ -8,6 +8,7 @@ once per server process) and every figure from resnet_core.plots.architectures.
 import inspect
 import time
 
+import pandas as pd
 import streamlit as st
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
@@ -134,9 +135,19 @@ table = [
     }
     for r in s.layers
 ]
+stage_index = {name: i for i, name in enumerate(dict.fromkeys(r["stage"] for r in table))}
+
+
+def stage_shading(row):
+    """Alternate shading per stage (boundaries show), downsampling rows in orange."""
+    if row["downsamples"]:
+        return ["background-color: #fde0c5"] * len(row)
+    return ["background-color: #f0f4fa" if stage_index[row["stage"]] % 2 else ""] * len(row)
+
+
 c1, c2 = st.columns([3, 2])
 c1.dataframe(
-    table,
+    pd.DataFrame(table).style.apply(stage_shading, axis=1),
     hide_index=True,
     width="stretch",
     height=min(420, 36 + 35 * len(table)),

@@ -7,8 +7,8 @@ public pieces of ``resnet_core.transfer`` (``load_source``, ``load_target``, ``b
 BatchNorm mode), then runs Grad-CAM on the last stage of each. Feature extraction trains its head on cached
 features (``engine.extract_features`` + ``engine.train_head``), fine-tuning goes through ``engine.train``. The
 retrained models follow the same recipe as the comparison's runs but are not guaranteed to be bit-identical,
-so the predictions shown are these models' own. ResNet-20 source, k=20, 12 epochs: ~10-20 s on a shared 2-core
-CPU (measured on the lab machine).
+so the predictions shown are these models' own. ResNet-20 source, k=20, 12 epochs: 19-23 s on the shared 2-core
+lab CPU (measured: CLI-style call and in the browser).
 """
 
 from __future__ import annotations

@@ -139,7 +139,10 @@ def describe_shortcuts(rows: list[dict], grads: dict | None = None) -> str:
             if a and b:
                 parts.append(f"ResNet-{ra['depth']}: first/last gradient ratio {a:.2f} (A) vs {b:.2f} (B)")
         if parts:
-            text += " Measured at initialisation on one batch of 64 bundled images: " + "; ".join(parts) + "."
+            text += (
+                " Measured at initialisation on one batch of 64 bundled images (‖∂L/∂W‖ of the first block's first "
+                "conv ÷ that of the last block's; 1 = the same gradient at both ends): " + "; ".join(parts) + "."
+            )
     return text
 
 
