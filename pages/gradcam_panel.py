@@ -25,7 +25,8 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
         "learning rates and epochs), and Grad-CAM shows, for test images at least one of them gets wrong, where in "
         "the image each model's last stage found the evidence for the class it predicted (red = most)."
     )
-    label = f"Show where the models look (trains 2 models, k={shots or 'all'}, {config.epochs} epochs)"
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    label = f"Show where the models look (trains 2 models, k={shots or 'all'}, {epochs})"
     if st.button(label, key="gradcam-start", disabled=not ready):
         device = current_device()
 

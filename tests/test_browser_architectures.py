@@ -36,6 +36,7 @@ def test_transfer_gradcam_view_in_the_browser(page):  # noqa: F811
         box.fill(value)
         box.press("Enter")
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-    page.get_by_role("button", name="Show where the models look", exact=False).click()
+    # The button's label carries the settings: wait until the tiny ones are in before starting the job.
+    page.get_by_role("button", name="Show where the models look (trains 2 models, k=2, 1 epoch)").click()
     page.get_by_text("Retrained with the same recipe", exact=False).first.wait_for(timeout=300_000)
     no_exception(page)
