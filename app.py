@@ -20,6 +20,8 @@ pages = {
     "Residual networks": [
         st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/waterfall_chart:"),
         st.Page("pages/block_ablation.py", title="Block ablation", icon=":material/content_cut:"),
+        st.Page("pages/architectures.py", title="Architectures", icon=":material/account_tree:"),
+        st.Page("pages/layers.py", title="What the layers see", icon=":material/visibility:"),
     ],
     "Transfer learning": [
         st.Page("pages/transfer_learning.py", title="Transfer learning", icon=":material/swap_horiz:"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.gradcam_panel import gradcam_section
 from pages.ui import (current_device, current_seed, decode_upload, download_buttons, escape_html, job_panel, launch,
                       profile, require_data)  # fmt: skip
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
@@ -389,6 +390,10 @@ def render_job(job) -> None:
 
 
 job_panel(JOB_KEY, render_job)
+
+# ------------------------------------------------------------------------- where each model looks (Grad-CAM)
+gradcam_section(make_config([shots], [current_seed()], ["feature_extraction", "full_finetune"], epochs), shots=shots,
+                seed=current_seed(), upload=upload, ready=target != "upload" or upload is not None)  # fmt: skip
 
 # ------------------------------------------------------------------------------------------ label budget
 st.header("Label budget: how many labelled images does each strategy need?")

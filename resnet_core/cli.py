@@ -16,6 +16,7 @@ import torch
 
 from resnet_core import data as data_mod
 from resnet_core.commands import ablation as commands_ablation
+from resnet_core.commands import architectures as commands_architectures
 from resnet_core.commands import gradients as commands_gradients
 from resnet_core.commands import transfer as commands_transfer
 from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands_gradients.register(sub)
     commands_ablation.register(sub)
     commands_transfer.register(sub)
+    commands_architectures.register(sub)
     for name in EXPERIMENT_MODULES:
         module_name = f"resnet_core.{name}"
         if importlib.util.find_spec(module_name) is None:

@@ -1,0 +1,319 @@
+"""Figures for the Architectures and "What the layers see" pages: model-zoo bubble chart, where the parameters sit,
+basic vs bottleneck diagram, shortcut A vs B gradients, feature-map and filter mosaics, Grad-CAM overlays.
+
+Pure functions: numbers in, plotly figures out. Mosaics are one heatmap (or one image) per figure, not a subplot
+per channel, so a 64-channel grid draws in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from resnet_core.plots.common import LAYOUT
+
+FAMILY_COLORS = {"vgg": "#ff7f0e", "resnet_basic": "#1f77b4", "resnet_bottleneck": "#2ca02c"}
+HEAD_COLOR, STAGE_COLORS = "#ff7f0e", ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c"]
+
+
+def _family(stats) -> str:
+    if stats.name.startswith("vgg"):
+        return "vgg"
+    return "resnet_bottleneck" if int(stats.name.removeprefix("resnet")) >= 50 else "resnet_basic"
+
+
+def zoo_bubble_figure(stats: Sequence) -> go.Figure:
+    """ImageNet top-1 vs GMACs, bubble area proportional to parameters (nets with published accuracy only)."""
+    fig = go.Figure()
+    labels = {"vgg": "VGG (plain)", "resnet_basic": "ResNet, basic blocks", "resnet_bottleneck": "ResNet, bottlenecks"}
+    for family, label in labels.items():
+        rows = [s for s in stats if s.imagenet_top1 is not None and _family(s) == family]
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[s.macs / 1e9 for s in rows],
+                y=[s.imagenet_top1 for s in rows],
+                mode="markers+text",
+                name=label,
+                text=[s.title for s in rows],
+                textposition="top center",
+                marker=dict(
+                    size=[math.sqrt(s.params / 1e6) * 7 for s in rows],
+                    color=FAMILY_COLORS[family],
+                    opacity=0.7,
+                    line=dict(width=1, color="#333"),
+                ),
+                customdata=[[s.params / 1e6, s.depth, s.activation_mb] for s in rows],
+                hovertemplate="%{text}<br>%{x:.2f} GMACs<br>top-1 %{y:.1f}%<br>%{customdata[0]:.1f} M params<br>"
+                "depth %{customdata[1]}<br>%{customdata[2]:.0f} MB activations<extra></extra>",
+            )
+        )
+    fig.update_xaxes(tickvals=[1, 2, 5, 10, 20], ticktext=["1", "2", "5", "10", "20"])
+    fig.update_layout(
+        title="ImageNet top-1 vs compute (bubble area ∝ parameters)",
+        xaxis_title="GMACs per 224×224 image (log)",
+        yaxis_title="top-1 accuracy (%)",
+        xaxis_type="log",
+        height=460,
+        **LAYOUT,
+    )
+    return fig
+
+
+def params_where_figure(stats: Sequence) -> go.Figure:
+    """One stacked horizontal bar per net: parameters per stage, the fully-connected head in orange."""
+    fig = go.Figure()
+    max_params = max(s.params for s in stats)
+    for s in stats:
+        conv_stages = [st for st in s.stages if st["name"] not in ("head", "classifier")]
+        for i, st in enumerate(s.stages):
+            is_head = st["name"] in ("head", "classifier")
+            color = (
+                HEAD_COLOR if is_head else STAGE_COLORS[min(i, len(STAGE_COLORS) - 1) if len(conv_stages) < 7 else -1]
+            )
+            label = "fully connected" if is_head else st["name"]
+            fig.add_trace(
+                go.Bar(
+                    y=[s.title],
+                    x=[st["params"] / 1e6],
+                    orientation="h",
+                    name=label,
+                    marker_color=color,
+                    showlegend=False,
+                    text=f"{label} {st['params'] / 1e6:.1f} M" if st["params"] > 0.06 * max_params else "",
+                    textposition="inside",
+                    insidetextanchor="middle",
+                    textangle=0,
+                    hovertemplate=f"{s.title} {label}<br>%{{x:.2f}} M parameters ({st['params'] / s.params:.0%})<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        barmode="stack",
+        title="Where the parameters sit, stage by stage (orange: fully-connected layers)",
+        xaxis_title="parameters (millions)",
+        height=150 + 70 * len(stats),
+        uniformtext_minsize=10,
+        uniformtext_mode="hide",
+        **LAYOUT,
+    )
+    return fig
+
+
+def _box(fig: go.Figure, x: float, y: float, text: str, color: str) -> None:
+    fig.add_shape(type="rect", x0=x - 0.42, x1=x + 0.42, y0=y - 0.32, y1=y + 0.32, fillcolor=color, line_color="#333")
+    fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13, color="#222"))
+
+
+def _arrow(fig: go.Figure, x: float, y0: float, y1: float) -> None:
+    fig.add_annotation(
+        x=x,
+        y=y1 + 0.33,
+        ax=x,
+        ay=y0 - 0.33,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        text="",
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=1.5,
+        arrowcolor="#333",
+    )
+
+
+def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
+    """Each block design drawn top to bottom (input, convs, add), with its parameters and MACs underneath."""
+    fig = go.Figure()
+    colors = {"1x1": "#fdd0a2", "3x3": "#c6dbef"}
+    for col, d in enumerate(designs):
+        x = col * 1.6
+        y = 0.0
+        _box(fig, x, y, f"input: {d['in_channels']}-d", "#eeeeee")
+        for conv in d["convs"]:
+            kernel, width = conv.split()
+            _arrow(fig, x, y, y - 1)
+            y -= 1
+            _box(fig, x, y, f"{kernel} conv, {width}", colors[kernel])
+        _arrow(fig, x, y, y - 1)
+        y -= 1
+        _box(fig, x, y, "⊕ + ReLU", "#e5f5e0")
+        # the identity shortcut, drawn as a line on the right from input to the addition
+        fig.add_shape(
+            type="path",
+            path=f"M {x + 0.42},0 L {x + 0.62},0 L {x + 0.62},{y} L {x + 0.42},{y}",
+            line=dict(color="#2ca02c", width=2, dash="dot"),
+        )
+        fig.add_annotation(
+            x=x + 0.66, y=y / 2, text="identity", textangle=-90, showarrow=False, font=dict(color="#2ca02c")
+        )
+        fig.add_annotation(x=x, y=0.75, text=f"<b>{d['title']}</b>", showarrow=False, font=dict(size=14, color="#222"))
+        fig.add_annotation(
+            x=x,
+            y=y - 0.75,
+            showarrow=False,
+            align="center",
+            font=dict(size=13, color="#222"),
+            text=f"{d['params']:,} parameters<br>{d['macs'] / 1e6:,.0f} M MACs on {d['map'][1]}×{d['map'][2]}",
+        )
+    fig.update_xaxes(visible=False, range=[-0.6, 1.6 * len(designs) - 0.6])
+    fig.update_yaxes(visible=False, range=[-5.3, 1.0])
+    fig.update_layout(height=470, template="plotly_white", margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
+    return fig
+
+
+def shortcut_gradient_figure(grads: dict) -> go.Figure:
+    """‖∂L/∂x‖ at each block's input for option A vs B (from Gradient flow's ``run_gradients`` results)."""
+    fig = go.Figure()
+    dashes = {"A": "solid", "B": "dash"}
+    depths = sorted({run["depth"] for payload in grads.values() for run in payload["runs"]})
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    for option, payload in grads.items():
+        for run in payload["runs"]:
+            ys = run["block_input_grad_norms"]
+            color = colors[depths.index(run["depth"]) % len(colors)]
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(1, len(ys) + 1)),
+                    y=ys,
+                    mode="lines+markers",
+                    marker=dict(size=4),
+                    name=f"ResNet-{run['depth']}, option {option}",
+                    line=dict(dash=dashes[option], color=color),
+                    hovertemplate="block %{x}<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        title="Gradient reaching each block's input, shortcut A vs B (at initialisation)",
+        xaxis_title="block (1 = nearest the input)",
+        yaxis_title="‖∂L/∂x‖ (log)",
+        yaxis_type="log",
+        height=380,
+        **LAYOUT,
+    )
+    return fig
+
+
+def mosaic(maps: np.ndarray, columns: int) -> np.ndarray:
+    """[N, H, W] -> one [rows*(H+1)-1, cols*(W+1)-1] array with NaN gaps between tiles."""
+    n, h, w = maps.shape
+    rows = math.ceil(n / columns)
+    out = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), np.nan, dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = maps[i]
+    return out
+
+
+def feature_grid_figure(
+    maps: np.ndarray, channels: Sequence[int], *, title: str, columns: int = 8, tile_px: int = 110
+) -> go.Figure:
+    """Channels of one stage's output ([C, H, W]) as a grid, each tile scaled to its own maximum."""
+    tiles = np.stack([maps[c] / max(float(maps[c].max()), 1e-8) for c in channels])
+    grid = mosaic(np.clip(tiles, 0, None), min(columns, len(channels)))
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            colorscale="Viridis",
+            showscale=False,
+            hoverongaps=False,
+            hovertemplate="%{z:.2f} of the tile's max<extra></extra>",
+        )
+    )
+    rows = math.ceil(len(channels) / columns)
+    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
+    fig.update_xaxes(visible=False)
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)),
+        height=45 + tile_px * rows,
+        margin=dict(l=5, r=5, t=35, b=5),
+        template="plotly_white",
+    )
+    return fig
+
+
+def filters_figure(weight: np.ndarray, *, title: str, columns: int | None = None, height: int = 300) -> go.Figure:
+    """First-layer filters [out, in, k, k] in a square-ish grid: grey tiles for one input channel, RGB for three."""
+    out_c, in_c, k, _ = weight.shape
+    columns = columns or math.ceil(math.sqrt(out_c))
+    if in_c == 3:
+        w = weight - weight.min((1, 2, 3), keepdims=True)
+        w = w / np.maximum(w.max((1, 2, 3), keepdims=True), 1e-8)
+        grid = np.stack([mosaic(w[:, c], columns) for c in range(3)], axis=-1)
+        fig = go.Figure(go.Image(z=np.nan_to_num(grid, nan=1.0) * 255, hoverinfo="skip"))
+    else:
+        grid = mosaic(weight[:, 0], min(columns, out_c))
+        lim = float(np.nanmax(np.abs(grid)))
+        fig = go.Figure(
+            go.Heatmap(
+                z=grid,
+                colorscale="RdBu",
+                reversescale=True,
+                zmid=0,
+                zmin=-lim,
+                zmax=lim,
+                hoverongaps=False,
+                colorbar=dict(title="weight", thickness=10),
+            )
+        )
+        fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_xaxes(visible=False)
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)),
+        height=height,
+        margin=dict(l=5, r=5, t=35, b=5),
+        template="plotly_white",
+    )
+    return fig
+
+
+def heat_rgb(heat: np.ndarray) -> np.ndarray:
+    """0..1 -> a jet-like RGB in 0..1 (no colormap library needed)."""
+    h = np.clip(heat, 0, 1)[..., None]
+    return np.clip(1.5 - np.abs(4 * h - np.array([3.0, 2.0, 1.0])), 0, 1)
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """uint8 [C, H, W] image and a [H, W] map in 0..1 -> uint8 [H, W, 3] blend."""
+    img = np.asarray(image, dtype=np.float32) / 255
+    rgb = np.repeat(img, 3, 0) if img.shape[0] == 1 else img[:3]
+    return (
+        ((1 - alpha) * rgb.transpose(1, 2, 0) + alpha * heat_rgb(np.asarray(heat)))
+        .clip(0, 1)
+        .__mul__(255)
+        .astype(np.uint8)
+    )
+
+
+def gradcam_figure(result, titles: dict[str, str]) -> go.Figure:
+    """One row per image: the image, then each strategy's Grad-CAM (for its own predicted class) over it."""
+    n, cols = len(result.indices), 1 + len(result.strategies)
+    names = result.class_names
+    subtitles = []
+    for i in range(n):
+        subtitles.append(f"true: {names[result.true[i]]}")
+        for s in result.strategies:
+            p = result.preds[s][i]
+            subtitles.append(f"{titles.get(s, s)}: {names[p]} {'✓' if p == result.true[i] else '✗'}")
+    fig = make_subplots(
+        rows=max(1, n), cols=cols, subplot_titles=subtitles, horizontal_spacing=0.02, vertical_spacing=0.25 / max(1, n)
+    )
+    for i in range(n):
+        img = np.asarray(result.images[i], dtype=np.uint8)
+        base = np.repeat(img, 3, 0) if img.shape[0] == 1 else img[:3]
+        fig.add_trace(go.Image(z=base.transpose(1, 2, 0), hoverinfo="skip"), row=i + 1, col=1)
+        for j, s in enumerate(result.strategies):
+            fig.add_trace(
+                go.Image(z=overlay(img, np.asarray(result.heatmaps[s][i])), hoverinfo="skip"), row=i + 1, col=j + 2
+            )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(height=190 * max(1, n) + 40, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+    return fig
