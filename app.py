@@ -42,10 +42,22 @@ def availability() -> dict:
 
 with st.sidebar:
     devices = available_devices()
-    st.selectbox("Device", devices, key=DEVICE_KEY, help="Only devices that exist on this server are listed.",
-                 format_func=lambda d: f"{d} — {describe_device(pick_device(d)).describe()}")  # fmt: skip
-    st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=SEED_KEY,
-                    help="Same seed, same data order, same initial weights: runs can be repeated.")  # fmt: skip
+    st.selectbox(
+        "Device",
+        devices,
+        key=DEVICE_KEY,
+        help="Only devices that exist on this server are listed.",
+        format_func=lambda d: f"{d} — {describe_device(pick_device(d)).describe()}",
+    )
+    st.number_input(
+        "Seed",
+        min_value=0,
+        max_value=2**31 - 1,
+        value=0,
+        step=1,
+        key=SEED_KEY,
+        help="Same seed, same data order, same initial weights: runs can be repeated.",
+    )
 
     @st.fragment(run_every=5 if any(j.active for j in st.session_state.get("_resnet_lab_jobs", {}).values()) else None)
     def server_load() -> None:
@@ -65,13 +77,16 @@ with st.sidebar:
             st.markdown(f"{'✅' if row['available'] else '➖'} {row['title']}")
             if not row["available"]:
                 st.caption(row["how_to_get"])
-        st.markdown(f"✅ {len(info['checkpoints'])} shipped checkpoints" if info["checkpoints"]
-                    else "➖ no shipped checkpoints")  # fmt: skip
+        st.markdown(
+            f"✅ {len(info['checkpoints'])} shipped checkpoints" if info["checkpoints"] else "➖ no shipped checkpoints"
+        )
         for arch, ok in info["imagenet"].items():
             st.markdown(f"{'✅' if ok else '➖'} ImageNet {arch}")
         if not all(info["imagenet"].values()):
-            st.caption("ImageNet weights download on first use where the internet is reachable; offline, put the "
-                       "file in the torch cache (`python -m resnet_core info` says where).")  # fmt: skip
+            st.caption(
+                "ImageNet weights download on first use where the internet is reachable; offline, put the "
+                "file in the torch cache (`python -m resnet_core info` says where)."
+            )
 
 try:
     page.run()

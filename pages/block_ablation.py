@@ -12,13 +12,13 @@ from resnet_core.ablation import (
     shipped_result_path,
     train_pair,
 )
+from resnet_core.checkpoints import shipped_checkpoints
 from resnet_core.data import REPO_ROOT
 from resnet_core.lesions import BN_STATS, path_length_distribution
-from resnet_core.reports import ablation as ablation_report
-from resnet_core.checkpoints import shipped_checkpoints
 from resnet_core.models import blocks_per_stage
 from resnet_core.plots.ablation import delete_k_figure, delete_one_figure, paths_figure, reorder_figure
 from resnet_core.plots.common import training_curve
+from resnet_core.reports import ablation as ablation_report
 
 SWEEP_KEY = "ablation-sweep"
 TRAIN_KEY = "ablation-train"
@@ -36,8 +36,9 @@ st.markdown(
     "deleting a plain block leaves nothing, which is only possible where its input and output shapes match."
 )
 
-source = st.radio("Networks", ["Shipped checkpoints", "Train your own small pair"], horizontal=True,
-                  key="ablation-source")  # fmt: skip
+source = st.radio(
+    "Networks", ["Shipped checkpoints", "Train your own small pair"], horizontal=True, key="ablation-source"
+)
 models = None
 depth = None
 
@@ -48,12 +49,19 @@ if source == "Shipped checkpoints":
     if incomplete:
         st.caption(f"Depth {', '.join(map(str, incomplete))}: only one of the pair is shipped, so it is not offered.")
     if not depths:
-        st.info("No shipped checkpoints here yet. Train them with `python -m resnet_core train --depth 56 "
-                "[--plain] --dataset fashion --out assets/checkpoints/resnet56.pt --manifest`, or train your own "
-                "small pair on this page.")  # fmt: skip
+        st.info(
+            "No shipped checkpoints here yet. Train them with `python -m resnet_core train --depth 56 "
+            "[--plain] --dataset fashion --out assets/checkpoints/resnet56.pt --manifest`, or train your own "
+            "small pair on this page."
+        )
     else:
-        depth = st.selectbox("Depth", list(depths), index=len(depths) - 1, key="ablation-depth",
-                             format_func=lambda d: f"{d} layers ({3 * blocks_per_stage(d)} blocks)")  # fmt: skip
+        depth = st.selectbox(
+            "Depth",
+            list(depths),
+            index=len(depths) - 1,
+            key="ablation-depth",
+            format_func=lambda d: f"{d} layers ({3 * blocks_per_stage(d)} blocks)",
+        )
         entries = shipped_checkpoints()
         cols = st.columns(2)
         for col, kind in zip(cols, ("residual", "plain")):
@@ -62,24 +70,40 @@ if source == "Shipped checkpoints":
                 col.warning(f"No shipped {kind} net of depth {depth}.")
                 continue
             e = entries[name]
-            col.metric(f"{name} (manifest)", f"{e.get('test_acc', 0):.2%}",
-                       help=f"Test accuracy on {e.get('test_data', '?')}, recorded when it was trained "
-                            f"({e.get('train_images', '?')} training images, {e.get('device', '?')}, "
-                            f"{e.get('date', '?')}).")  # fmt: skip
+            col.metric(
+                f"{name} (manifest)",
+                f"{e.get('test_acc', 0):.2%}",
+                help=f"Test accuracy on {e.get('test_data', '?')}, recorded when it was trained "
+                f"({e.get('train_images', '?')} training images, {e.get('device', '?')}, "
+                f"{e.get('date', '?')}).",
+            )
 else:
-    st.markdown("Train a small residual and plain net (same seed, same images from the bundled subset) as a "
-                "background job, then ablate them below.")  # fmt: skip
+    st.markdown(
+        "Train a small residual and plain net (same seed, same images from the bundled subset) as a "
+        "background job, then ablate them below."
+    )
     c1, c2, c3 = st.columns(3)
     own_depth = c1.selectbox("Depth", [8, 14, 20], index=1, key="ablation-own-depth")
     own_epochs = c2.number_input("Epochs", 1, min(10, profile().max_epochs), 2, key="ablation-own-epochs")
-    own_images = c3.select_slider("Training images", [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
-                                  value=2000, key="ablation-own-images")  # fmt: skip
+    own_images = c3.select_slider(
+        "Training images",
+        [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
+        value=2000,
+        key="ablation-own-images",
+    )
     if st.button("Train the pair", key="ablation-train-button"):
         device, seed = current_device(), current_seed()
 
         def train_work(job):
-            return train_pair(int(own_depth), device=device, epochs=int(own_epochs), train_size=int(own_images),
-                              seed=seed, on_progress=job.report, should_stop=job.should_stop)  # fmt: skip
+            return train_pair(
+                int(own_depth),
+                device=device,
+                epochs=int(own_epochs),
+                train_size=int(own_images),
+                seed=seed,
+                on_progress=job.report,
+                should_stop=job.should_stop,
+            )
 
         launch(TRAIN_KEY, train_work, title=f"ResNet-{own_depth} and plain-{own_depth}")
 
@@ -96,23 +120,34 @@ else:
     else:
         st.caption("Train a pair first; its ablation runs below.")
 
+
 def show_result(res: AblationResult, *, name: str, partial: bool = False) -> None:
     """Headline (none while partial), summary table and the three views of one ablation result."""
     st.markdown(ablation_report.headline(res))
     rows = ablation_report.summary_rows(res)
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        k: st.column_config.NumberColumn(k, format="%.1f") for k in rows[0] if "%" in k or "SE" in k} if rows else None)  # fmt: skip
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={k: st.column_config.NumberColumn(k, format="%.1f") for k in rows[0] if "%" in k or "SE" in k}
+        if rows
+        else None,
+    )
     tabs = st.tabs(["Delete one", "Delete k", "Reorder"])
     with tabs[0]:
         st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-one-{name}")
-        st.caption("Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
-                   "its subsample-and-pad shortcut). x: a plain block that changes the tensor shape cannot be "
-                   "deleted (no accuracy).")  # fmt: skip
+        st.caption(
+            "Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
+            "its subsample-and-pad shortcut). x: a plain block that changes the tensor shape cannot be "
+            "deleted (no accuracy)."
+        )
     with tabs[1]:
         if any(m.delete_k for m in res.models.values()):
             st.plotly_chart(delete_k_figure(res), width="stretch", key=f"fig-k-{name}")
-            st.caption("The same random subsets of shape-keeping blocks are deleted from both nets; band: ± one "
-                       "standard deviation over the subsets.")  # fmt: skip
+            st.caption(
+                "The same random subsets of shape-keeping blocks are deleted from both nets; band: ± one "
+                "standard deviation over the subsets."
+            )
         else:
             st.caption("No delete-k results yet." if partial else "Delete k was not run.")
     with tabs[2]:
@@ -135,46 +170,89 @@ if source == "Shipped checkpoints" and depth is not None:
             with col:
                 st.markdown(f"**{'Raw statistics (as trained)' if bn == 'raw' else 'Re-estimated statistics'}**")
                 if res is None:
-                    st.caption(f"Not shipped: `python -m resnet_core ablation --depth {depth} --bn {bn} --test-size "
-                               f"3000 --trials 10 --json {shipped_result_path(int(depth), bn).relative_to(REPO_ROOT)}`")  # fmt: skip
+                    st.caption(
+                        f"Not shipped: `python -m resnet_core ablation --depth {depth} --bn {bn} --test-size "
+                        f"3000 --trials 10 --json {shipped_result_path(int(depth), bn).relative_to(REPO_ROOT)}`"
+                    )
                     continue
                 st.markdown(ablation_report.headline(res))
                 st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-ship-one-{bn}")
-        view_bn = st.radio("Details for", [bn for bn in BN_STATS if shipped_results[bn]], horizontal=True,
-                           key="ablation-ship-bn", format_func=BN_TITLES.get)  # fmt: skip
+        view_bn = st.radio(
+            "Details for",
+            [bn for bn in BN_STATS if shipped_results[bn]],
+            horizontal=True,
+            key="ablation-ship-bn",
+            format_func=BN_TITLES.get,
+        )
         res = shipped_results[view_bn]
         with st.expander("Summary, delete k and reorder", expanded=False):
             show_result(res, name=f"ship-{view_bn}")
             prov = res.provenance or {}
-            st.caption(f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
-                       f"git {str(prov.get('git_revision', '?'))[:12]}; {res.evaluations} evaluations, "
-                       f"{res.seconds / 60:.0f} min.")  # fmt: skip
+            st.caption(
+                f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
+                f"git {str(prov.get('git_revision', '?'))[:12]}; {res.evaluations} evaluations, "
+                f"{res.seconds / 60:.0f} min."
+            )
 
 # ---------------------------------------------------------------------------------------------- live runs
 st.subheader("Run it live")
 c1, c2, c3, c4 = st.columns(4)
-mode = c1.radio("Sweep", ["quick", "full"], key="ablation-mode",
-                format_func={"quick": "Quick: delete one block", "full": "Full: delete one, delete k, reorder"}.get)  # fmt: skip
-bn_stats = c2.radio("BatchNorm statistics", list(BN_STATS), key="ablation-bn", format_func=BN_TITLES.get,
-                    help="Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "
-                         "1,000 training images for each lesioned net (slower: one extra pass per lesion).")  # fmt: skip
-test_size = c3.select_slider("Test images", [n for n in TEST_SIZES if n <= 10 * profile().max_test_per_class], value=300, key="ablation-test-size",
-                             help="A stratified subset of the 3,000 bundled test images: at 300 images each accuracy "
-                                  "is ±~1.8 points (one standard error at 90%).")  # fmt: skip
-trials = c4.number_input("Trials per point", 1, 20, 10, key="ablation-trials", disabled=mode == "quick",
-                         help="Random subsets per k (delete k) and random swap sets per count (reorder).")  # fmt: skip
+mode = c1.radio(
+    "Sweep",
+    ["quick", "full"],
+    key="ablation-mode",
+    format_func={"quick": "Quick: delete one block", "full": "Full: delete one, delete k, reorder"}.get,
+)
+bn_stats = c2.radio(
+    "BatchNorm statistics",
+    list(BN_STATS),
+    key="ablation-bn",
+    format_func=BN_TITLES.get,
+    help="Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "
+    "1,000 training images for each lesioned net (slower: one extra pass per lesion).",
+)
+test_size = c3.select_slider(
+    "Test images",
+    [n for n in TEST_SIZES if n <= 10 * profile().max_test_per_class],
+    value=300,
+    key="ablation-test-size",
+    help="A stratified subset of the 3,000 bundled test images: at 300 images each accuracy "
+    "is ±~1.8 points (one standard error at 90%).",
+)
+trials = c4.number_input(
+    "Trials per point",
+    1,
+    20,
+    10,
+    key="ablation-trials",
+    disabled=mode == "quick",
+    help="Random subsets per k (delete k) and random swap sets per count (reorder).",
+)
 
 can_run = depth is not None
 if st.button("Run the ablation", type="primary", disabled=not can_run, key="ablation-run"):
     device, seed = current_device(), current_seed()
     full = mode == "full"
-    config = AblationConfig(depth=int(depth), test_size=int(test_size), trials=int(trials), delete_k=full,
-                            reorder=full, seed=seed, bn_stats=bn_stats)  # fmt: skip
+    config = AblationConfig(
+        depth=int(depth),
+        test_size=int(test_size),
+        trials=int(trials),
+        delete_k=full,
+        reorder=full,
+        seed=seed,
+        bn_stats=bn_stats,
+    )
     own = models
 
     def sweep_work(job):
-        return run_ablation(config, device=device, on_progress=job.report, should_stop=job.should_stop,
-                            on_partial=job.publish, models=own)  # fmt: skip
+        return run_ablation(
+            config,
+            device=device,
+            on_progress=job.report,
+            should_stop=job.should_stop,
+            on_partial=job.publish,
+            models=own,
+        )
 
     launch(SWEEP_KEY, sweep_work, title=f"Ablation, depth {depth}, {test_size} test images, {BN_TITLES[bn_stats]}")
 
@@ -184,16 +262,27 @@ def render_sweep(job) -> None:
     res: AblationResult | None = job.result if job.result is not None else partial
     if res is None:
         return
-    st.caption(f"{res.test_size:,} {res.test_data} images · {BN_TITLES.get(res.bn_stats)} · {res.evaluations} "
-               f"evaluations · {res.seconds:.1f}s · device: {res.provenance.get('device', '?')}")  # fmt: skip
+    st.caption(
+        f"{res.test_size:,} {res.test_data} images · {BN_TITLES.get(res.bn_stats)} · {res.evaluations} "
+        f"evaluations · {res.seconds:.1f}s · device: {res.provenance.get('device', '?')}"
+    )
     show_result(res, name=f"live-{job.id}", partial=job.result is None)
     if job.result is not None:
-        rows = [{"net": m.name, "experiment": "delete_one", "x": r["block"], "acc": r["acc"]}
-                for m in res.models.values() for r in m.delete_one]  # fmt: skip
-        rows += [{"net": m.name, "experiment": "delete_k", "x": r["k"], "acc": r["mean_acc"], "std": r["std_acc"]}
-                 for m in res.models.values() for r in m.delete_k]  # fmt: skip
-        rows += [{"net": m.name, "experiment": "reorder", "x": r["swaps"], "acc": r["mean_acc"], "std": r["std_acc"]}
-                 for m in res.models.values() for r in m.reorder]  # fmt: skip
+        rows = [
+            {"net": m.name, "experiment": "delete_one", "x": r["block"], "acc": r["acc"]}
+            for m in res.models.values()
+            for r in m.delete_one
+        ]
+        rows += [
+            {"net": m.name, "experiment": "delete_k", "x": r["k"], "acc": r["mean_acc"], "std": r["std_acc"]}
+            for m in res.models.values()
+            for r in m.delete_k
+        ]
+        rows += [
+            {"net": m.name, "experiment": "reorder", "x": r["swaps"], "acc": r["mean_acc"], "std": r["std_acc"]}
+            for m in res.models.values()
+            for r in m.reorder
+        ]
         download_buttons(res.to_dict(), name=f"ablation-depth{res.config.get('depth')}-{res.bn_stats}", csv_rows=rows)
 
 
@@ -208,10 +297,12 @@ else:
     lo, hi = d["central95"]
     left, right = st.columns([3, 2])
     left.plotly_chart(paths_figure(n, name=f"ResNet-{depth}"), width="stretch")
-    text = (f"ResNet-{depth} has **{n} residual blocks**. At every block a path either goes through the two convs or "
-            f"takes the shortcut, so there are 2^{n} = **{d['n_paths']:,} paths** from input to output. Their lengths "
-            f"follow a binomial distribution: the mean path goes through {d['mean_length']:.1f} blocks, "
-            f"{d['central95_mass']:.0%} of them through between {lo} and {hi}, and exactly one path through all {n} — "
-            f"the only path a plain-{depth} net has. Deleting one block removes the half of the paths that go "
-            f"through it and leaves {2 ** (n - 1):,} intact; deleting k leaves 2^({n}−k).")  # fmt: skip
+    text = (
+        f"ResNet-{depth} has **{n} residual blocks**. At every block a path either goes through the two convs or "
+        f"takes the shortcut, so there are 2^{n} = **{d['n_paths']:,} paths** from input to output. Their lengths "
+        f"follow a binomial distribution: the mean path goes through {d['mean_length']:.1f} blocks, "
+        f"{d['central95_mass']:.0%} of them through between {lo} and {hi}, and exactly one path through all {n} — "
+        f"the only path a plain-{depth} net has. Deleting one block removes the half of the paths that go "
+        f"through it and leaves {2 ** (n - 1):,} intact; deleting k leaves 2^({n}−k)."
+    )
     right.markdown(text)

@@ -50,8 +50,10 @@ def provenance_caption(payload: dict) -> str:
     prov = payload.get("provenance") or {}
     if not prov:
         return ""
-    return (f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
-            f"git {str(prov.get('git_revision', '?'))[:12]}.")  # fmt: skip
+    return (
+        f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
+        f"git {str(prov.get('git_revision', '?'))[:12]}."
+    )
 
 
 device = current_device()
@@ -72,42 +74,79 @@ tab_grad, tab_deg = st.tabs(["Gradient norms by depth", "Degradation problem"])
 with tab_grad:
     with st.form("gf-grad-form"):
         c1, c2, c3 = st.columns([3, 2, 2])
-        depths = c1.multiselect("Depths (6n+2)", DEPTH_CHOICES, default=[d for d in (8, 20, 56, 110) if d in DEPTH_CHOICES], key="gf-depths")
+        depths = c1.multiselect(
+            "Depths (6n+2)", DEPTH_CHOICES, default=[d for d in (8, 20, 56, 110) if d in DEPTH_CHOICES], key="gf-depths"
+        )
         variants = c1.multiselect("Variants", ["plain", "residual"], default=["plain", "residual"], key="gf-variants")
-        norm = c2.radio("Normalisation", ["batch", "none"], horizontal=True, key="gf-norm",
-                        format_func={"batch": "BatchNorm", "none": "none"}.get)  # fmt: skip
+        norm = c2.radio(
+            "Normalisation",
+            ["batch", "none"],
+            horizontal=True,
+            key="gf-norm",
+            format_func={"batch": "BatchNorm", "none": "none"}.get,
+        )
         activation = c2.selectbox("Activation", ["relu", "tanh", "sigmoid"], key="gf-activation")
-        shortcut = c2.selectbox("Shortcut on downsampling blocks", ["A", "B"], key="gf-shortcut",
-                                format_func={"A": "A: identity + zero padding", "B": "B: 1×1 projection"}.get)  # fmt: skip
+        shortcut = c2.selectbox(
+            "Shortcut on downsampling blocks",
+            ["A", "B"],
+            key="gf-shortcut",
+            format_func={"A": "A: identity + zero padding", "B": "B: 1×1 projection"}.get,
+        )
         batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, key="gf-batch")
         seed_options = [n for n in (1, 2, 3, 5) if n <= profile().max_seeds]
-        n_seeds = c3.select_slider("Seeds", seed_options, value=min(3, seed_options[-1]), key="gf-seeds",
-                                   help="Each seed draws other initial weights and another batch; the plots show the "
-                                        "range over seeds and a claim is made only when every seed agrees.")  # fmt: skip
-        steps = c3.number_input("After N training steps (0 = at initialisation)", 0, 500, 0, key="gf-steps",
-                                help="Trains each net for N steps of the default recipe on the bundled data "
-                                     "before measuring. On a CPU, deep nets take ~1 s per step.")  # fmt: skip
+        n_seeds = c3.select_slider(
+            "Seeds",
+            seed_options,
+            value=min(3, seed_options[-1]),
+            key="gf-seeds",
+            help="Each seed draws other initial weights and another batch; the plots show the "
+            "range over seeds and a claim is made only when every seed agrees.",
+        )
+        steps = c3.number_input(
+            "After N training steps (0 = at initialisation)",
+            0,
+            500,
+            0,
+            key="gf-steps",
+            help="Trains each net for N steps of the default recipe on the bundled data "
+            "before measuring. On a CPU, deep nets take ~1 s per step.",
+        )
         measure = st.form_submit_button("Measure", type="primary")
-    st.caption(f"Seeds from {current_seed()} (sidebar) up: within a seed, plain and residual nets start from identical "
-               "main-path conv weights (option B's projection convs are extra) and see the same batch of images.")  # fmt: skip
+    st.caption(
+        f"Seeds from {current_seed()} (sidebar) up: within a seed, plain and residual nets start from identical "
+        "main-path conv weights (option B's projection convs are extra) and see the same batch of images."
+    )
 
     if measure:
         if not depths or not variants:
             st.warning("Choose at least one depth and one variant.")
         else:
-            config = GradientConfig(depths=sorted(depths), variants=variants, norm=norm, activation=activation,
-                                    shortcut=shortcut, batch_size=int(batch_size), train_steps=int(steps),
-                                    seeds=list(range(current_seed(), current_seed() + int(n_seeds))))  # fmt: skip
+            config = GradientConfig(
+                depths=sorted(depths),
+                variants=variants,
+                norm=norm,
+                activation=activation,
+                shortcut=shortcut,
+                batch_size=int(batch_size),
+                train_steps=int(steps),
+                seeds=list(range(current_seed(), current_seed() + int(n_seeds))),
+            )
 
             def gradient_work(job, config=config, device=device):
-                return run_gradients(config, device=device, on_progress=job.report, should_stop=job.should_stop,
-                                     on_partial=lambda r: job.publish(r.to_dict()))  # fmt: skip
+                return run_gradients(
+                    config,
+                    device=device,
+                    on_progress=job.report,
+                    should_stop=job.should_stop,
+                    on_partial=lambda r: job.publish(r.to_dict()),
+                )
 
             launch(GRAD_JOB, gradient_work, title=f"Gradient norms, depths {', '.join(map(str, sorted(depths)))}")
             st.session_state["gf-view"] = "live"  # show the new run; the shipped result stays one click away
 
-    metric = st.radio("Plot", list(GRADIENT_METRICS), horizontal=True, key="gf-metric",
-                      format_func=lambda m: GRADIENT_METRICS[m][1])  # fmt: skip
+    metric = st.radio(
+        "Plot", list(GRADIENT_METRICS), horizontal=True, key="gf-metric", format_func=lambda m: GRADIENT_METRICS[m][1]
+    )
 
     def show_gradients(payload: dict, *, name: str) -> None:
         result = GradientResult.from_dict(payload)
@@ -125,11 +164,13 @@ with tab_grad:
             rows = gradient_table(result)
             st.dataframe(rows, hide_index=True, width="stretch")
             download_buttons(result.to_dict(), name=name, csv_rows=rows)
-        st.caption("Input-gradient ratio = ‖∂L/∂x‖ at block 0's input ÷ at the last block's input (1: the first block "
-                   "receives as strong a gradient as the last). Relative weight-gradient ratio = ‖∂L/∂W‖/‖W‖ of block "
-                   "0's first conv ÷ the same for the last block's, which compares layers of different sizes like "
-                   "with like. Block gain = RMS of ‖Jᵀv‖/‖v‖ over random v (J = ∂y/∂x of one block): 1 for an "
-                   "identity map.")  # fmt: skip
+        st.caption(
+            "Input-gradient ratio = ‖∂L/∂x‖ at block 0's input ÷ at the last block's input (1: the first block "
+            "receives as strong a gradient as the last). Relative weight-gradient ratio = ‖∂L/∂W‖/‖W‖ of block "
+            "0's first conv ÷ the same for the last block's, which compares layers of different sizes like "
+            "with like. Block gain = RMS of ‖Jᵀv‖/‖v‖ over random v (J = ∂y/∂x of one block): 1 for an "
+            "identity map."
+        )
 
     def render_gradient_job(job) -> None:
         _, _, partial = job.snapshot()
@@ -138,16 +179,29 @@ with tab_grad:
             show_gradients(payload, name=f"gradients-live-{job.id}")
 
     has_live = st.session_state.get(GRAD_JOB) is not None
-    view = st.radio("Show", ["shipped", "live"], index=1 if has_live else 0, horizontal=True, key="gf-view",
-                    format_func={"shipped": "Shipped measurement (5 seeds)", "live": "Your live run"}.get,
-                    disabled=not has_live)  # fmt: skip
+    view = st.radio(
+        "Show",
+        ["shipped", "live"],
+        index=1 if has_live else 0,
+        horizontal=True,
+        key="gf-view",
+        format_func={"shipped": "Shipped measurement (5 seeds)", "live": "Your live run"}.get,
+        disabled=not has_live,
+    )
     if view == "shipped" or not has_live:
-        shipped_norm = st.radio("Shipped measurement", ["batch", "none"], horizontal=True, key="gf-shipped-norm",
-                                format_func={"batch": "with BatchNorm", "none": "without normalisation"}.get)  # fmt: skip
+        shipped_norm = st.radio(
+            "Shipped measurement",
+            ["batch", "none"],
+            horizontal=True,
+            key="gf-shipped-norm",
+            format_func={"batch": "with BatchNorm", "none": "without normalisation"}.get,
+        )
         ship = shipped(f"gradients_{shipped_norm}.json")
         if ship:
-            st.info("A shipped measurement (ReLU, the default depths and batch). Press **Measure** to compute it "
-                    "live with your settings.")  # fmt: skip
+            st.info(
+                "A shipped measurement (ReLU, the default depths and batch). Press **Measure** to compute it "
+                "live with your settings."
+            )
             st.caption(provenance_caption(ship))
             show_gradients(ship, name=f"gradients-shipped-{shipped_norm}")
         else:
@@ -162,6 +216,7 @@ with tab_deg:
         "**training** error: if the deeper plain net ends *above* the shallower one, depth made optimisation "
         "harder (the deeper net could in principle copy the shallower one and make its extra layers identities)."
     )
+
     def show_degradation(payload: dict, *, name: str) -> None:
         result = DegradationResult.from_dict(payload)
         st.markdown(degradation_report.headline(result))
@@ -169,9 +224,10 @@ with tab_deg:
         rows = degradation_table(result)
         st.dataframe(rows, hide_index=True, width="stretch")
         details = degradation_report.details(result) if result.complete else []
-        st.caption("Training error: measured in eval mode after each epoch on a fixed subset of the training images "
-                   "(the running error over augmented batches, what He et al. plot, is in the table). "
-                   + " · ".join(details))  # fmt: skip
+        st.caption(
+            "Training error: measured in eval mode after each epoch on a fixed subset of the training images "
+            "(the running error over augmented batches, what He et al. plot, is in the table). " + " · ".join(details)
+        )
 
     ship = shipped("degradation.json")
     if ship:
@@ -182,50 +238,83 @@ with tab_deg:
             prov = ship.get("provenance") or {}
             for part in prov.get("parts", [prov]):
                 st.caption(provenance_caption({"provenance": part}))
-            download_buttons(ship, name="degradation-shipped", csv_rows=[
-                {"net": f"{'residual' if r['residual'] else 'plain'}-{r['depth']}", "seed": r.get("seed"), **h}
-                for r in ship.get("runs", []) for h in r.get("history", [])])  # fmt: skip
+            download_buttons(
+                ship,
+                name="degradation-shipped",
+                csv_rows=[
+                    {"net": f"{'residual' if r['residual'] else 'plain'}-{r['depth']}", "seed": r.get("seed"), **h}
+                    for r in ship.get("runs", [])
+                    for h in r.get("history", [])
+                ],
+            )
     else:
-        st.info("No shipped degradation result yet: `python -m resnet_core degradation --depths 20,56 --epochs 20 "
-                "--train-size 4000 --seeds 0,1,2 --json assets/results/degradation.json` makes one.")  # fmt: skip
+        st.info(
+            "No shipped degradation result yet: `python -m resnet_core degradation --depths 20,56 --epochs 20 "
+            "--train-size 4000 --seeds 0,1,2 --json assets/results/degradation.json` makes one."
+        )
 
     st.subheader("A short live run")
     available = [row["key"] for row in dataset_status() if row["available"]]
     if on_cpu:
-        st.caption("This server computes on the **CPU**, so the live default is a *short* run (depths 8 and 20, "
-                   "2,000 bundled images, 2 epochs, one seed): it shows how training starts, not the shipped 20-epoch "
-                   "picture, and its verdict covers only its own seeds.")  # fmt: skip
+        st.caption(
+            "This server computes on the **CPU**, so the live default is a *short* run (depths 8 and 20, "
+            "2,000 bundled images, 2 epochs, one seed): it shows how training starts, not the shipped 20-epoch "
+            "picture, and its verdict covers only its own seeds."
+        )
     else:
         st.caption(f"Computing on {device}: the default budget is the paper's depths 20 and 56 on more data.")
     with st.form("gf-deg-form"):
         d1, d2, d3, d4, d5 = st.columns(5)
-        deg_depths = d1.multiselect("Depths", DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56],
-                                    key="gf-deg-depths")  # fmt: skip
-        deg_dataset = d2.selectbox("Data", [k for k in ("bundled", "fashion") if k in available] or ["bundled"],
-                                   key="gf-deg-data", help="bundled: 10,000 train / 3,000 test images; fashion: "
-                                   "the full 60,000 / 10,000")  # fmt: skip
-        deg_size = d3.select_slider("Training images", [n for n in (500, 1000, 2000, 4000, 10000, 20000, 60000)
-                                                        if n <= profile().max_train_images],
-                                    value=2000 if on_cpu else 10000, key="gf-deg-size")  # fmt: skip
-        deg_epochs = d4.number_input("Epochs", 1, profile().max_epochs, min(2 if on_cpu else 10, profile().max_epochs),
-                                     key="gf-deg-epochs")  # fmt: skip
-        deg_seeds = d5.select_slider("Seeds", [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1,
-                                     key="gf-deg-seeds")  # fmt: skip
+        deg_depths = d1.multiselect(
+            "Depths", DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56], key="gf-deg-depths"
+        )
+        deg_dataset = d2.selectbox(
+            "Data",
+            [k for k in ("bundled", "fashion") if k in available] or ["bundled"],
+            key="gf-deg-data",
+            help="bundled: 10,000 train / 3,000 test images; fashion: the full 60,000 / 10,000",
+        )
+        deg_size = d3.select_slider(
+            "Training images",
+            [n for n in (500, 1000, 2000, 4000, 10000, 20000, 60000) if n <= profile().max_train_images],
+            value=2000 if on_cpu else 10000,
+            key="gf-deg-size",
+        )
+        deg_epochs = d4.number_input(
+            "Epochs", 1, profile().max_epochs, min(2 if on_cpu else 10, profile().max_epochs), key="gf-deg-epochs"
+        )
+        deg_seeds = d5.select_slider(
+            "Seeds", [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1, key="gf-deg-seeds"
+        )
         start = st.form_submit_button("Reproduce live", type="primary")
     if start:
         if not deg_depths:
             st.warning("Choose at least one depth.")
         else:
             seeds = list(range(current_seed(), current_seed() + int(deg_seeds)))
-            deg_config = DegradationConfig(depths=sorted(deg_depths), dataset=deg_dataset, train_size=int(deg_size),
-                                           epochs=int(deg_epochs), seeds=seeds, log_every=5)  # fmt: skip
+            deg_config = DegradationConfig(
+                depths=sorted(deg_depths),
+                dataset=deg_dataset,
+                train_size=int(deg_size),
+                epochs=int(deg_epochs),
+                seeds=seeds,
+                log_every=5,
+            )
 
             def degradation_work(job, config=deg_config, device=device):
-                return run_degradation(config, device=device, on_progress=job.report, should_stop=job.should_stop,
-                                       on_partial=lambda r: job.publish(r.to_dict()))  # fmt: skip
+                return run_degradation(
+                    config,
+                    device=device,
+                    on_progress=job.report,
+                    should_stop=job.should_stop,
+                    on_partial=lambda r: job.publish(r.to_dict()),
+                )
 
-            launch(DEG_JOB, degradation_work, title=f"Degradation, depths {', '.join(map(str, sorted(deg_depths)))}, "
-                   f"{deg_epochs} epoch(s)")  # fmt: skip
+            launch(
+                DEG_JOB,
+                degradation_work,
+                title=f"Degradation, depths {', '.join(map(str, sorted(deg_depths)))}, {deg_epochs} epoch(s)",
+            )
 
     def render_degradation_job(job) -> None:
         _, events, partial = job.snapshot()

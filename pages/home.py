@@ -20,16 +20,20 @@ st.header("One idea: add the input back")
 left, right = st.columns([2, 3])
 with left:
     st.markdown("A residual block learns a correction **F(x)** and adds its input back:")
-    st.latex(r"y = F(x) + x \qquad\Longrightarrow\qquad \frac{\partial y}{\partial x} = \frac{\partial F}{\partial x} + I")
+    st.latex(
+        r"y = F(x) + x \qquad\Longrightarrow\qquad \frac{\partial y}{\partial x} = \frac{\partial F}{\partial x} + I"
+    )
     st.markdown(
         "Backpropagation multiplies one such Jacobian per block. Without the **+ I**, a product of many factors "
         "smaller (or larger) than one shrinks (or grows) geometrically; with it, every factor stays close to the "
         "identity and the gradient reaches the first layers."
     )
     num_blocks = st.slider("Blocks in the stack", 5, 50, 30)
-    init = st.selectbox("Weight initialisation", ["pytorch", "he"],
-                        format_func={"pytorch": "PyTorch default (kaiming-uniform, a=√5)",
-                                     "he": "He (Kaiming) normal"}.get)  # fmt: skip
+    init = st.selectbox(
+        "Weight initialisation",
+        ["pytorch", "he"],
+        format_func={"pytorch": "PyTorch default (kaiming-uniform, a=√5)", "he": "He (Kaiming) normal"}.get,
+    )
     activation = st.selectbox("Activation", ["relu", "tanh", "sigmoid"])
 
 
@@ -47,14 +51,21 @@ with right:
     )
 
 st.header("Watch a network learn")
-st.markdown("Train a small ResNet-20 on the bundled Fashion-MNIST subset. The run is a background job: change any "
-            "other widget, or open another page and come back, and it keeps going.")  # fmt: skip
+st.markdown(
+    "Train a small ResNet-20 on the bundled Fashion-MNIST subset. The run is a background job: change any "
+    "other widget, or open another page and come back, and it keeps going."
+)
 c1, c2, c3, c4 = st.columns(4)
-train_images = c1.select_slider("Training images", [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
-                                  value=5000)  # fmt: skip
+train_images = c1.select_slider(
+    "Training images", [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images], value=5000
+)
 epochs = c2.number_input("Epochs", 1, min(20, profile().max_epochs), 1)
-lr = c3.select_slider("Learning rate", [0.01, 0.05, 0.1, 0.2, 1.0, 1000.0], value=0.1,
-                      help="1000 is there on purpose: watch the run diverge and the lab say so.")  # fmt: skip
+lr = c3.select_slider(
+    "Learning rate",
+    [0.01, 0.05, 0.1, 0.2, 1.0, 1000.0],
+    value=0.1,
+    help="1000 is there on purpose: watch the run diverge and the lab say so.",
+)
 plain = c4.toggle("Plain (no shortcuts)", value=False)
 
 if st.button("Train", type="primary"):
@@ -65,8 +76,15 @@ if st.button("Train", type="primary"):
         subset = splits.train.subset(stratified_kshot(splits.train.labels, train_images // 10, seed=seed))
         model = seeded(lambda: build_cifar_net(20, residual=not plain), seed)
         config = TrainConfig(epochs=int(epochs), lr=lr, seed=seed, log_every=5)
-        return train(model, subset, config, device=device, test_set=splits.test, on_progress=job.report,
-                     should_stop=job.should_stop)  # fmt: skip
+        return train(
+            model,
+            subset,
+            config,
+            device=device,
+            test_set=splits.test,
+            on_progress=job.report,
+            should_stop=job.should_stop,
+        )
 
     net = "plain-20" if plain else "ResNet-20"
     launch("home-train", work, title=f"{net}, {train_images:,} images, {epochs} epoch(s), lr {lr:g}")
@@ -75,13 +93,15 @@ if st.button("Train", type="primary"):
 def render_training(job) -> None:
     _, events, _ = job.snapshot()
     if events:
-        st.plotly_chart(training_curve(events, title="Training loss (running) and test accuracy"),
-                        width="stretch")  # fmt: skip
+        st.plotly_chart(training_curve(events, title="Training loss (running) and test accuracy"), width="stretch")
     result = job.result
     if result is not None and result.history:
         last = result.history[-1]
-        st.metric("Test accuracy (3,000 bundled test images)", f"{last['test_acc']:.1%}",
-                  help=f"{result.steps} steps in {result.seconds:.1f}s")  # fmt: skip
+        st.metric(
+            "Test accuracy (3,000 bundled test images)",
+            f"{last['test_acc']:.1%}",
+            help=f"{result.steps} steps in {result.seconds:.1f}s",
+        )
 
 
 @st.cache_resource
@@ -93,9 +113,18 @@ job_panel("home-train", render_training)
 st.caption(f"ResNet-20 has {resnet20_parameters():,} parameters (He et al.: 0.27M).")
 
 st.header("Experiments")
-st.page_link("pages/gradient_flow.py", label="Gradient flow — plain vs residual gradients by depth, and the "
-             "degradation problem", icon=":material/waterfall_chart:")  # fmt: skip
-st.page_link("pages/block_ablation.py", label="Block ablation — delete blocks from trained networks: an ensemble "
-             "of shallow paths", icon=":material/content_cut:")  # fmt: skip
-st.page_link("pages/transfer_learning.py", label="Transfer learning — feature extraction vs fine-tuning, side by "
-             "side", icon=":material/swap_horiz:")  # fmt: skip
+st.page_link(
+    "pages/gradient_flow.py",
+    label="Gradient flow — plain vs residual gradients by depth, and the degradation problem",
+    icon=":material/waterfall_chart:",
+)
+st.page_link(
+    "pages/block_ablation.py",
+    label="Block ablation — delete blocks from trained networks: an ensemble of shallow paths",
+    icon=":material/content_cut:",
+)
+st.page_link(
+    "pages/transfer_learning.py",
+    label="Transfer learning — feature extraction vs fine-tuning, side by side",
+    icon=":material/swap_horiz:",
+)

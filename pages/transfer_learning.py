@@ -5,8 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.gradcam_panel import gradcam_section
-from pages.ui import (current_device, current_seed, decode_upload, download_buttons, escape_html, job_panel, launch,
-                      profile, require_data)  # fmt: skip
+from pages.ui import (
+    current_device,
+    current_seed,
+    decode_upload,
+    download_buttons,
+    escape_html,
+    job_panel,
+    launch,
+    profile,
+    require_data,
+)
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
 from resnet_core.plots.transfer import (
@@ -84,19 +93,23 @@ with st.expander("The source network, the target task, and how the class split w
     for entry in entries.values():
         if entry.get("role") != "transfer-source":
             continue
-        st.caption(f"{entry.get('file')} ({split_label(entry.get('split_seed'))}): "
-                   f"{entry.get('test_acc', float('nan')):.1%} on {entry.get('test_data')}; made by "
-                   f"`{entry.get('command')}` on {entry.get('device')}, {entry.get('date')} "
-                   f"({entry.get('train_seconds', 0):.0f}s), sha256 {str(entry.get('sha256'))[:12]}…")  # fmt: skip
+        st.caption(
+            f"{entry.get('file')} ({split_label(entry.get('split_seed'))}): "
+            f"{entry.get('test_acc', float('nan')):.1%} on {entry.get('test_data')}; made by "
+            f"`{entry.get('command')}` on {entry.get('device')}, {entry.get('date')} "
+            f"({entry.get('train_seconds', 0):.0f}s), sha256 {str(entry.get('sha256'))[:12]}…"
+        )
 
 
 # ------------------------------------------------------------------------------------- shipped comparison
 def provenance_caption(result: TransferResult) -> str:
     prov, cfg = result.provenance, result.config
-    return (f"Computed by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')} "
-            f"(git {str(prov.get('git_revision', '?'))[:12]}); {cfg.get('epochs')} epochs per run, batch "
-            f"{cfg.get('batch_size')}, {result.data_info.get('val_images')} validation and "
-            f"{result.data_info.get('test_images')} test images; {result.seconds:.0f}s in all.")  # fmt: skip
+    return (
+        f"Computed by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')} "
+        f"(git {str(prov.get('git_revision', '?'))[:12]}); {cfg.get('epochs')} epochs per run, batch "
+        f"{cfg.get('batch_size')}, {result.data_info.get('val_images')} validation and "
+        f"{result.data_info.get('test_images')} test images; {result.seconds:.0f}s in all."
+    )
 
 
 SUMMARY_COLUMNS = {
@@ -139,15 +152,20 @@ def bn_drift_section(result: TransferResult, key: str) -> None:
         layers = len(bug[0].bn_drift["layer_mean_shift"])
         shift = [sum(r.bn_drift["layer_mean_shift"][i] for r in bug) / len(bug) for i in range(layers)]
         var = [sum(r.bn_drift["layer_var_log_ratio"][i] for r in bug) / len(bug) for i in range(layers)]
-        st.plotly_chart(bn_drift_figure(shift, var, title=f"Drift per BatchNorm layer (mean of {len(bug)} seeds)"),
-                        width="stretch", key=f"{key}-drift")  # fmt: skip
+        st.plotly_chart(
+            bn_drift_figure(shift, var, title=f"Drift per BatchNorm layer (mean of {len(bug)} seeds)"),
+            width="stretch",
+            key=f"{key}-drift",
+        )
 
 
 def parity_section() -> None:
     """What augmentation parity changed, from the shipped measurements (when present)."""
-    files = {"augmented (8 cached views)": "transfer_k20_default.json",
-             "clean cached features": "transfer_k20_default_clean_features.json",
-             "augmentation off for all": "transfer_k20_default_noaug.json"}  # fmt: skip
+    files = {
+        "augmented (8 cached views)": "transfer_k20_default.json",
+        "clean cached features": "transfer_k20_default_clean_features.json",
+        "augmentation off for all": "transfer_k20_default_noaug.json",
+    }
     settings = {label: res for label, name in files.items() if (res := load_result(RESULTS_DIR / name)) is not None}
     if len(settings) < 2:
         return
@@ -175,11 +193,18 @@ PARITY_TEXT = (
 st.header("Shipped comparison: every strategy on the same seeds, 20 labelled images per class")
 shipped_runs = shipped_comparisons()
 if not shipped_runs:
-    st.info("No shipped comparison yet: create it with `python -m resnet_core transfer --seeds 0,1,2,3,4 "
-            "--json assets/results/transfer_k20_default.json` (add `--split-seed N` for a drawn split).")  # fmt: skip
+    st.info(
+        "No shipped comparison yet: create it with `python -m resnet_core transfer --seeds 0,1,2,3,4 "
+        "--json assets/results/transfer_k20_default.json` (add `--split-seed N` for a drawn split)."
+    )
 else:
-    split_choice = st.radio("Class split", list(shipped_runs), format_func=split_label, horizontal=True,
-                            help="The default split was picked by hand; the others were drawn by a seed.")  # fmt: skip
+    split_choice = st.radio(
+        "Class split",
+        list(shipped_runs),
+        format_func=split_label,
+        horizontal=True,
+        help="The default split was picked by hand; the others were drawn by a seed.",
+    )
     shown = shipped_runs[split_choice]
     st.caption(describe_split(split_choice) + ". " + " ".join(config_notes(TransferConfig.from_dict(shown.config))))
     show_summary(shown, f"shipped-{split_choice}")
@@ -194,95 +219,153 @@ source_options = ["fashion", *IMAGENET_SOURCES]
 source = c1.selectbox(
     "Source network",
     source_options,
-    format_func=lambda s: "ResNet-20 pretrained on 6 Fashion-MNIST classes (shipped)" if s == "fashion"
-    else f"torchvision {IMAGENET_SOURCES[s]} with ImageNet weights",
-)  # fmt: skip
+    format_func=lambda s: (
+        "ResNet-20 pretrained on 6 Fashion-MNIST classes (shipped)"
+        if s == "fashion"
+        else f"torchvision {IMAGENET_SOURCES[s]} with ImageNet weights"
+    ),
+)
 download_weights = False
 split_seed = None
 if source == "fashion":
-    sources = {e.get("split_seed"): name for name, e in read_manifest().get("checkpoints", {}).items()
-               if e.get("role") == "transfer-source" and name == source_name(e.get("split_seed"))}  # fmt: skip
-    split_seed = c1.selectbox("Class split (its own pretrained source)", list(sources) or [None],
-                              format_func=split_label)  # fmt: skip
+    sources = {
+        e.get("split_seed"): name
+        for name, e in read_manifest().get("checkpoints", {}).items()
+        if e.get("role") == "transfer-source" and name == source_name(e.get("split_seed"))
+    }
+    split_seed = c1.selectbox(
+        "Class split (its own pretrained source)", list(sources) or [None], format_func=split_label
+    )
     source_path = CHECKPOINT_DIR / f"{source_name(split_seed)}.pt"
     if not source_path.is_file():
-        c1.error(f"The shipped source checkpoint {source_path.name} is missing; recreate it with "
-                 "`python -m resnet_core pretrain-source`.")  # fmt: skip
+        c1.error(
+            f"The shipped source checkpoint {source_path.name} is missing; recreate it with "
+            "`python -m resnet_core pretrain-source`."
+        )
 if source in IMAGENET_SOURCES:
     arch = IMAGENET_SOURCES[source]
     if imagenet_weights_available(arch):
         c1.success(f"ImageNet weights found: {imagenet_weights_file(arch)}")
     else:
-        c1.warning(f"The ImageNet weights for {arch} are not on this server. Put **{imagenet_weights_file(arch).name}** "
-                   f"in `{imagenet_weights_file(arch).parent}` (set TORCH_HOME to move that folder), or allow the "
-                   "download below where the internet is reachable.")  # fmt: skip
+        c1.warning(
+            f"The ImageNet weights for {arch} are not on this server. Put **{imagenet_weights_file(arch).name}** "
+            f"in `{imagenet_weights_file(arch).parent}` (set TORCH_HOME to move that folder), or allow the "
+            "download below where the internet is reachable."
+        )
         download_weights = c1.checkbox("Download the weights when training starts (needs internet)", value=False)
-    c1.caption("Images are converted to 3 channels, resized and normalised with the ImageNet mean and std. "
-               "On a CPU this is slow: keep the image size small.")  # fmt: skip
+    c1.caption(
+        "Images are converted to 3 channels, resized and normalised with the ImageNet mean and std. "
+        "On a CPU this is slow: keep the image size small."
+    )
 
 target_options = ["fashion-heldout", "cifar10", "upload"]
 target = c2.selectbox(
     "Target data",
     target_options,
-    format_func={"fashion-heldout": "Held-out Fashion-MNIST classes (bundled)", "cifar10": "CIFAR-10",
-                 "upload": "Your own images (zip of class folders)"}.get,
-)  # fmt: skip
+    format_func={
+        "fashion-heldout": "Held-out Fashion-MNIST classes (bundled)",
+        "cifar10": "CIFAR-10",
+        "upload": "Your own images (zip of class folders)",
+    }.get,
+)
 upload = None
 if target == "cifar10" and not DATASETS["cifar10"].available():
     c2.warning(f"CIFAR-10 is not on this server. {DATASETS['cifar10'].how_to_get}")
 if target == "upload":
-    file = c2.file_uploader("Zip of class folders (cats/001.png, dogs/002.jpg, …)", type=["zip"],
-                            help=f"At most {caps.max_upload_mb} MB here.")  # fmt: skip
+    file = c2.file_uploader(
+        "Zip of class folders (cats/001.png, dogs/002.jpg, …)",
+        type=["zip"],
+        help=f"At most {caps.max_upload_mb} MB here.",
+    )
     if file is not None:
         decoded = decode_upload(c2, file, size=32, key=UPLOAD_KEY)
         upload = decoded[0] if decoded else None
     else:
-        c2.info("Upload a zip: one folder per class, at least 2 classes and 4 images per class. Images are "
-                "converted to RGB and resized to 32x32; nothing is written to disk.")  # fmt: skip
+        c2.info(
+            "Upload a zip: one folder per class, at least 2 classes and 4 images per class. Images are "
+            "converted to RGB and resized to 32x32; nothing is written to disk."
+        )
 
 strategies = st.multiselect("Strategies", STRATEGIES, default=MAIN_STRATEGIES, format_func=STRATEGY_TITLES.get)
 d = TransferConfig()
 c1, c2, c3, c4 = st.columns(4)
 all_shots = c1.checkbox("All labelled images", value=False, disabled=caps.capped)
-shots = None if all_shots else int(c1.number_input("Labelled images per class (k)", 1, caps.max_shots, 20,
-                                                   disabled=all_shots))  # fmt: skip
+shots = (
+    None
+    if all_shots
+    else int(c1.number_input("Labelled images per class (k)", 1, caps.max_shots, 20, disabled=all_shots))
+)
 epochs = int(c2.number_input("Epochs", 1, caps.max_epochs, min(d.epochs, caps.max_epochs)))
-n_seeds = int(c3.number_input("Seeds", 1, caps.max_seeds, 1, help="Seeds sidebar-seed, +1, … : a winner needs at least "
-                              "2 seeds (one seed gives no interval, so no verdict)."))  # fmt: skip
+n_seeds = int(
+    c3.number_input(
+        "Seeds",
+        1,
+        caps.max_seeds,
+        1,
+        help="Seeds sidebar-seed, +1, … : a winner needs at least 2 seeds (one seed gives no interval, so no verdict).",
+    )
+)
 augment = c4.toggle("Augmentation (crop + flip)", value=d.augment)
 with st.expander("Learning rates, regularisation, BatchNorm, early stopping"):
     a1, a2, a3, a4 = st.columns(4)
     lr_head = a1.number_input("Head learning rate", 1e-4, 1.0, d.lr_head, format="%.4f")
     lr_backbone = a2.number_input("Backbone learning rate (fine-tuning)", 1e-5, 1.0, d.lr_backbone, format="%.4f")
-    a2.caption(f"Pretrained layers learn {lr_ratio_text(lr_head, lr_backbone)} than the new head "
-               f"(default {lr_ratio_text(d.lr_head, d.lr_backbone)}).")  # fmt: skip
+    a2.caption(
+        f"Pretrained layers learn {lr_ratio_text(lr_head, lr_backbone)} than the new head "
+        f"(default {lr_ratio_text(d.lr_head, d.lr_backbone)})."
+    )
     lr_scratch = a3.number_input("Scratch learning rate", 1e-4, 1.0, d.lr_scratch, format="%.4f")
     weight_decay = a4.number_input("Weight decay", 0.0, 0.1, d.weight_decay, format="%.5f")
     b1, b2, b3, b4 = st.columns(4)
     dropout = b1.slider("Dropout before the head", 0.0, 0.8, d.dropout, 0.1)
-    bn_mode = b2.selectbox("Pretrained BatchNorm statistics", ["frozen", "train"],
-                           format_func={"frozen": "keep the source's (recommended for small k)",
-                                        "train": "re-estimate from target batches"}.get)  # fmt: skip
+    bn_mode = b2.selectbox(
+        "Pretrained BatchNorm statistics",
+        ["frozen", "train"],
+        format_func={
+            "frozen": "keep the source's (recommended for small k)",
+            "train": "re-estimate from target batches",
+        }.get,
+    )
     staged_head_epochs = int(b3.number_input("Staged: head-only epochs", 1, 50, d.staged_head_epochs))
     early_stopping = b4.toggle("Early stopping on validation", value=d.early_stopping)
     e1, e2, e3, e4 = st.columns(4)
     patience = int(e1.number_input("Patience (epochs)", 1, 50, d.patience, disabled=not early_stopping))
     val_per_class = int(e2.number_input("Validation images per class", 5, 500, d.val_per_class))
-    test_per_class = int(e3.number_input("Test images per class (0 = all)", 0, caps.max_test_per_class,
-                                         caps.max_test_per_class if caps.capped else 0))  # fmt: skip
+    test_per_class = int(
+        e3.number_input(
+            "Test images per class (0 = all)", 0, caps.max_test_per_class, caps.max_test_per_class if caps.capped else 0
+        )
+    )
     test_per_class = test_per_class or (caps.max_test_per_class if caps.capped else 0)
     image_size = int(e4.number_input("Image size for ImageNet sources", 32, 224, d.image_size, step=16))
 
 
-def make_config(shot_list: list[int | None], seeds: list[int], strategy_list: list[str], n_epochs: int) -> TransferConfig:
+def make_config(
+    shot_list: list[int | None], seeds: list[int], strategy_list: list[str], n_epochs: int
+) -> TransferConfig:
     return TransferConfig(
-        source=source, target=target, split_seed=split_seed, shots=shot_list, strategies=strategy_list, seeds=seeds, epochs=n_epochs,
-        lr_head=float(lr_head), lr_backbone=float(lr_backbone), lr_scratch=float(lr_scratch),
-        weight_decay=float(weight_decay), augment=augment, dropout=float(dropout), bn_mode=bn_mode,
-        staged_head_epochs=staged_head_epochs, early_stopping=early_stopping, patience=patience,
-        val_per_class=val_per_class, test_per_class=test_per_class or None, image_size=image_size,
+        source=source,
+        target=target,
+        split_seed=split_seed,
+        shots=shot_list,
+        strategies=strategy_list,
+        seeds=seeds,
+        epochs=n_epochs,
+        lr_head=float(lr_head),
+        lr_backbone=float(lr_backbone),
+        lr_scratch=float(lr_scratch),
+        weight_decay=float(weight_decay),
+        augment=augment,
+        dropout=float(dropout),
+        bn_mode=bn_mode,
+        staged_head_epochs=staged_head_epochs,
+        early_stopping=early_stopping,
+        patience=patience,
+        val_per_class=val_per_class,
+        test_per_class=test_per_class or None,
+        image_size=image_size,
         download_weights=download_weights,
-    )  # fmt: skip
+    )
 
 
 ready = bool(strategies) and (target != "upload" or upload is not None)
@@ -292,8 +375,14 @@ if st.button("Train all strategies", type="primary", disabled=not ready):
     data = upload
 
     def work(job):
-        return run_transfer(config, device=device, on_progress=job.report, should_stop=job.should_stop,
-                            on_result=job.publish, upload=data)  # fmt: skip
+        return run_transfer(
+            config,
+            device=device,
+            on_progress=job.report,
+            should_stop=job.should_stop,
+            on_result=job.publish,
+            upload=data,
+        )
 
     job = launch(JOB_KEY, work, title=f"{len(strategies)} strategies, k={shots or 'all'}, {epochs} epochs")
     if job is not None:
@@ -325,48 +414,65 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
         return
     st.subheader("Results")
     st.dataframe(
-        [{**r, "strategy": STRATEGY_SHORT.get(r["strategy"], r["strategy"])} for r in rows], hide_index=True,
+        [{**r, "strategy": STRATEGY_SHORT.get(r["strategy"], r["strategy"])} for r in rows],
+        hide_index=True,
         width="stretch",
         column_config={
             "best_val_acc": st.column_config.NumberColumn("best val acc", format="percent"),
             "final_val_acc": st.column_config.NumberColumn("final val acc", format="percent"),
             "test_acc": st.column_config.NumberColumn("test acc", format="percent"),
-            "test_se": st.column_config.NumberColumn("± SE", format="percent", help="test-set standard error "
-                                                     "sqrt(p(1−p)/n)"),
-            "bn_mean_shift": st.column_config.NumberColumn("BN drift", format="%.3f", help="mean |Δ running mean| "
-                                                           "in source standard deviations (0 = frozen)"),
-            "train_val_gap": st.column_config.NumberColumn("train − val", format="percent",
-                                                           help="final accuracy on the labelled training images minus "
-                                                                "final validation accuracy: overfitting"),
+            "test_se": st.column_config.NumberColumn(
+                "± SE", format="percent", help="test-set standard error sqrt(p(1−p)/n)"
+            ),
+            "bn_mean_shift": st.column_config.NumberColumn(
+                "BN drift", format="%.3f", help="mean |Δ running mean| in source standard deviations (0 = frozen)"
+            ),
+            "train_val_gap": st.column_config.NumberColumn(
+                "train − val",
+                format="percent",
+                help="final accuracy on the labelled training images minus final validation accuracy: overfitting",
+            ),
             "trainable_params": st.column_config.NumberColumn("trainable params", format="localized"),
             "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
             "seconds_per_epoch": st.column_config.NumberColumn("s / epoch", format="%.2f"),
         },
-    )  # fmt: skip
+    )
     show_summary(result, key)
     if result.data_info:
-        st.caption(f"Target: {result.data_info.get('target')}; {result.data_info.get('val_images')} validation and "
-                   f"{result.data_info.get('test_images')} test images. Source: {result.source_info.get('name')}.")  # fmt: skip
+        st.caption(
+            f"Target: {result.data_info.get('target')}; {result.data_info.get('val_images')} validation and "
+            f"{result.data_info.get('test_images')} test images. Source: {result.source_info.get('name')}."
+        )
     labels = [f"{r.strategy} (k={r.shots or 'all'}, seed {r.seed})" for r in result.results]
     pick = st.selectbox("Inspect a run", range(len(labels)), format_func=lambda i: labels[i], key=f"{key}-pick")
     run = result.results[pick]
     left, right = st.columns([1, 1])
     with left:
         names = [escape_html(c) for c in result.class_names]  # uploaded folder names: plain text in plotly labels
-        st.plotly_chart(confusion_figure(run.confusion, names,
-                                         title=f"Confusion matrix: {STRATEGY_SHORT.get(run.strategy, run.strategy)}"),
-                        width="stretch", key=f"{key}-cm")  # fmt: skip
+        st.plotly_chart(
+            confusion_figure(
+                run.confusion, names, title=f"Confusion matrix: {STRATEGY_SHORT.get(run.strategy, run.strategy)}"
+            ),
+            width="stretch",
+            key=f"{key}-cm",
+        )
     with right:
         if run.misclassified:
             try:
                 cfg = TransferConfig.from_dict(result.config)
                 test = load_target(cfg, data).test if cfg.target == "upload" else _test_images(result.config)
                 idx = [m["index"] for m in run.misclassified[:18]]
-                st.plotly_chart(gallery_figure(test.images[idx].numpy(), [m["true"] for m in run.misclassified[:18]],
-                                               [m["pred"] for m in run.misclassified[:18]],
-                                               [escape_html(c) for c in result.class_names],
-                                               title=f"Misclassified (true→predicted), first {len(idx)}"),
-                                width="stretch", key=f"{key}-gallery")  # fmt: skip
+                st.plotly_chart(
+                    gallery_figure(
+                        test.images[idx].numpy(),
+                        [m["true"] for m in run.misclassified[:18]],
+                        [m["pred"] for m in run.misclassified[:18]],
+                        [escape_html(c) for c in result.class_names],
+                        title=f"Misclassified (true→predicted), first {len(idx)}",
+                    ),
+                    width="stretch",
+                    key=f"{key}-gallery",
+                )
             except (FileNotFoundError, ValueError) as exc:
                 st.info(f"The test images are not available to show: {exc}")
         else:
@@ -392,23 +498,35 @@ def render_job(job) -> None:
 job_panel(JOB_KEY, render_job)
 
 # ------------------------------------------------------------------------- where each model looks (Grad-CAM)
-gradcam_section(make_config([shots], [current_seed()], ["feature_extraction", "full_finetune"], epochs), shots=shots,
-                seed=current_seed(), upload=upload, ready=target != "upload" or upload is not None)  # fmt: skip
+gradcam_section(
+    make_config([shots], [current_seed()], ["feature_extraction", "full_finetune"], epochs),
+    shots=shots,
+    seed=current_seed(),
+    upload=upload,
+    ready=target != "upload" or upload is not None,
+)
 
 # ------------------------------------------------------------------------------------------ label budget
 st.header("Label budget: how many labelled images does each strategy need?")
 shipped = load_shipped_sweep()
 if shipped is None:
-    st.info("No shipped sweep yet: create it with `python -m resnet_core transfer --shots 5,20,100 --seeds 0,1,2 "
-            "--json assets/results/transfer_sweep.json`.")  # fmt: skip
+    st.info(
+        "No shipped sweep yet: create it with `python -m resnet_core transfer --shots 5,20,100 --seeds 0,1,2 "
+        "--json assets/results/transfer_sweep.json`."
+    )
 else:
     summary = summarize(shipped.results)
-    st.plotly_chart(sweep_figure(summary, title="Shipped sweep: test accuracy vs labelled images per class"),
-                    width="stretch", key="shipped-sweep")  # fmt: skip
+    st.plotly_chart(
+        sweep_figure(summary, title="Shipped sweep: test accuracy vs labelled images per class"),
+        width="stretch",
+        key="shipped-sweep",
+    )
     st.markdown(describe_sweep(shipped))
     if "feature_views" not in shipped.config:
-        st.caption("This sweep was made before augmentation parity: its feature extraction and staged head phase "
-                   "trained on clean features only while the other strategies were augmented.")  # fmt: skip
+        st.caption(
+            "This sweep was made before augmentation parity: its feature extraction and staged head phase "
+            "trained on clean features only while the other strategies were augmented."
+        )
     st.caption(provenance_caption(shipped))
     with st.expander("Table (mean ± sd over seeds, test-set SE)"):
         st.dataframe(summary_table(shipped), hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
@@ -416,8 +534,9 @@ else:
 
 with st.expander("Run a sweep live (uses the settings above)"):
     s1, s2, s3 = st.columns(3)
-    sweep_shots = s1.multiselect("Shots per class", [n for n in (1, 2, 5, 10, 20, 50, 100, 200) if n <= caps.max_shots],
-                                 default=[5, 20])  # fmt: skip
+    sweep_shots = s1.multiselect(
+        "Shots per class", [n for n in (1, 2, 5, 10, 20, 50, 100, 200) if n <= caps.max_shots], default=[5, 20]
+    )
     sweep_seeds = int(s2.number_input("Seeds per cell", 1, caps.max_seeds, min(3, caps.max_seeds), key="sweep-seeds"))
     sweep_epochs = int(s3.number_input("Epochs per run", 1, caps.max_epochs, min(epochs, 8), key="sweep-epochs"))
     runs_total = len(sweep_shots) * sweep_seeds * len(strategies)
@@ -428,8 +547,14 @@ with st.expander("Run a sweep live (uses the settings above)"):
         data = upload
 
         def sweep_work(job):
-            return run_transfer(sweep_config, device=device, on_progress=job.report, should_stop=job.should_stop,
-                                on_result=job.publish, upload=data)  # fmt: skip
+            return run_transfer(
+                sweep_config,
+                device=device,
+                on_progress=job.report,
+                should_stop=job.should_stop,
+                on_result=job.publish,
+                upload=data,
+            )
 
         launch(SWEEP_KEY, sweep_work, title=f"label-budget sweep, {runs_total} runs")
 
@@ -438,8 +563,11 @@ with st.expander("Run a sweep live (uses the settings above)"):
         result = job.result if isinstance(job.result, TransferResult) else partial
         if result is None or not result.results:
             return
-        st.plotly_chart(sweep_figure(summarize(result.results), title="Live sweep"), width="stretch",
-                        key=f"sweep-{job.id}-{len(result.results)}")  # fmt: skip
+        st.plotly_chart(
+            sweep_figure(summarize(result.results), title="Live sweep"),
+            width="stretch",
+            key=f"sweep-{job.id}-{len(result.results)}",
+        )
         st.markdown(describe_sweep(result))
         if not job.active:
             download_buttons(result.to_dict(), name="transfer_sweep_live", csv_rows=results_table(result))

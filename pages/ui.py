@@ -103,8 +103,15 @@ def _session_id() -> str | None:
         return None
 
 
-def launch(key: str, fn: Callable[[Job], Any], *, title: str, limiter: JobLimiter | None = None,
-           time_limit: float | None = None, counted: bool = True) -> Job | None:  # fmt: skip
+def launch(
+    key: str,
+    fn: Callable[[Job], Any],
+    *,
+    title: str,
+    limiter: JobLimiter | None = None,
+    time_limit: float | None = None,
+    counted: bool = True,
+) -> Job | None:
     """Start ``fn`` as a job stored under ``key`` in this session, unless one is already running there or the
     session already has MAX_SESSION_JOBS running. The job cancels itself when the session goes away."""
     existing: Job | None = st.session_state.get(key)
@@ -113,13 +120,20 @@ def launch(key: str, fn: Callable[[Job], Any], *, title: str, limiter: JobLimite
         return None
     active = [j for k, j in session_jobs().items() if j.active and not k.startswith("upload:")]
     if counted and len(active) >= MAX_SESSION_JOBS:
-        st.warning(f"You already have {len(active)} runs going ({', '.join(j.title for j in active)}). Stop one, or "
-                   "wait for one to finish, before starting another: the server is shared.")  # fmt: skip
+        st.warning(
+            f"You already have {len(active)} runs going ({', '.join(j.title for j in active)}). Stop one, or "
+            "wait for one to finish, before starting another: the server is shared."
+        )
         return None
     prof = profile()
-    job = Job(fn, title=title, limiter=limiter or job_limiter(), heartbeat_timeout=prof.session_timeout,
-              time_limit=time_limit if time_limit is not None else prof.max_job_seconds,
-              owner=_session_id()).start()  # fmt: skip
+    job = Job(
+        fn,
+        title=title,
+        limiter=limiter or job_limiter(),
+        heartbeat_timeout=prof.session_timeout,
+        time_limit=time_limit if time_limit is not None else prof.max_job_seconds,
+        owner=_session_id(),
+    ).start()
     st.session_state[key] = job
     session_jobs()[key if counted else f"upload:{key}"] = job
     return job
@@ -160,20 +174,28 @@ def job_status(job: Job) -> None:
         pos = job.queue_position
         limiter = job._limiter
         wait = limiter.estimated_wait(pos) if (pos and limiter) else None
-        st.info(f"Queued behind other runs on this server (place {pos} in line; estimated wait "
-                f"{format_wait(wait)})." if pos else "Starting…")  # fmt: skip
+        st.info(
+            f"Queued behind other runs on this server (place {pos} in line; estimated wait {format_wait(wait)})."
+            if pos
+            else "Starting…"
+        )
     elif job.state == JobState.RUNNING:
         frac = event.step / max(1, event.total_steps) if event else 0.0
-        text = (f"{job.title}: step {event.step}/{event.total_steps}, loss {event.loss:.3f}, "
-                f"{job.elapsed:.0f}s" if event else f"{job.title}: starting…")  # fmt: skip
+        text = (
+            f"{job.title}: step {event.step}/{event.total_steps}, loss {event.loss:.3f}, {job.elapsed:.0f}s"
+            if event
+            else f"{job.title}: starting…"
+        )
         st.progress(min(1.0, frac), text=text)
     elif job.state == JobState.DONE:
         st.success(f"{job.title}: finished in {job.elapsed:.1f}s.")
     elif job.state == JobState.CANCELLED:
         st.warning(f"{job.title}: {STATE_TEXT[job.state]} ({job.elapsed:.1f}s).")
     elif job.state == JobState.TIME_LIMIT:
-        st.warning(f"{job.title}: {job.error}. The results so far are kept; choose fewer epochs, seeds or "
-                   "images to finish within the limit.")  # fmt: skip
+        st.warning(
+            f"{job.title}: {job.error}. The results so far are kept; choose fewer epochs, seeds or "
+            "images to finish within the limit."
+        )
     elif job.state == JobState.DIVERGED:
         st.error(f"{job.title}: {job.error}")
     elif job.state == JobState.FAILED:
@@ -182,8 +204,13 @@ def job_status(job: Job) -> None:
             with st.expander("Details for a bug report"):
                 st.code(job.error_detail)
     if job.active:
-        st.button("Stop", key=f"stop-{job.id}", on_click=job.stop, type="secondary",
-                  help="Ends the run within one training step; what it has computed so far is kept.")  # fmt: skip
+        st.button(
+            "Stop",
+            key=f"stop-{job.id}",
+            on_click=job.stop,
+            type="secondary",
+            help="Ends the run within one training step; what it has computed so far is kept.",
+        )
 
 
 def job_panel(key: str, render: Callable[[Job], None], *, every: float = 1.0) -> Job | None:
@@ -214,13 +241,23 @@ def job_panel(key: str, render: Callable[[Job], None], *, every: float = 1.0) ->
 def download_buttons(payload: dict, *, name: str, csv_rows: list[dict] | None = None) -> None:
     """JSON (and CSV, when rows are given) downloads of a result."""
     cols = st.columns(2)
-    cols[0].download_button("Download JSON", json.dumps(payload, indent=1, default=str), file_name=f"{name}.json",
-                            mime="application/json", key=f"dl-json-{name}")  # fmt: skip
+    cols[0].download_button(
+        "Download JSON",
+        json.dumps(payload, indent=1, default=str),
+        file_name=f"{name}.json",
+        mime="application/json",
+        key=f"dl-json-{name}",
+    )
     if csv_rows:
         import pandas as pd
 
-        cols[1].download_button("Download CSV", pd.DataFrame(csv_rows).to_csv(index=False), file_name=f"{name}.csv",
-                                mime="text/csv", key=f"dl-csv-{name}")  # fmt: skip
+        cols[1].download_button(
+            "Download CSV",
+            pd.DataFrame(csv_rows).to_csv(index=False),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key=f"dl-csv-{name}",
+        )
 
 
 def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
@@ -231,8 +268,10 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
 
     limits = profile().upload_limits()
     if file.size > limits.max_upload_bytes:
-        container.error(f"This upload cannot be used: it is larger than {limits.max_upload_bytes / 2**20:.0f} MB, "
-                        "the limit on this server.")  # fmt: skip
+        container.error(
+            f"This upload cannot be used: it is larger than {limits.max_upload_bytes / 2**20:.0f} MB, "
+            "the limit on this server."
+        )
         return None
     blob = file.getvalue()
     ck = content_key(blob, size)
@@ -248,8 +287,14 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
         def work(j: Job):
             return load_image_zip(blob, size=size, limits=limits, should_stop=j.should_stop)
 
-        job = launch(job_key, work, title="Decoding the upload", limiter=upload_limiter(),
-                     time_limit=limits.max_seconds + 10, counted=False)  # fmt: skip
+        job = launch(
+            job_key,
+            work,
+            title="Decoding the upload",
+            limiter=upload_limiter(),
+            time_limit=limits.max_seconds + 10,
+            counted=False,
+        )
         if job is None:
             return None
         job.wait(3.0)  # most uploads decode in well under a second: show them without a polling round
@@ -259,10 +304,14 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
         j.touch()
         if j.state == JobState.DONE:
             images, report = j.result
-            container.success(f"{len(images)} images in {len(report.classes)} classes, decoded in "
-                              f"{report.seconds:.1f}s. Modes: {', '.join(f'{m} ×{n}' for m, n in sorted(report.modes.items()))}.")  # fmt: skip
-            container.dataframe([{"class (folder name)": c, "images": n} for c, n in zip(report.classes, report.counts)],
-                                hide_index=True)  # fmt: skip
+            container.success(
+                f"{len(images)} images in {len(report.classes)} classes, decoded in "
+                f"{report.seconds:.1f}s. Modes: {', '.join(f'{m} ×{n}' for m, n in sorted(report.modes.items()))}."
+            )
+            container.dataframe(
+                [{"class (folder name)": c, "images": n} for c, n in zip(report.classes, report.counts)],
+                hide_index=True,
+            )
             if report.ignored:
                 container.caption(f"Ignored {len(report.ignored)} junk/README files (e.g. __MACOSX, .DS_Store).")
         elif j.state == JobState.FAILED and isinstance(j.exception, UploadError):
@@ -272,12 +321,16 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
             with container.expander("Details for a bug report"):
                 st.code(j.error_detail or "")
         elif j.state in (JobState.CANCELLED, JobState.TIME_LIMIT):
-            container.warning(f"Decoding this upload was stopped ({j.error or 'cancelled'}). Upload it again, or a "
-                              "smaller one.")  # fmt: skip
+            container.warning(
+                f"Decoding this upload was stopped ({j.error or 'cancelled'}). Upload it again, or a smaller one."
+            )
         else:
             pos = j.queue_position
-            container.info(f"Decoding the upload… ({j.elapsed:.0f}s)" if not pos else
-                           f"Waiting to decode the upload (place {pos} in line)…")  # fmt: skip
+            container.info(
+                f"Decoding the upload… ({j.elapsed:.0f}s)"
+                if not pos
+                else f"Waiting to decode the upload (place {pos} in line)…"
+            )
             return False
         return True
 

@@ -25,14 +25,12 @@ layers normalise with statistics of a net that had it". Verdicts live in :mod:`r
 
 from __future__ import annotations
 
-import math
 import random
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -241,11 +239,15 @@ def load_pair(config: AblationConfig, device: torch.device) -> dict[str, tuple[C
         path = resolve_checkpoint(spec, default)
         model, meta = load_checkpoint(path, device=device)
         if model.config.residual != (kind == "residual"):
-            raise ValueError(f"{path.name} is a {'residual' if model.config.residual else 'plain'} net, "
-                             f"expected a {kind} one")  # fmt: skip
+            raise ValueError(
+                f"{path.name} is a {'residual' if model.config.residual else 'plain'} net, expected a {kind} one"
+            )
         entry = manifest.get(path.stem, {}) if path.parent.resolve() == shipped_path_dir() else {}
-        info = {k: entry.get(k) for k in ("test_acc", "bundled_test_acc", "test_data", "sha256", "command", "date")
-                if k in entry}  # fmt: skip
+        info = {
+            k: entry.get(k)
+            for k in ("test_acc", "bundled_test_acc", "test_data", "sha256", "command", "date")
+            if k in entry
+        }
         if entry:
             info["sha256_matches"] = sha256_file(path) == entry.get("sha256")
         pair[kind] = (model, str(path), info)
@@ -281,11 +283,21 @@ def train_pair(
     for kind in KINDS:
         if should_stop is not None and should_stop():
             break
-        model = seeded(lambda kind=kind: build_cifar_net(depth, residual=kind == "residual",
-                                                         in_channels=train_set.channels,
-                                                         num_classes=train_set.num_classes), seed)  # fmt: skip
-        result = train(model, train_set, TrainConfig(epochs=epochs, seed=seed), device=device,
-                       on_progress=on_progress, should_stop=should_stop, tag=kind)  # fmt: skip
+        model = seeded(
+            lambda kind=kind: build_cifar_net(
+                depth, residual=kind == "residual", in_channels=train_set.channels, num_classes=train_set.num_classes
+            ),
+            seed,
+        )
+        result = train(
+            model,
+            train_set,
+            TrainConfig(epochs=epochs, seed=seed),
+            device=device,
+            on_progress=on_progress,
+            should_stop=should_stop,
+            tag=kind,
+        )
         if result.status != "done":
             break
         out[kind] = model.eval()
@@ -307,8 +319,6 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     if not values:
         return float("nan"), float("nan")
     return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
-
-
 
 
 # ------------------------------------------------------------------------------------------------- the run
@@ -348,9 +358,19 @@ def _plan(config: AblationConfig, pair: dict, any_model: CifarNet) -> _Plan:
 class _Runner:
     """Evaluates lesioned nets, counts evaluations, reports progress and publishes partial results."""
 
-    def __init__(self, config: AblationConfig, result: AblationResult, test_dev: data_mod.ImageSet, *,
-                 device: torch.device, total: int, stop: StopFn, on_progress: ProgressFn | None,
-                 on_partial: PartialFn | None, bn_images: torch.Tensor | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: AblationConfig,
+        result: AblationResult,
+        test_dev: data_mod.ImageSet,
+        *,
+        device: torch.device,
+        total: int,
+        stop: StopFn,
+        on_progress: ProgressFn | None,
+        on_partial: PartialFn | None,
+        bn_images: torch.Tensor | None,
+    ) -> None:
         self.config, self.result, self.test, self.device, self.total = config, result, test_dev, device, total
         self.stop, self.on_progress, self.on_partial, self.bn_images = stop, on_progress, on_partial, bn_images
         self.t0 = time.perf_counter()
@@ -366,9 +386,19 @@ class _Runner:
         self.result.evaluations += 1
         self.result.seconds = time.perf_counter() - self.t0
         if self.on_progress is not None:
-            self.on_progress(ProgressEvent(kind="step", step=self.result.evaluations, total_steps=self.total,
-                                           epoch=0.0, loss=out["loss"], acc=out["acc"], elapsed=self.result.seconds,
-                                           metrics={"what": what}, tag=kind))  # fmt: skip
+            self.on_progress(
+                ProgressEvent(
+                    kind="step",
+                    step=self.result.evaluations,
+                    total_steps=self.total,
+                    epoch=0.0,
+                    loss=out["loss"],
+                    acc=out["acc"],
+                    elapsed=self.result.seconds,
+                    metrics={"what": what},
+                    tag=kind,
+                )
+            )
         return out
 
     def publish(self) -> None:
@@ -382,8 +412,16 @@ def _intact(runner: _Runner, pair: dict, n_classes: int) -> None:
             return
         base = runner.evaluate(model, kind, "intact")
         runner.result.models[kind] = ModelAblation(
-            kind=kind, name=model.config.name, source=source, depth=model.config.depth, baseline_acc=base["acc"],
-            baseline_loss=base["loss"], chance_acc=1.0 / n_classes, blocks=model.block_info(), manifest=info)  # fmt: skip
+            kind=kind,
+            name=model.config.name,
+            source=source,
+            depth=model.config.depth,
+            baseline_acc=base["acc"],
+            baseline_loss=base["loss"],
+            chance_acc=1.0 / n_classes,
+            blocks=model.block_info(),
+            manifest=info,
+        )
         runner.publish()
 
 
@@ -391,16 +429,26 @@ def _delete_one(runner: _Runner, pair: dict) -> None:
     """Delete each block in turn, both nets in step so both curves grow together."""
     models = {kind: pair[kind][0] for kind in pair if kind in runner.result.models}
     if runner.bn_images is None:  # raw statistics: the cached sweep reuses the intact activations before block i
-        sweeps = {kind: delete_one_sweep(m, runner.test, device=runner.device, batch_size=runner.config.batch_size,
-                                         should_stop=runner.stop) for kind, m in models.items()}  # fmt: skip
+        sweeps = {
+            kind: delete_one_sweep(
+                m, runner.test, device=runner.device, batch_size=runner.config.batch_size, should_stop=runner.stop
+            )
+            for kind, m in models.items()
+        }
     n_blocks = len(next(iter(models.values())).blocks) if models else 0
     for i in range(n_blocks):
         for kind, model in models.items():
             if runner.stop():
                 return
             block = model.blocks[i]
-            row = {"block": i, "stage": model.block_info()[i]["stage"], "downsample": block.downsample,
-                   "removable": block.removable, "acc": None, "loss": None}  # fmt: skip
+            row = {
+                "block": i,
+                "stage": model.block_info()[i]["stage"],
+                "downsample": block.downsample,
+                "removable": block.removable,
+                "acc": None,
+                "loss": None,
+            }
             if runner.bn_images is None:
                 _, out = next(sweeps[kind], (None, None))
                 if out is not None:
@@ -465,11 +513,26 @@ def run_ablation(
     if config.bn_stats == "recompute":
         bn_images = bn_calibration_images(config.dataset, config.bn_images, seed=config.seed).to(device)
     prov = provenance(seed=config.seed, device=device, data=f"{config.dataset} test")
-    result = AblationResult(config=config.to_dict(), models={}, paths=path_length_distribution(len(any_model.blocks)),
-                            test_size=len(test), test_data=f"{config.dataset} test", provenance=prov,
-                            status="running")  # fmt: skip
-    runner = _Runner(config, result, test.to(device), device=device, total=plan.total, stop=stop,
-                     on_progress=on_progress, on_partial=on_partial, bn_images=bn_images)  # fmt: skip
+    result = AblationResult(
+        config=config.to_dict(),
+        models={},
+        paths=path_length_distribution(len(any_model.blocks)),
+        test_size=len(test),
+        test_data=f"{config.dataset} test",
+        provenance=prov,
+        status="running",
+    )
+    runner = _Runner(
+        config,
+        result,
+        test.to(device),
+        device=device,
+        total=plan.total,
+        stop=stop,
+        on_progress=on_progress,
+        on_partial=on_partial,
+        bn_images=bn_images,
+    )
 
     _intact(runner, pair, test.num_classes)
     if config.delete_one:

@@ -105,8 +105,9 @@ def parse_model(spec: str) -> Callable[..., nn.Module]:
     for prefix, residual in (("resnet", True), ("plain", False)):
         if spec.startswith(prefix) and spec[len(prefix) :].isdigit():
             depth = int(spec[len(prefix) :])
-            return lambda in_channels, num_classes: build_cifar_net(depth, residual=residual, in_channels=in_channels,
-                                                                    num_classes=num_classes)  # fmt: skip
+            return lambda in_channels, num_classes: build_cifar_net(
+                depth, residual=residual, in_channels=in_channels, num_classes=num_classes
+            )
     raise ValueError(f"unknown model {spec!r}: use resnetD or plainD with D = 6n+2 (e.g. resnet20)")
 
 
@@ -169,12 +170,14 @@ class TutorialDataset(torch.utils.data.Dataset):
         self.labels = data.labels.cpu().numpy()
         mean, std = DATASET_STATS.get(data.channels, DATASET_STATS[1])
         h = data.images.shape[-1]
-        self.transform = transforms.Compose([
-            transforms.RandomCrop(h, padding=2),
-            transforms.RandomHorizontalFlip(),
-            transforms.ToTensor(),
-            transforms.Normalize(mean, std),
-        ])  # fmt: skip
+        self.transform = transforms.Compose(
+            [
+                transforms.RandomCrop(h, padding=2),
+                transforms.RandomHorizontalFlip(),
+                transforms.ToTensor(),
+                transforms.Normalize(mean, std),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -199,9 +202,15 @@ def tutorial_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, 
     model = engine.seeded(lambda: build(data.channels, data.num_classes), seed).to(device)
     optimizer = engine.make_optimizer(model.parameters(), engine.TrainConfig())
     gen = torch.Generator().manual_seed(seed)
-    loader = torch.utils.data.DataLoader(TutorialDataset(data), batch_size=cfg.batch_size, shuffle=True,
-                                         drop_last=True, num_workers=cfg.workers, generator=gen,
-                                         pin_memory=device.type == "cuda")  # fmt: skip
+    loader = torch.utils.data.DataLoader(
+        TutorialDataset(data),
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=cfg.workers,
+        generator=gen,
+        pin_memory=device.type == "cuda",
+    )
     model.train()
     times: dict[int, float] = {}
     data_time = 0.0
@@ -230,13 +239,21 @@ def tutorial_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, 
     return {"img_per_s": rate, "peak_mem_mb": mem.mb, "data_fraction": data_time / timed, "numerics": "fp32"}
 
 
-def engine_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int, *, fast: bool,
-               compile: bool = False) -> dict:  # fmt: skip
+def engine_row(
+    build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int, *, fast: bool, compile: bool = False
+) -> dict:
     model = engine.seeded(lambda: build(data.channels, data.num_classes), seed)
     steps_per_epoch = max(1, len(data) // cfg.batch_size)
-    config = engine.TrainConfig(epochs=math.ceil(cfg.steps / steps_per_epoch) + 1, batch_size=cfg.batch_size,
-                                max_steps=cfg.steps, log_every=cfg.warmup if cfg.steps % cfg.warmup == 0 else 1,
-                                eval_every_epoch=False, fast=fast, compile=compile, seed=seed)  # fmt: skip
+    config = engine.TrainConfig(
+        epochs=math.ceil(cfg.steps / steps_per_epoch) + 1,
+        batch_size=cfg.batch_size,
+        max_steps=cfg.steps,
+        log_every=cfg.warmup if cfg.steps % cfg.warmup == 0 else 1,
+        eval_every_epoch=False,
+        fast=fast,
+        compile=compile,
+        seed=seed,
+    )
     times: dict[int, float] = {}
 
     def record(event: engine.ProgressEvent) -> None:
@@ -247,8 +264,11 @@ def engine_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, se
         result = engine.train(model, data, config, device=device, on_progress=record)
     if result.status != "done":
         raise RuntimeError(f"engine run {result.status}: {result.message}")
-    return {"img_per_s": steady_rate(times, cfg.warmup, cfg.steps, cfg.batch_size), "peak_mem_mb": mem.mb,
-            "numerics": result.numerics}  # fmt: skip
+    return {
+        "img_per_s": steady_rate(times, cfg.warmup, cfg.steps, cfg.batch_size),
+        "peak_mem_mb": mem.mb,
+        "numerics": result.numerics,
+    }
 
 
 @torch.no_grad()
@@ -272,8 +292,14 @@ def head_rows(build, data: ImageSet, cfg: BenchConfig, device: torch.device, see
         data = data.subset(torch.arange(cfg.feature_images))
     backbone = engine.seeded(lambda: build(data.channels, data.num_classes), seed)
     calibrate_batchnorm(backbone, data, device)
-    head_cfg = engine.TrainConfig(epochs=cfg.head_epochs, batch_size=cfg.batch_size, augment=False,
-                                  eval_every_epoch=False, seed=seed, log_every=10**9)  # fmt: skip
+    head_cfg = engine.TrainConfig(
+        epochs=cfg.head_epochs,
+        batch_size=cfg.batch_size,
+        augment=False,
+        eval_every_epoch=False,
+        seed=seed,
+        log_every=10**9,
+    )
     head0 = nn.Linear(backbone.fc.in_features, data.num_classes)
     rows = []
 
@@ -284,12 +310,24 @@ def head_rows(build, data: ImageSet, cfg: BenchConfig, device: torch.device, see
     model.fc = engine.seeded(lambda: nn.Linear(head0.in_features, head0.out_features), seed)
     with PeakMemory(device) as mem:
         t0 = time.perf_counter()
-        res = engine.train(model, data, head_cfg, device=device, param_groups=[{"params": model.fc.parameters()}],
-                           set_train_mode=lambda m: m.eval())  # fmt: skip
+        res = engine.train(
+            model,
+            data,
+            head_cfg,
+            device=device,
+            param_groups=[{"params": model.fc.parameters()}],
+            set_train_mode=lambda m: m.eval(),
+        )
         synchronize(device)
         recompute_s = time.perf_counter() - t0
-    rows.append({"name": HEAD_RECOMPUTE, "seconds": recompute_s, "peak_mem_mb": mem.mb,
-                 "final_train_loss": res.history[-1]["train_loss"] if res.history else None})  # fmt: skip
+    rows.append(
+        {
+            "name": HEAD_RECOMPUTE,
+            "seconds": recompute_s,
+            "peak_mem_mb": mem.mb,
+            "final_train_loss": res.history[-1]["train_loss"] if res.history else None,
+        }
+    )
 
     # Cached: one backbone pass in large batches, then the head alone on the features.
     with PeakMemory(device) as mem:
@@ -299,8 +337,14 @@ def head_rows(build, data: ImageSet, cfg: BenchConfig, device: torch.device, see
         res = engine.train_head(head, feats, data.labels, head_cfg, device=device)
         synchronize(device)
         cached_s = time.perf_counter() - t0
-    rows.append({"name": HEAD_CACHED, "seconds": cached_s, "peak_mem_mb": mem.mb,
-                 "final_train_loss": res.history[-1]["train_loss"] if res.history else None})  # fmt: skip
+    rows.append(
+        {
+            "name": HEAD_CACHED,
+            "seconds": cached_s,
+            "peak_mem_mb": mem.mb,
+            "final_train_loss": res.history[-1]["train_loss"] if res.history else None,
+        }
+    )
     for row in rows:
         row["img_per_s"] = len(data) * cfg.head_epochs / max(1e-9, row["seconds"])
         row["images"] = len(data)
@@ -308,7 +352,9 @@ def head_rows(build, data: ImageSet, cfg: BenchConfig, device: torch.device, see
     return rows[0], rows[1]
 
 
-def profile_engine(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int, top: int = 15) -> list[dict]:
+def profile_engine(
+    build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int, top: int = 15
+) -> list[dict]:
     """Where an engine step's time goes: torch.profiler over a few steps after warm-up, top ops by self time."""
     from torch.profiler import ProfilerActivity, profile
 
@@ -316,23 +362,31 @@ def profile_engine(build, data: ImageSet, cfg: BenchConfig, device: torch.device
     config = engine.TrainConfig(epochs=1, batch_size=cfg.batch_size, max_steps=2, eval_every_epoch=False, seed=seed)
     engine.train(model, data, config, device=device)  # warm-up (allocator, oneDNN primitives)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    config = engine.TrainConfig(epochs=1, batch_size=cfg.batch_size, max_steps=max(3, cfg.steps // 4),
-                                eval_every_epoch=False, seed=seed)  # fmt: skip
+    config = engine.TrainConfig(
+        epochs=1, batch_size=cfg.batch_size, max_steps=max(3, cfg.steps // 4), eval_every_epoch=False, seed=seed
+    )
     with profile(activities=activities) as prof:
         engine.train(model, data, config, device=device)
     attr = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
     events = [e for e in prof.key_averages() if getattr(e, attr, 0) > 0]
     total = sum(getattr(e, attr) for e in events) or 1.0
     events.sort(key=lambda e: getattr(e, attr), reverse=True)
-    return [{"op": e.key, "self_ms": getattr(e, attr) / 1000, "percent": 100 * getattr(e, attr) / total,
-             "calls": e.count} for e in events[:top]]  # fmt: skip
+    return [
+        {"op": e.key, "self_ms": getattr(e, attr) / 1000, "percent": 100 * getattr(e, attr) / total, "calls": e.count}
+        for e in events[:top]
+    ]
 
 
 # ----------------------------------------------------------------------------------------------- the run
 
 
-def run_bench(config: BenchConfig, *, device: torch.device, on_progress: Callable[[str], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> BenchResult:  # fmt: skip
+def run_bench(
+    config: BenchConfig,
+    *,
+    device: torch.device,
+    on_progress: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> BenchResult:
     """Measure (a), (b) and (c) on ``device``. ``on_progress`` gets one line of text per finished row."""
     from resnet_core.provenance import provenance
 
@@ -352,7 +406,9 @@ def run_bench(config: BenchConfig, *, device: torch.device, on_progress: Callabl
             if name == TUTORIAL:
                 row = tutorial_row(build, data, cfg, device, seed)
             else:
-                row = engine_row(build, data, cfg, device, seed, fast=name != ENGINE_FP32, compile=name == ENGINE_COMPILE)
+                row = engine_row(
+                    build, data, cfg, device, seed, fast=name != ENGINE_FP32, compile=name == ENGINE_COMPILE
+                )
             measured[name].append(row)
             say(f"[{rep + 1}/{cfg.repeats}] {name}: {row['img_per_s']:.0f} img/s, peak {row['peak_mem_mb']:.0f} MB")
 
@@ -362,8 +418,13 @@ def run_bench(config: BenchConfig, *, device: torch.device, on_progress: Callabl
         if not runs:
             continue
         rates = [r["img_per_s"] for r in runs]
-        row = {"name": name, "img_per_s": statistics.median(rates), "peak_mem_mb": max(r["peak_mem_mb"] for r in runs),
-               "img_per_s_all": rates, "numerics": runs[0]["numerics"]}  # fmt: skip
+        row = {
+            "name": name,
+            "img_per_s": statistics.median(rates),
+            "peak_mem_mb": max(r["peak_mem_mb"] for r in runs),
+            "img_per_s_all": rates,
+            "numerics": runs[0]["numerics"],
+        }
         if "data_fraction" in runs[0]:
             row["data_fraction"] = statistics.median(r["data_fraction"] for r in runs)
         rows.append(row)
@@ -379,8 +440,10 @@ def run_bench(config: BenchConfig, *, device: torch.device, on_progress: Callabl
         recompute, cached = head_rows(build, data, cfg, device, cfg.seed)
         cache_speedup = recompute["seconds"] / max(1e-9, cached["seconds"])
         rows += [recompute, cached]
-        say(f"{HEAD_RECOMPUTE}: {recompute['seconds']:.1f}s; {HEAD_CACHED}: {cached['seconds']:.1f}s "
-            f"({cache_speedup:.1f}x)")  # fmt: skip
+        say(
+            f"{HEAD_RECOMPUTE}: {recompute['seconds']:.1f}s; {HEAD_CACHED}: {cached['seconds']:.1f}s "
+            f"({cache_speedup:.1f}x)"
+        )
 
     prof = profile_engine(build, data, cfg, device, cfg.seed) if cfg.profile else []
     return BenchResult(
@@ -400,9 +463,12 @@ def run_bench(config: BenchConfig, *, device: torch.device, on_progress: Callabl
 
 def format_table(result: BenchResult) -> str:
     cfg = result.config
-    lines = [f"device: {result.device_label}; torch threads {result.threads}; model {cfg['model']}, batch "
-             f"{cfg['batch_size']}, {cfg['steps']} steps per row ({cfg['warmup']} warm-up steps excluded), "
-             f"{cfg['repeats']} repeat(s); engine fast path here: {result.numerics}", ""]  # fmt: skip
+    lines = [
+        f"device: {result.device_label}; torch threads {result.threads}; model {cfg['model']}, batch "
+        f"{cfg['batch_size']}, {cfg['steps']} steps per row ({cfg['warmup']} warm-up steps excluded), "
+        f"{cfg['repeats']} repeat(s); engine fast path here: {result.numerics}",
+        "",
+    ]
     head = f"{'':<40} {'img/s':>9} {'spread':>15} {'x tutorial':>11} {'peak MB':>9}"
     lines += [head, "-" * len(head)]
     for row in result.rows:
@@ -419,10 +485,14 @@ def format_table(result: BenchResult) -> str:
         lines.append(f"engine vs tutorial: {result.speedup_vs_tutorial:.2f}x (per repeat: {per})")
     tut = next((r for r in result.rows if r["name"] == TUTORIAL), None)
     if tut and "data_fraction" in tut:
-        lines.append(f"tutorial loop: {100 * tut['data_fraction']:.0f}% of its steady-state time waits for the DataLoader")
+        lines.append(
+            f"tutorial loop: {100 * tut['data_fraction']:.0f}% of its steady-state time waits for the DataLoader"
+        )
     if result.feature_cache_speedup is not None:
-        lines.append(f"cached features vs recomputing the frozen backbone ({cfg['head_epochs']} head epochs): "
-                     f"{result.feature_cache_speedup:.1f}x")  # fmt: skip
+        lines.append(
+            f"cached features vs recomputing the frozen backbone ({cfg['head_epochs']} head epochs): "
+            f"{result.feature_cache_speedup:.1f}x"
+        )
     if result.profile:
         lines += ["", "engine profile (top ops by self time):"]
         lines += [f"  {p['op']:<45} {p['self_ms']:>9.1f} ms {p['percent']:>5.1f}%" for p in result.profile]
@@ -436,10 +506,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from resnet_core.provenance import write_json
 
     device = pick_device(args.device)
-    config = BenchConfig(model=args.model, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size,
-                         repeats=args.repeats, threads=args.threads, workers=args.workers, dataset=args.dataset,
-                         compile=args.compile, features=not args.no_features, head_epochs=args.head_epochs,
-                         feature_images=args.feature_images, profile=args.profile, seed=args.seed)  # fmt: skip
+    config = BenchConfig(
+        model=args.model,
+        steps=args.steps,
+        warmup=args.warmup,
+        batch_size=args.batch_size,
+        repeats=args.repeats,
+        threads=args.threads,
+        workers=args.workers,
+        dataset=args.dataset,
+        compile=args.compile,
+        features=not args.no_features,
+        head_epochs=args.head_epochs,
+        feature_images=args.feature_images,
+        profile=args.profile,
+        seed=args.seed,
+    )
     result = run_bench(config, device=device, on_progress=lambda line: print(line, flush=True))
     print()
     print(format_table(result))

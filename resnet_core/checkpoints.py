@@ -86,9 +86,11 @@ def verify_shipped(path: Path) -> None:
             return
         digest = sha256_file(path)
         if digest != entry["sha256"]:
-            raise CheckpointError(f"{path.name} does not match the sha256 recorded in the manifest (the file is "
-                                  f"damaged or was changed: {digest[:12]}… instead of {entry['sha256'][:12]}…). "
-                                  f"{restore_hint(path, entry)}")  # fmt: skip
+            raise CheckpointError(
+                f"{path.name} does not match the sha256 recorded in the manifest (the file is "
+                f"damaged or was changed: {digest[:12]}… instead of {entry['sha256'][:12]}…). "
+                f"{restore_hint(path, entry)}"
+            )
         _VERIFIED.add(key)
 
 
@@ -110,8 +112,10 @@ def load_checkpoint(path: Path | str, *, device: torch.device | str = "cpu") -> 
     state = blob["state_dict"]
     bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad:
-        raise CheckpointError(f"{path.name} holds non-finite weights (NaN or infinity in {', '.join(bad[:3])}"
-                              f"{' …' if len(bad) > 3 else ''}). {restore_hint(path)}")  # fmt: skip
+        raise CheckpointError(
+            f"{path.name} holds non-finite weights (NaN or infinity in {', '.join(bad[:3])}"
+            f"{' …' if len(bad) > 3 else ''}). {restore_hint(path)}"
+        )
     model = CifarNet(NetConfig(**blob["net_config"]))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.to(device).eval(), blob.get("meta", {})

@@ -15,11 +15,6 @@ from pathlib import Path
 import torch
 
 from resnet_core import data as data_mod
-from resnet_core.commands import ablation as commands_ablation
-from resnet_core.commands import architectures as commands_architectures
-from resnet_core.commands import gradients as commands_gradients
-from resnet_core.commands import transfer as commands_transfer
-from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
 from resnet_core.checkpoints import (
     CHECKPOINT_DIR,
     MANIFEST_PATH,
@@ -30,8 +25,13 @@ from resnet_core.checkpoints import (
     save_checkpoint,
     shipped_checkpoints,
 )
+from resnet_core.commands import ablation as commands_ablation
+from resnet_core.commands import architectures as commands_architectures
+from resnet_core.commands import gradients as commands_gradients
+from resnet_core.commands import transfer as commands_transfer
+from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
 from resnet_core.devices import available_devices, describe_device, pick_device
-from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, evaluate, seeded, train
+from resnet_core.engine import HYPERPARAMS, TrainConfig, evaluate, seeded, train
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
 from resnet_core.validation import OneLineParser, check_sizes, harden, main_guard, one_line
@@ -42,28 +42,39 @@ EXPERIMENT_MODULES = ("bench",)
 
 def cmd_info(args: argparse.Namespace) -> int:
     dev = pick_device(args.device)
-    print(f"torch {torch.__version__}; devices here: {', '.join(available_devices())}; "
-          f"using {dev} — {describe_device(dev).describe()}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}; devices here: {', '.join(available_devices())}; "
+        f"using {dev} — {describe_device(dev).describe()}"
+    )
     print("\nDatasets:")
     for row in data_mod.dataset_status():
         mark = "yes" if row["available"] else "no "
-        print(f"  [{mark}] {row['key']:<8} {row['title']}" + ("" if row["available"] else f"\n         to get it: "
-                                                                 f"{row['how_to_get']}"))  # fmt: skip
+        print(
+            f"  [{mark}] {row['key']:<8} {row['title']}"
+            + ("" if row["available"] else f"\n         to get it: {row['how_to_get']}")
+        )
     print("\nShipped checkpoints (assets/checkpoints):")
     ships = shipped_checkpoints()
     if not ships:
-        print("  none yet; train one with `python -m resnet_core train ... --out assets/checkpoints/NAME.pt --manifest`")
+        print(
+            "  none yet; train one with `python -m resnet_core train ... --out assets/checkpoints/NAME.pt --manifest`"
+        )
     for name, e in ships.items():
         acc = e.get("test_acc")
-        print(f"  {name:<22} test acc {acc:.4f} on {e.get('test_data', '?')}; {e.get('device', '?')}, {e.get('date', '?')}"
-              if acc is not None else f"  {name}")  # fmt: skip
+        print(
+            f"  {name:<22} test acc {acc:.4f} on {e.get('test_data', '?')}; {e.get('device', '?')}, {e.get('date', '?')}"
+            if acc is not None
+            else f"  {name}"
+        )
     print("\nImageNet weights (torchvision):")
     for arch in TORCHVISION_WEIGHTS:
         if imagenet_weights_available(arch):
             print(f"  [yes] {arch}")
         else:
-            print(f"  [no ] {arch}: put {imagenet_weights_file(arch).name} in {imagenet_weights_file(arch).parent} "
-                  "(downloaded automatically where the internet is reachable)")  # fmt: skip
+            print(
+                f"  [no ] {arch}: put {imagenet_weights_file(arch).name} in {imagenet_weights_file(arch).parent} "
+                "(downloaded automatically where the internet is reachable)"
+            )
     return 0
 
 
@@ -72,23 +83,48 @@ def cmd_train(args: argparse.Namespace) -> int:
     splits = data_mod.load_dataset(args.dataset)
     train_set = splits.train
     if args.train_size:
-        train_set = train_set.subset(data_mod.stratified_kshot(train_set.labels, args.train_size // train_set.num_classes,
-                                                               seed=args.seed))  # fmt: skip
-    model = seeded(lambda: build_cifar_net(args.depth, residual=not args.plain, norm=args.norm, activation=args.activation,
-                                           shortcut=args.shortcut, in_channels=train_set.channels,
-                                           num_classes=train_set.num_classes, width=args.width), args.seed)  # fmt: skip
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                         optimizer=args.optimizer, schedule=args.schedule, seed=args.seed, max_steps=args.max_steps,
-                         augment=not args.no_augment, eval_every_epoch=not args.no_epoch_eval)  # fmt: skip
+        train_set = train_set.subset(
+            data_mod.stratified_kshot(train_set.labels, args.train_size // train_set.num_classes, seed=args.seed)
+        )
+    model = seeded(
+        lambda: build_cifar_net(
+            args.depth,
+            residual=not args.plain,
+            norm=args.norm,
+            activation=args.activation,
+            shortcut=args.shortcut,
+            in_channels=train_set.channels,
+            num_classes=train_set.num_classes,
+            width=args.width,
+        ),
+        args.seed,
+    )
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        optimizer=args.optimizer,
+        schedule=args.schedule,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        augment=not args.no_augment,
+        eval_every_epoch=not args.no_epoch_eval,
+    )
     name = model.config.name
-    print(f"training {name} ({count_parameters(model):,} parameters) on {args.dataset} ({len(train_set):,} images) "
-          f"for {args.epochs} epochs on {describe_device(device).describe()}", flush=True)  # fmt: skip
+    print(
+        f"training {name} ({count_parameters(model):,} parameters) on {args.dataset} ({len(train_set):,} images) "
+        f"for {args.epochs} epochs on {describe_device(device).describe()}",
+        flush=True,
+    )
     result = train(model, train_set, config, device=device, test_set=splits.test, on_progress=print_progress)
     if result.status != "done":
         print(f"run {result.status}: {result.message}", file=sys.stderr)
     test = evaluate(model, splits.test, device=device)
     # The accuracy on the bundled test images is what the app (and the tests) can always re-check offline.
-    bundled = evaluate(model, data_mod.load_dataset("bundled").test, device=device) if args.dataset != "cifar10" else None
+    bundled = (
+        evaluate(model, data_mod.load_dataset("bundled").test, device=device) if args.dataset != "cifar10" else None
+    )
     record = {
         **provenance(seed=args.seed, device=device, data=args.dataset),
         "model": name,
@@ -105,8 +141,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         "train_seconds": result.seconds,
         "history": result.history,
     }
-    print(f"{name}: test accuracy {test['acc']:.4f} ({args.dataset}); "
-          f"{'bundled test ' + format(bundled['acc'], '.4f') if bundled else ''}; {result.seconds:.1f}s")  # fmt: skip
+    print(
+        f"{name}: test accuracy {test['acc']:.4f} ({args.dataset}); "
+        f"{'bundled test ' + format(bundled['acc'], '.4f') if bundled else ''}; {result.seconds:.1f}s"
+    )
     if args.out:
         out = save_checkpoint(model, args.out, meta={k: v for k, v in record.items() if k != "history"})
         record["checkpoint"] = str(out)
@@ -125,8 +163,11 @@ def cmd_download(args: argparse.Namespace) -> int:
     try:
         return _download(args)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError
-        print(f"error: cannot download {args.what}: the internet is not reachable from here, or the server refused "
-              f"({one_line(exc)})", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: cannot download {args.what}: the internet is not reachable from here, or the server refused "
+            f"({one_line(exc)})",
+            file=sys.stderr,
+        )
         return 2
 
 
@@ -170,11 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], default="sgd")
     p.add_argument("--schedule", choices=["onecycle", "cosine", "step", "constant"], default=HYPERPARAMS["schedule"])
     p.add_argument("--no-augment", action="store_true")
-    p.add_argument("--no-epoch-eval", action="store_true",
-                   help="evaluate on the test set only after the last epoch (saves time on a slow CPU)")
+    p.add_argument(
+        "--no-epoch-eval",
+        action="store_true",
+        help="evaluate on the test set only after the last epoch (saves time on a slow CPU)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="checkpoint file to write")
-    p.add_argument("--manifest", action="store_true", help=f"record the checkpoint in {MANIFEST_PATH.relative_to(CHECKPOINT_DIR.parent.parent)}")
+    p.add_argument(
+        "--manifest",
+        action="store_true",
+        help=f"record the checkpoint in {MANIFEST_PATH.relative_to(CHECKPOINT_DIR.parent.parent)}",
+    )
     p.add_argument("--json", type=Path, default=None, help="write the run's record (provenance, history) here")
     p.set_defaults(func=cmd_train)
 

@@ -22,8 +22,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PATH = REPO_ROOT / "assets" / "data" / "fashion_mnist_subset.npz"
 
 FASHION_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
@@ -140,11 +149,19 @@ def load_fashion_mnist_full(folder: Path | None = None) -> Splits:
         )
     arrays = {key: read_idx(_find_idx(folder, stem)) for key, stem in FASHION_FILES.items()}  # type: ignore[arg-type]
     return Splits(
-        ImageSet(torch.from_numpy(arrays["train_images"].copy()).unsqueeze(1),
-                 torch.from_numpy(arrays["train_labels"].astype(np.int64)), list(FASHION_CLASSES), "fashion-full"),
-        ImageSet(torch.from_numpy(arrays["test_images"].copy()).unsqueeze(1),
-                 torch.from_numpy(arrays["test_labels"].astype(np.int64)), list(FASHION_CLASSES), "fashion-full"),
-    )  # fmt: skip
+        ImageSet(
+            torch.from_numpy(arrays["train_images"].copy()).unsqueeze(1),
+            torch.from_numpy(arrays["train_labels"].astype(np.int64)),
+            list(FASHION_CLASSES),
+            "fashion-full",
+        ),
+        ImageSet(
+            torch.from_numpy(arrays["test_images"].copy()).unsqueeze(1),
+            torch.from_numpy(arrays["test_labels"].astype(np.int64)),
+            list(FASHION_CLASSES),
+            "fashion-full",
+        ),
+    )
 
 
 def download_fashion_mnist(root: Path | None = None) -> Path:
@@ -162,11 +179,19 @@ def load_bundled(path: Path = BUNDLED_PATH) -> Splits:
     with np.load(path, allow_pickle=False) as z:
         names = [str(n) for n in z["class_names"]]
         return Splits(
-            ImageSet(torch.from_numpy(z["train_images"]).unsqueeze(1), torch.from_numpy(z["train_labels"]).long(),
-                     names, "bundled"),
-            ImageSet(torch.from_numpy(z["test_images"]).unsqueeze(1), torch.from_numpy(z["test_labels"]).long(),
-                     names, "bundled"),
-        )  # fmt: skip
+            ImageSet(
+                torch.from_numpy(z["train_images"]).unsqueeze(1),
+                torch.from_numpy(z["train_labels"]).long(),
+                names,
+                "bundled",
+            ),
+            ImageSet(
+                torch.from_numpy(z["test_images"]).unsqueeze(1),
+                torch.from_numpy(z["test_labels"]).long(),
+                names,
+                "bundled",
+            ),
+        )
 
 
 def cifar10_root() -> Path | None:
@@ -254,8 +279,10 @@ def load_dataset(key: str = "bundled") -> Splits:
 
 
 def dataset_status() -> list[dict]:
-    return [{"key": s.key, "title": s.title, "available": s.available(), "how_to_get": s.how_to_get}
-            for s in DATASETS.values()]  # fmt: skip
+    return [
+        {"key": s.key, "title": s.title, "available": s.available(), "how_to_get": s.how_to_get}
+        for s in DATASETS.values()
+    ]
 
 
 # ------------------------------------------------------------------------------------------ splits, k-shot
@@ -317,8 +344,8 @@ def augment(images: Tensor, *, pad: int = 2, flip: bool = True, generator: torch
         padded = torch.nn.functional.pad(images, (pad, pad, pad, pad))
         dy = torch.randint(0, 2 * pad + 1, (n,), device=dev, generator=generator)
         dx = torch.randint(0, 2 * pad + 1, (n,), device=dev, generator=generator)
-        rows = (dy[:, None] + torch.arange(h, device=dev)[None, :])  # [n, h]
-        cols = (dx[:, None] + torch.arange(w, device=dev)[None, :])  # [n, w]
+        rows = dy[:, None] + torch.arange(h, device=dev)[None, :]  # [n, h]
+        cols = dx[:, None] + torch.arange(w, device=dev)[None, :]  # [n, w]
         batch = torch.arange(n, device=dev)[:, None, None, None]
         chan = torch.arange(c, device=dev)[None, :, None, None]
         images = padded[batch, chan, rows[:, None, :, None], cols[:, None, None, :]]

@@ -78,9 +78,17 @@ class DegradationConfig:
         return cls(**known)
 
     def train_config(self, seed: int) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
-                           schedule=self.schedule, augment=self.augment, seed=seed,
-                           max_steps=self.max_steps, log_every=self.log_every)  # fmt: skip
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            schedule=self.schedule,
+            augment=self.augment,
+            seed=seed,
+            max_steps=self.max_steps,
+            log_every=self.log_every,
+        )
 
     @property
     def total_runs(self) -> int:
@@ -128,9 +136,16 @@ class DegradationResult:
     provenance: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"config": self.config, "runs": [r.to_dict() for r in self.runs], "status": self.status,
-                "seconds": self.seconds, "train_images": self.train_images, "test_images": self.test_images,
-                "train_eval_images": self.train_eval_images, "provenance": self.provenance}  # fmt: skip
+        return {
+            "config": self.config,
+            "runs": [r.to_dict() for r in self.runs],
+            "status": self.status,
+            "seconds": self.seconds,
+            "train_images": self.train_images,
+            "test_images": self.test_images,
+            "train_eval_images": self.train_eval_images,
+            "provenance": self.provenance,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> DegradationResult:
@@ -138,10 +153,16 @@ class DegradationResult:
         if "seeds" not in config and "seed" in config:
             config["seeds"] = [int(config["seed"])]
         runs = [DegradationRun.from_dict({"seed": config.get("seeds", [0])[0], **r}) for r in d.get("runs", [])]
-        return cls(config=config, runs=runs, status=d.get("status", "done"), seconds=d.get("seconds", 0.0),
-                   train_images=d.get("train_images", 0), test_images=d.get("test_images", 0),
-                   train_eval_images=d.get("train_eval_images", 0),
-                   provenance=dict(d.get("provenance", {})))  # fmt: skip
+        return cls(
+            config=config,
+            runs=runs,
+            status=d.get("status", "done"),
+            seconds=d.get("seconds", 0.0),
+            train_images=d.get("train_images", 0),
+            test_images=d.get("test_images", 0),
+            train_eval_images=d.get("train_eval_images", 0),
+            provenance=dict(d.get("provenance", {})),
+        )
 
     @property
     def seeds(self) -> list[int]:
@@ -221,9 +242,19 @@ def run_degradation(
                 if should_stop is not None and should_stop():
                     result.status = "cancelled"
                     break
-                run = _train_one(config, seed, depth, variant == "residual", (train_set, test_set, train_eval),
-                                 device=device, result=result, start=start, on_progress=on_progress,
-                                 should_stop=should_stop, on_partial=on_partial)  # fmt: skip
+                run = _train_one(
+                    config,
+                    seed,
+                    depth,
+                    variant == "residual",
+                    (train_set, test_set, train_eval),
+                    device=device,
+                    result=result,
+                    start=start,
+                    on_progress=on_progress,
+                    should_stop=should_stop,
+                    on_partial=on_partial,
+                )
                 if run.status == "cancelled":
                     result.status = "cancelled"
                 elif run.status == "diverged":
@@ -238,16 +269,37 @@ def run_degradation(
     return result
 
 
-def _train_one(config: DegradationConfig, seed: int, depth: int, residual: bool, sets: tuple, *,
-               device: torch.device, result: DegradationResult, start: float, on_progress: ProgressFn | None,
-               should_stop: StopFn | None, on_partial: Callable | None) -> DegradationRun:  # fmt: skip
+def _train_one(
+    config: DegradationConfig,
+    seed: int,
+    depth: int,
+    residual: bool,
+    sets: tuple,
+    *,
+    device: torch.device,
+    result: DegradationResult,
+    start: float,
+    on_progress: ProgressFn | None,
+    should_stop: StopFn | None,
+    on_partial: Callable | None,
+) -> DegradationRun:
     train_set, test_set, train_eval = sets
-    model = seeded(lambda: build_cifar_net(depth, residual=residual, norm=config.norm, activation=config.activation,
-                                           shortcut=config.shortcut, width=config.width,
-                                           in_channels=train_set.channels, num_classes=train_set.num_classes),
-                   seed)  # fmt: skip
-    run = DegradationRun(depth=depth, residual=residual, history=[], status="running",
-                         parameters=count_parameters(model), seed=seed)  # fmt: skip
+    model = seeded(
+        lambda: build_cifar_net(
+            depth,
+            residual=residual,
+            norm=config.norm,
+            activation=config.activation,
+            shortcut=config.shortcut,
+            width=config.width,
+            in_channels=train_set.channels,
+            num_classes=train_set.num_classes,
+        ),
+        seed,
+    )
+    run = DegradationRun(
+        depth=depth, residual=residual, history=[], status="running", parameters=count_parameters(model), seed=seed
+    )
     result.runs.append(run)
     tag = f"{run.name} · seed {seed}" if len(config.seeds) > 1 else run.name
 
@@ -260,8 +312,17 @@ def _train_one(config: DegradationConfig, seed: int, depth: int, residual: bool,
         if on_progress is not None:
             on_progress(event)
 
-    tr = train(model, train_set, config.train_config(seed), device=device, test_set=test_set, on_progress=progress,
-               should_stop=should_stop, tag=tag, extra_eval={"train_eval": train_eval})  # fmt: skip
+    tr = train(
+        model,
+        train_set,
+        config.train_config(seed),
+        device=device,
+        test_set=test_set,
+        on_progress=progress,
+        should_stop=should_stop,
+        tag=tag,
+        extra_eval={"train_eval": train_eval},
+    )
     run.history = [history_row(r) for r in tr.history]
     run.status, run.seconds, run.steps, run.message = tr.status, tr.seconds, tr.steps, tr.message
     result.seconds = time.perf_counter() - start
@@ -287,9 +348,20 @@ def merge_results(parts: list[DegradationResult]) -> DegradationResult:
             raise ValueError(f"seed {sorted(set(p.seeds) & set(seeds))[0]} appears in more than one part")
         seeds += p.seeds
     statuses = {p.status for p in parts}
-    status = "cancelled" if "cancelled" in statuses else "running" if "running" in statuses else (
-        "diverged" if "diverged" in statuses else "done")  # fmt: skip
-    return DegradationResult(config={**base, "seeds": seeds}, runs=[r for p in parts for r in p.runs], status=status,
-                             seconds=sum(p.seconds for p in parts), train_images=parts[0].train_images,
-                             test_images=parts[0].test_images, train_eval_images=parts[0].train_eval_images,
-                             provenance={"parts": [p.provenance for p in parts]})  # fmt: skip
+    status = (
+        "cancelled"
+        if "cancelled" in statuses
+        else "running"
+        if "running" in statuses
+        else ("diverged" if "diverged" in statuses else "done")
+    )
+    return DegradationResult(
+        config={**base, "seeds": seeds},
+        runs=[r for p in parts for r in p.runs],
+        status=status,
+        seconds=sum(p.seconds for p in parts),
+        train_images=parts[0].train_images,
+        test_images=parts[0].test_images,
+        train_eval_images=parts[0].train_eval_images,
+        provenance={"parts": [p.provenance for p in parts]},
+    )

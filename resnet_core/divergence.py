@@ -56,8 +56,11 @@ class DivergenceCheck:
                 self.first = loss
             limit = self.factor * max(self.first, FIRST_LOSS_FLOOR)
             if loss > limit:
-                self.found = Divergence(step, f"the loss blew up to {loss:.3g}, more than {self.factor:g}x its first "
-                                              f"logged value {self.first:.3g}")  # fmt: skip
+                self.found = Divergence(
+                    step,
+                    f"the loss blew up to {loss:.3g}, more than {self.factor:g}x its first "
+                    f"logged value {self.first:.3g}",
+                )
         return self.found
 
     def eval_loss(self, step: int, loss: float, name: str = "evaluation") -> Divergence | None:

@@ -32,8 +32,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core.data import DATASET_STATS, ImageSet, augment, normalize
-from resnet_core.divergence import DivergenceCheck
 from resnet_core.devices import synchronize
+from resnet_core.divergence import DivergenceCheck
 
 # The default recipe in one place (airbench style). He et al. use SGD 0.1 / momentum 0.9 / wd 1e-4 / batch 128
 # for ~164 epochs; the lab trains for a handful of epochs, where a one-cycle schedule with Nesterov momentum and
@@ -154,8 +154,13 @@ def lr_factor(schedule: Schedule, step: int, total: int, warmup_fraction: float)
 def make_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimizer:
     params = list(params)
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov and
-                               config.momentum > 0, weight_decay=config.weight_decay)  # fmt: skip
+        return torch.optim.SGD(
+            params,
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov and config.momentum > 0,
+            weight_decay=config.weight_decay,
+        )
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     if config.optimizer == "adamw":
@@ -193,8 +198,11 @@ class FastPath:
         return torch.autocast(device.type, dtype=self.autocast_dtype)
 
     def describe(self) -> str:
-        parts = [("bf16 autocast" if self.autocast_dtype == torch.bfloat16 else str(self.autocast_dtype))
-                 if self.autocast_dtype is not None else "fp32"]  # fmt: skip
+        parts = [
+            ("bf16 autocast" if self.autocast_dtype == torch.bfloat16 else str(self.autocast_dtype))
+            if self.autocast_dtype is not None
+            else "fp32"
+        ]
         if self.channels_last:
             parts.append("channels-last")
         return " + ".join(parts)
@@ -314,8 +322,9 @@ def evaluate(
     return out
 
 
-def _forward_backward(net: nn.Module, x: Tensor, y: Tensor, fp: FastPath, device: torch.device,
-                      label_smoothing: float) -> tuple[Tensor, Tensor]:  # fmt: skip
+def _forward_backward(
+    net: nn.Module, x: Tensor, y: Tensor, fp: FastPath, device: torch.device, label_smoothing: float
+) -> tuple[Tensor, Tensor]:
     with fp.autocast(device):
         logits = net(x)
     loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
@@ -447,9 +456,18 @@ def train(
                 if check_divergence(logged_loss):
                     break
                 if on_progress is not None:
-                    on_progress(ProgressEvent("step", step, total_steps, epoch + epoch_count / max(1, steps_per_epoch
-                                * config.batch_size), logged_loss, run_correct.item() / run_count,
-                                time.perf_counter() - start_time, tag=tag))  # fmt: skip
+                    on_progress(
+                        ProgressEvent(
+                            "step",
+                            step,
+                            total_steps,
+                            epoch + epoch_count / max(1, steps_per_epoch * config.batch_size),
+                            logged_loss,
+                            run_correct.item() / run_count,
+                            time.perf_counter() - start_time,
+                            tag=tag,
+                        )
+                    )
                 run_loss.zero_(), run_correct.zero_()
                 run_count = 0
         if status == "done" and epoch_count:
@@ -474,8 +492,19 @@ def train(
         row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if on_progress is not None:
-            on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
-                                      row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
+            on_progress(
+                ProgressEvent(
+                    "epoch",
+                    step,
+                    total_steps,
+                    float(epoch),
+                    row["train_loss"],
+                    row["train_acc"],
+                    row["seconds"],
+                    metrics=dict(row),
+                    tag=tag,
+                )
+            )
         if status != "done":
             break
 
@@ -597,8 +626,12 @@ def train_head(
         if divergence.train_loss(step, train_loss) is not None:
             status, diverged_at = "diverged", divergence.found.step
             break
-        row: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": train_loss,
-                               "train_acc": epoch_correct.item() / count}  # fmt: skip
+        row: dict[str, Any] = {
+            "epoch": epoch,
+            "step": step,
+            "train_loss": train_loss,
+            "train_acc": epoch_correct.item() / count,
+        }
         for name, pair in (("val", val), ("test", test)):
             if pair is not None:
                 row[f"{name}_loss"], row[f"{name}_acc"] = metrics(*pair)
@@ -607,8 +640,19 @@ def train_head(
         row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if on_progress is not None:
-            on_progress(ProgressEvent("epoch", step, total_steps, float(epoch), row["train_loss"], row["train_acc"],
-                                      row["seconds"], metrics=dict(row), tag=tag))  # fmt: skip
+            on_progress(
+                ProgressEvent(
+                    "epoch",
+                    step,
+                    total_steps,
+                    float(epoch),
+                    row["train_loss"],
+                    row["train_acc"],
+                    row["seconds"],
+                    metrics=dict(row),
+                    tag=tag,
+                )
+            )
         if status != "done":
             break
     message = end_message(status, step, diverged_at, divergence.found.reason if divergence.found else "")

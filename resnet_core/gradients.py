@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from resnet_core import data as data_mod
 from resnet_core.degradation import parse_depths, variant_name
 from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, seeded, train
-from resnet_core.models import Block, CifarNet, blocks_per_stage, build_cifar_net, count_parameters
+from resnet_core.models import Block, CifarNet, build_cifar_net, count_parameters
 
 ProgressFn = Callable[[ProgressEvent], None]
 StopFn = Callable[[], bool]
@@ -121,14 +121,23 @@ class GradientResult:
     provenance: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"config": self.config, "runs": [r.to_dict() for r in self.runs], "status": self.status,
-                "seconds": self.seconds, "provenance": self.provenance}  # fmt: skip
+        return {
+            "config": self.config,
+            "runs": [r.to_dict() for r in self.runs],
+            "status": self.status,
+            "seconds": self.seconds,
+            "provenance": self.provenance,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> GradientResult:
-        return cls(config=dict(d.get("config", {})), runs=[GradientRun.from_dict(r) for r in d.get("runs", [])],
-                   status=d.get("status", "done"), seconds=d.get("seconds", 0.0),
-                   provenance=dict(d.get("provenance", {})))  # fmt: skip
+        return cls(
+            config=dict(d.get("config", {})),
+            runs=[GradientRun.from_dict(r) for r in d.get("runs", [])],
+            status=d.get("status", "done"),
+            seconds=d.get("seconds", 0.0),
+            provenance=dict(d.get("provenance", {})),
+        )
 
     def run(self, depth: int, residual: bool, seed: int | None = None) -> GradientRun | None:
         for r in self.runs:
@@ -234,10 +243,14 @@ def measure_gradients(
         for m in b.shortcut.modules():
             if isinstance(m, nn.Conv2d) and m.weight.grad is not None:
                 shortcut_norms.append(float(m.weight.grad.norm()))
-    relative = [float(c.weight.grad.norm() / c.weight.detach().norm()) if c.weight.grad is not None else 0.0
-                for _, c in convs]  # fmt: skip
+    relative = [
+        float(c.weight.grad.norm() / c.weight.detach().norm()) if c.weight.grad is not None else 0.0 for _, c in convs
+    ]
     names = [n for n, _ in convs]
-    w_first, w_last = relative[names.index("block0.conv1")], relative[names.index(f"block{len(model.blocks) - 1}.conv1")]
+    w_first, w_last = (
+        relative[names.index("block0.conv1")],
+        relative[names.index(f"block{len(model.blocks) - 1}.conv1")],
+    )
 
     gains: list[float] = []
     if jacobian_probes > 0:
@@ -260,16 +273,27 @@ def measure_gradients(
     }
 
 
-def build_pair_model(config: GradientConfig, depth: int, residual: bool, *, seed: int, in_channels: int = 1,
-                     num_classes: int = 10) -> CifarNet:  # fmt: skip
+def build_pair_model(
+    config: GradientConfig, depth: int, residual: bool, *, seed: int, in_channels: int = 1, num_classes: int = 10
+) -> CifarNet:
     """The net for one (seed, depth, variant). Plain and residual nets of one seed start from identical
     main-path weights: with option-B shortcuts the projection convs are extra modules, so the main path is
     copied from the plain net of the same seed (otherwise they would draw different random numbers)."""
 
     def build(res: bool, shortcut: str) -> CifarNet:
-        return seeded(lambda: build_cifar_net(depth, residual=res, norm=config.norm, activation=config.activation,
-                                              shortcut=shortcut, width=config.width, in_channels=in_channels,
-                                              num_classes=num_classes), seed)  # fmt: skip
+        return seeded(
+            lambda: build_cifar_net(
+                depth,
+                residual=res,
+                norm=config.norm,
+                activation=config.activation,
+                shortcut=shortcut,
+                width=config.width,
+                in_channels=in_channels,
+                num_classes=num_classes,
+            ),
+            seed,
+        )
 
     model = build(residual, config.shortcut)
     if residual and config.shortcut != "A":
@@ -309,8 +333,17 @@ def run_gradients(
                     result.status = "cancelled"
                     result.seconds = time.perf_counter() - start
                     return result
-                run = _measure_one(config, seed, depth, variant == "residual", images, labels, train_set,
-                                   device=device, should_stop=should_stop)  # fmt: skip
+                run = _measure_one(
+                    config,
+                    seed,
+                    depth,
+                    variant == "residual",
+                    images,
+                    labels,
+                    train_set,
+                    device=device,
+                    should_stop=should_stop,
+                )
                 if run is None:
                     result.status = "cancelled"
                     result.seconds = time.perf_counter() - start
@@ -318,8 +351,18 @@ def run_gradients(
                 result.runs.append(run)
                 result.seconds = time.perf_counter() - start
                 if on_progress is not None:
-                    on_progress(ProgressEvent("step", len(result.runs), total, 0.0, float("nan"), None,
-                                              result.seconds, tag=f"{run.name} · seed {seed}"))  # fmt: skip
+                    on_progress(
+                        ProgressEvent(
+                            "step",
+                            len(result.runs),
+                            total,
+                            0.0,
+                            float("nan"),
+                            None,
+                            result.seconds,
+                            tag=f"{run.name} · seed {seed}",
+                        )
+                    )
                 if on_partial is not None:
                     on_partial(result)
     result.status = "done"
@@ -327,25 +370,51 @@ def run_gradients(
     return result
 
 
-def _measure_one(config: GradientConfig, seed: int, depth: int, residual: bool, images: Tensor, labels: Tensor,
-                 train_set: data_mod.ImageSet, *, device: torch.device,
-                 should_stop: StopFn | None) -> GradientRun | None:  # fmt: skip
+def _measure_one(
+    config: GradientConfig,
+    seed: int,
+    depth: int,
+    residual: bool,
+    images: Tensor,
+    labels: Tensor,
+    train_set: data_mod.ImageSet,
+    *,
+    device: torch.device,
+    should_stop: StopFn | None,
+) -> GradientRun | None:
     """Build (and optionally train) one net and measure it; None when stopped during its training steps."""
     t0 = time.perf_counter()
-    model = build_pair_model(config, depth, residual, seed=seed, in_channels=train_set.channels,
-                             num_classes=train_set.num_classes).to(device)  # fmt: skip
+    model = build_pair_model(
+        config, depth, residual, seed=seed, in_channels=train_set.channels, num_classes=train_set.num_classes
+    ).to(device)
     steps_done = 0
     if config.train_steps > 0:
         steps_per_epoch = max(1, len(train_set) // config.batch_size)
-        tc = TrainConfig(epochs=math.ceil(config.train_steps / steps_per_epoch), batch_size=config.batch_size,
-                         lr=config.lr, seed=seed, max_steps=config.train_steps, eval_every_epoch=False,
-                         log_every=max(1, min(20, config.train_steps)))  # fmt: skip
+        tc = TrainConfig(
+            epochs=math.ceil(config.train_steps / steps_per_epoch),
+            batch_size=config.batch_size,
+            lr=config.lr,
+            seed=seed,
+            max_steps=config.train_steps,
+            eval_every_epoch=False,
+            log_every=max(1, min(20, config.train_steps)),
+        )
         tr = train(model, train_set, tc, device=device, should_stop=should_stop, tag=variant_name(residual, depth))
         steps_done = tr.steps
         if tr.status == "cancelled":
             return None
-    measured = measure_gradients(model, images, labels, jacobian_probes=config.jacobian_probes,
-                                 jacobian_batch=config.jacobian_batch, seed=seed)  # fmt: skip
-    return GradientRun(depth=depth, residual=residual, norm=config.norm, activation=config.activation,
-                       shortcut=config.shortcut, train_steps=steps_done, seconds=time.perf_counter() - t0,
-                       parameters=count_parameters(model), seed=seed, **measured)  # fmt: skip
+    measured = measure_gradients(
+        model, images, labels, jacobian_probes=config.jacobian_probes, jacobian_batch=config.jacobian_batch, seed=seed
+    )
+    return GradientRun(
+        depth=depth,
+        residual=residual,
+        norm=config.norm,
+        activation=config.activation,
+        shortcut=config.shortcut,
+        train_steps=steps_done,
+        seconds=time.perf_counter() - t0,
+        parameters=count_parameters(model),
+        seed=seed,
+        **measured,
+    )

@@ -38,8 +38,10 @@ class IdentityDemoResult:
 
 
 def _stack(num_blocks: int, *, residual: bool, init: Init, activation: str, width: int) -> nn.Sequential:
-    blocks = [Block(width, width, 1, residual=residual, norm="none", activation=activation, shortcut="A")  # type: ignore[arg-type]
-              for _ in range(num_blocks)]  # fmt: skip
+    blocks = [
+        Block(width, width, 1, residual=residual, norm="none", activation=activation, shortcut="A")  # type: ignore[arg-type]
+        for _ in range(num_blocks)
+    ]
     if init == "he":
         for b in blocks:
             for conv in (b.conv1, b.conv2):
@@ -77,8 +79,15 @@ def _one_block_jacobian_norm(block: Block, x: torch.Tensor, probes: int, seed: i
     return sum(norms) / len(norms)
 
 
-def run_identity_demo(num_blocks: int = 30, *, init: Init = "pytorch", activation: str = "relu", seed: int = 0,
-                      batch: int = 8, width: int = 16) -> IdentityDemoResult:  # fmt: skip
+def run_identity_demo(
+    num_blocks: int = 30,
+    *,
+    init: Init = "pytorch",
+    activation: str = "relu",
+    seed: int = 0,
+    batch: int = 8,
+    width: int = 16,
+) -> IdentityDemoResult:
     """Gradient norm reaching each block of a plain and a residual stack with the same weights."""
     images = load_dataset("bundled").test.images[:batch]
     mean, std = DATASET_STATS[1]
@@ -106,6 +115,7 @@ def run_identity_demo(num_blocks: int = 30, *, init: Init = "pytorch", activatio
 
 def describe_identity_demo(r: IdentityDemoResult) -> str:
     """A sentence built from the measured numbers (no fixed claims)."""
+
     def fmt(v: float) -> str:
         if v == 0 or not math.isfinite(v):
             return str(v)

@@ -146,8 +146,9 @@ def recomputed_bn_stats(model: CifarNet, images: Tensor, *, batch_size: int = 50
     normalisation). The re-estimate is a cumulative average over the batches (``momentum=None``), in fp32.
     """
     layers = _bn_layers(model)
-    saved = [(bn.momentum, bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone())
-             for bn in layers]  # fmt: skip
+    saved = [
+        (bn.momentum, bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone()) for bn in layers
+    ]
     was_training = model.training
     prep = BatchPreparer(images, device=images.device, fast=False)
     try:

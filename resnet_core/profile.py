@@ -39,17 +39,39 @@ class Profile:
         return self.name != "local"
 
     def upload_limits(self) -> UploadLimits:
-        return UploadLimits(max_upload_bytes=self.max_upload_mb * 2**20,
-                            max_total_pixels=self.max_upload_megapixels * 1_000_000,
-                            max_seconds=self.max_upload_seconds)  # fmt: skip
+        return UploadLimits(
+            max_upload_bytes=self.max_upload_mb * 2**20,
+            max_total_pixels=self.max_upload_megapixels * 1_000_000,
+            max_seconds=self.max_upload_seconds,
+        )
 
 
-LOCAL = Profile("local", max_epochs=100, max_seeds=5, max_shots=900, max_test_per_class=1000, max_depth=110,
-                max_train_images=60000, max_upload_mb=50, max_upload_megapixels=200, max_upload_seconds=120,
-                max_job_seconds=None)  # fmt: skip
-HOSTED = Profile("hosted", max_epochs=8, max_seeds=2, max_shots=50, max_test_per_class=200, max_depth=56,
-                 max_train_images=5000, max_upload_mb=10, max_upload_megapixels=50, max_upload_seconds=30,
-                 max_job_seconds=300)  # fmt: skip
+LOCAL = Profile(
+    "local",
+    max_epochs=100,
+    max_seeds=5,
+    max_shots=900,
+    max_test_per_class=1000,
+    max_depth=110,
+    max_train_images=60000,
+    max_upload_mb=50,
+    max_upload_megapixels=200,
+    max_upload_seconds=120,
+    max_job_seconds=None,
+)
+HOSTED = Profile(
+    "hosted",
+    max_epochs=8,
+    max_seeds=2,
+    max_shots=50,
+    max_test_per_class=200,
+    max_depth=56,
+    max_train_images=5000,
+    max_upload_mb=10,
+    max_upload_megapixels=50,
+    max_upload_seconds=30,
+    max_job_seconds=300,
+)
 PROFILES = {"local": LOCAL, "hosted": HOSTED}
 
 

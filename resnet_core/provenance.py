@@ -32,10 +32,16 @@ def git_revision(root: Path = REPO_ROOT) -> str:
 def working_tree_dirty(root: Path = REPO_ROOT) -> bool:
     """Tracked files differ from HEAD, or untracked files exist under resnet_core/ (code that ran but is not in
     the commit named)."""
-    tracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                             capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
-    untracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "resnet_core"],
-                               cwd=root, capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+    tracked = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5
+    ).stdout.strip()
+    untracked = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", "resnet_core"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=5,
+    ).stdout.strip()
     return bool(tracked) or any(line.startswith("??") for line in untracked.splitlines())
 
 

@@ -50,17 +50,29 @@ from resnet_core.data import ImageSet
 # Extension -> the Pillow formats allowed to decode it. The set of all of them is what Image.open may try:
 # a .jpg that is really a PNG is fine, an AVIF/ICO/TGA/... renamed .png is not.
 FORMATS_BY_EXTENSION = {
-    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF", ".webp": "WEBP",
-    ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM", ".pgm": "PPM",
-}  # fmt: skip
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".gif": "GIF",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".ppm": "PPM",
+    ".pgm": "PPM",
+}
 IMAGE_EXTENSIONS = set(FORMATS_BY_EXTENSION)
 ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF", "PPM")  # MPO: JPEGs from phone cameras
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 DOC_STEMS = {"readme", "license", "licence", "copying", "notice", "authors", "citation", "changelog"}
 # Zip compression methods Python's zipfile decodes: stored, deflate, bzip2, lzma. Others (Deflate64 = 9,
 # AES = 99, ...) are refused up front with a message instead of a NotImplementedError at read time.
-SUPPORTED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
-                     zipfile.ZIP_LZMA: "lzma"}  # fmt: skip
+SUPPORTED_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -131,8 +143,10 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     if len(data) > cap:
         raise UploadError(f"{info.filename} is larger than {cap / 2**20:.0f} MB uncompressed; refusing it")
     if len(data) != info.file_size:
-        raise UploadError(f"{info.filename}: the zip says {info.file_size:,} bytes but holds {len(data):,} "
-                          "(a damaged or doctored zip)")  # fmt: skip
+        raise UploadError(
+            f"{info.filename}: the zip says {info.file_size:,} bytes but holds {len(data):,} "
+            "(a damaged or doctored zip)"
+        )
     return data
 
 
@@ -145,8 +159,9 @@ def _to_rgb(img, name: str, size: int):
         # 4096x4096 16-bit image costs one float copy, not several float64 ones.
         if mode == "F" and not np.isfinite(np.asarray(img)).all():
             raise UploadError(f"{name} holds NaN or infinite pixel values; refusing it")
-        small = (img if mode == "F" else img.convert("F")).resize((size, size), Image.Resampling.BILINEAR,
-                                                                   reducing_gap=2.0)  # fmt: skip
+        small = (img if mode == "F" else img.convert("F")).resize(
+            (size, size), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
         arr = np.asarray(small, dtype=np.float32)
         if not np.isfinite(arr).all():
             raise UploadError(f"{name} holds pixel values too large to convert; refusing it")
@@ -176,18 +191,24 @@ def _open_checked(data: bytes, name: str, size: int, limits: UploadLimits, pixel
     try:
         img = Image.open(io.BytesIO(data), formats=[f for f in ALLOWED_FORMATS if f in Image.OPEN])
     except UnidentifiedImageError as exc:
-        raise UploadError(f"{name} is not an image in an allowed format ({', '.join(sorted(set(ALLOWED_FORMATS)))}):"
-                          " corrupt, another format renamed, or not an image at all") from exc  # fmt: skip
+        raise UploadError(
+            f"{name} is not an image in an allowed format ({', '.join(sorted(set(ALLOWED_FORMATS)))}):"
+            " corrupt, another format renamed, or not an image at all"
+        ) from exc
     if img.format == "JPEG" or img.format == "MPO":
         img.draft(None, (size * 2, size * 2))  # decode at 1/2..1/8 scale: bounded work for big photos
     w, h = img.size
     if w <= 0 or h <= 0 or w * h > limits.max_pixels:
-        raise UploadError(f"{name} is {w}x{h} pixels, more than the {limits.max_pixels:,} allowed per image "
-                          "(a decompression bomb, or simply too big: shrink it first)")  # fmt: skip
+        raise UploadError(
+            f"{name} is {w}x{h} pixels, more than the {limits.max_pixels:,} allowed per image "
+            "(a decompression bomb, or simply too big: shrink it first)"
+        )
     pixels = w * h
     if pixels > pixels_left:
-        raise UploadError(f"the images add up to more than {limits.max_total_pixels / 1e6:,.0f} million decoded "
-                          f"pixels (reached at {name}); upload fewer or smaller images")  # fmt: skip
+        raise UploadError(
+            f"the images add up to more than {limits.max_total_pixels / 1e6:,.0f} million decoded "
+            f"pixels (reached at {name}); upload fewer or smaller images"
+        )
     return img, pixels
 
 
@@ -247,8 +268,9 @@ def _list_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
             continue
         key = "/".join(parts) + ("/" if info.is_dir() else "")
         if key in seen:
-            raise UploadError(f"the zip lists {info.filename!r} twice (duplicate entries are refused: which one "
-                              "would be the image?)")  # fmt: skip
+            raise UploadError(
+                f"the zip lists {info.filename!r} twice (duplicate entries are refused: which one would be the image?)"
+            )
         seen[key] = info.filename
         if _is_junk(parts):
             ignored.append(info.filename)
@@ -261,8 +283,10 @@ def _list_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
         if info.flag_bits & 0x1:
             raise UploadError(f"{info.filename} is encrypted; upload an unencrypted zip")
         if info.compress_type not in SUPPORTED_METHODS:
-            raise UploadError(f"{info.filename} is compressed with zip method {info.compress_type} (e.g. Deflate64 "
-                              "or AES), which cannot be read; re-create the zip with standard Deflate")  # fmt: skip
+            raise UploadError(
+                f"{info.filename} is compressed with zip method {info.compress_type} (e.g. Deflate64 "
+                "or AES), which cannot be read; re-create the zip with standard Deflate"
+            )
         files.append((info, parts))
 
     def drop_docs(entries):
@@ -321,42 +345,58 @@ def load_image_zip(
             raise UploadError(f"the zip holds {len(infos):,} entries; at most {limits.max_files:,} are allowed")
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_total_bytes:
-            raise UploadError(f"the zip unpacks to {declared / 2**20:.0f} MB; at most "
-                              f"{limits.max_total_bytes / 2**20:.0f} MB are allowed")  # fmt: skip
+            raise UploadError(
+                f"the zip unpacks to {declared / 2**20:.0f} MB; at most "
+                f"{limits.max_total_bytes / 2**20:.0f} MB are allowed"
+            )
         files, dirs, ignored = _list_entries(zf, infos)
         if not files:
             raise UploadError("the zip has no files in it (apart from folders, junk or README/licence files)")
         loose = [info.filename for info, parts in files if len(parts) == 1]
         if loose:
-            raise UploadError(f"files must be inside one folder per class (e.g. cats/001.png); these are not: "
-                              f"{', '.join(loose[:5])}{' …' if len(loose) > 5 else ''}")  # fmt: skip
+            raise UploadError(
+                f"files must be inside one folder per class (e.g. cats/001.png); these are not: "
+                f"{', '.join(loose[:5])}{' …' if len(loose) > 5 else ''}"
+            )
         deep = [info.filename for info, parts in files if len(parts) > 2]
         if deep:
-            raise UploadError(f"class folders must hold images directly, without subfolders; found "
-                              f"{', '.join(deep[:5])}{' …' if len(deep) > 5 else ''}")  # fmt: skip
+            raise UploadError(
+                f"class folders must hold images directly, without subfolders; found "
+                f"{', '.join(deep[:5])}{' …' if len(deep) > 5 else ''}"
+            )
         # Every top folder is a class, including one that holds no images (it is reported as empty).
         class_dirs = {parts[0] for _, parts in files} | {parts[0] for parts in dirs}
         folded: dict[str, str] = {}
         for name in sorted(class_dirs):
             other = folded.setdefault(unicodedata.normalize("NFC", name).casefold(), name)
             if other != name:
-                how = "upper/lower case" if unicodedata.normalize("NFC", other) != unicodedata.normalize("NFC", name) \
-                    else "Unicode form (NFC vs NFD: the same letters, encoded differently)"  # fmt: skip
-                raise UploadError(f"the class folders {other!r} and {name!r} differ only in {how} ({ascii(other)} "
-                                  f"vs {ascii(name)}); rename or merge them")  # fmt: skip
+                how = (
+                    "upper/lower case"
+                    if unicodedata.normalize("NFC", other) != unicodedata.normalize("NFC", name)
+                    else "Unicode form (NFC vs NFD: the same letters, encoded differently)"
+                )
+                raise UploadError(
+                    f"the class folders {other!r} and {name!r} differ only in {how} ({ascii(other)} "
+                    f"vs {ascii(name)}); rename or merge them"
+                )
         nfc = {name: unicodedata.normalize("NFC", name) for name in class_dirs}
         classes = sorted(nfc.values())
         if len(classes) < limits.min_classes:
-            raise UploadError(f"found {len(classes)} class folder{'s' if len(classes) != 1 else ''} "
-                              f"({', '.join(classes) or 'none'}); a classifier needs at least {limits.min_classes}")  # fmt: skip
+            raise UploadError(
+                f"found {len(classes)} class folder{'s' if len(classes) != 1 else ''} "
+                f"({', '.join(classes) or 'none'}); a classifier needs at least {limits.min_classes}"
+            )
         if len(classes) > limits.max_classes:
             raise UploadError(f"found {len(classes)} class folders; at most {limits.max_classes} are allowed")
 
-        not_images = [info.filename for info, parts in files if PurePosixPath(parts[-1]).suffix.lower()
-                      not in IMAGE_EXTENSIONS]  # fmt: skip
+        not_images = [
+            info.filename for info, parts in files if PurePosixPath(parts[-1]).suffix.lower() not in IMAGE_EXTENSIONS
+        ]
         if not_images:
-            raise UploadError(f"these files are not images (allowed: {', '.join(sorted(IMAGE_EXTENSIONS))}): "
-                              f"{', '.join(not_images[:5])}{' …' if len(not_images) > 5 else ''}")  # fmt: skip
+            raise UploadError(
+                f"these files are not images (allowed: {', '.join(sorted(IMAGE_EXTENSIONS))}): "
+                f"{', '.join(not_images[:5])}{' …' if len(not_images) > 5 else ''}"
+            )
 
         arrays: list[np.ndarray] = []
         labels: list[int] = []
@@ -368,8 +408,10 @@ def load_image_zip(
             if should_stop is not None and should_stop():
                 raise UploadError("the upload was cancelled before it finished")
             if time.monotonic() - started > limits.max_seconds:
-                raise UploadError(f"decoding the upload took longer than {limits.max_seconds:.0f} s (stopped at "
-                                  f"{info.filename}); upload fewer or smaller images")  # fmt: skip
+                raise UploadError(
+                    f"decoding the upload took longer than {limits.max_seconds:.0f} s (stopped at "
+                    f"{info.filename}); upload fewer or smaller images"
+                )
             try:
                 data = _read_capped(zf, info, limits.max_file_bytes)
                 total += len(data)
@@ -393,8 +435,10 @@ def load_image_zip(
         raise UploadError(f"these class folders hold no images: {', '.join(empty)}")
     few = [f"{c} ({n})" for c, n in zip(classes, counts) if n < limits.min_per_class]
     if few:
-        raise UploadError(f"every class needs at least {limits.min_per_class} images (for training, validation "
-                          f"and testing); too few in: {', '.join(few)}")  # fmt: skip
+        raise UploadError(
+            f"every class needs at least {limits.min_per_class} images (for training, validation "
+            f"and testing); too few in: {', '.join(few)}"
+        )
     images = torch.from_numpy(np.stack(arrays))
     imageset = ImageSet(images, torch.tensor(labels, dtype=torch.long), classes, "upload")
     report = UploadReport(classes, counts, modes, ignored, size, pixels, time.monotonic() - started)

@@ -189,18 +189,46 @@ def readable_file(text: str) -> Path:
 
 # Option name -> type; (command, option) entries override. Options not listed keep their own type.
 TYPES: dict[str, Callable[[str], Any]] = {
-    "epochs": positive_int, "batch_size": at_least(2), "width": positive_int, "train_size": positive_int,
-    "max_steps": positive_int, "lr": positive_float, "lr_head": positive_float, "lr_backbone": positive_float,
-    "lr_scratch": positive_float, "weight_decay": nonneg_float, "seed": nonneg_int, "depth": depth,
-    "depths": depth_list, "trials": positive_int, "ks": int_list(positive_int, keep_text=False),
-    "swaps": int_list(positive_int, keep_text=False), "test_size": positive_int, "probes": positive_int,
-    "steps": positive_int, "warmup": nonneg_int, "repeats": positive_int, "threads": positive_int,
-    "workers": nonneg_int, "head_epochs": positive_int, "feature_images": positive_int, "dropout": probability,
-    "staged_head_epochs": positive_int, "patience": positive_int, "val_per_class": positive_int,
-    "test_per_class": positive_int, "image_size": at_least(16), "min_epoch_images": positive_int,
-    "per_class": positive_int, "shots": shots_list, "seeds": int_list(nonneg_int, keep_text=True),
-    "json": writable_file, "out": writable_file, "checkpoint": readable_file, "model": model_name,
-}  # fmt: skip
+    "epochs": positive_int,
+    "batch_size": at_least(2),
+    "width": positive_int,
+    "train_size": positive_int,
+    "max_steps": positive_int,
+    "lr": positive_float,
+    "lr_head": positive_float,
+    "lr_backbone": positive_float,
+    "lr_scratch": positive_float,
+    "weight_decay": nonneg_float,
+    "seed": nonneg_int,
+    "depth": depth,
+    "depths": depth_list,
+    "trials": positive_int,
+    "ks": int_list(positive_int, keep_text=False),
+    "swaps": int_list(positive_int, keep_text=False),
+    "test_size": positive_int,
+    "probes": positive_int,
+    "steps": positive_int,
+    "warmup": nonneg_int,
+    "repeats": positive_int,
+    "threads": positive_int,
+    "workers": nonneg_int,
+    "head_epochs": positive_int,
+    "feature_images": positive_int,
+    "dropout": probability,
+    "staged_head_epochs": positive_int,
+    "patience": positive_int,
+    "val_per_class": positive_int,
+    "test_per_class": positive_int,
+    "image_size": at_least(16),
+    "min_epoch_images": positive_int,
+    "per_class": positive_int,
+    "shots": shots_list,
+    "seeds": int_list(nonneg_int, keep_text=True),
+    "json": writable_file,
+    "out": writable_file,
+    "checkpoint": readable_file,
+    "model": model_name,
+}
 COMMAND_TYPES: dict[tuple[str, str], Callable[[str], Any]] = {
     ("gradients", "steps"): nonneg_int,  # 0 = measure at initialisation
     ("ablation", "test_size"): nonneg_int,  # 0 = all test images
@@ -253,19 +281,25 @@ def check_sizes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             values = getattr(args, name, None) or []
             limit = blocks if name == "ks" else blocks // 2
             if any(v > limit for v in values):
-                error(f"argument --{name}: a depth-{args.depth} net has {blocks} blocks; values must be at most "
-                      f"{limit}, got {max(values)}")  # fmt: skip
+                error(
+                    f"argument --{name}: a depth-{args.depth} net has {blocks} blocks; values must be at most "
+                    f"{limit}, got {max(values)}"
+                )
     if command == "transfer":
         per_class, test_per_class = TARGET_PER_CLASS.get(getattr(args, "target", ""), (None, None))
         if per_class is not None:
             left = per_class - args.val_per_class
             if left < 1:
-                error(f"argument --val-per-class: {args.target} has {per_class:,} images per class, so at most "
-                      f"{per_class - 1:,} can be held out for validation")  # fmt: skip
+                error(
+                    f"argument --val-per-class: {args.target} has {per_class:,} images per class, so at most "
+                    f"{per_class - 1:,} can be held out for validation"
+                )
             shots = [int(x) for x in str(args.shots).split(",") if x.strip().isdigit()]
             if shots and max(shots) > left:
-                error(f"argument --shots: {args.target} has {left:,} training images per class after the "
-                      f"{args.val_per_class} validation images; asked for {max(shots):,}")  # fmt: skip
+                error(
+                    f"argument --shots: {args.target} has {left:,} training images per class after the "
+                    f"{args.val_per_class} validation images; asked for {max(shots):,}"
+                )
             if args.test_per_class and args.test_per_class > test_per_class:
                 error(f"argument --test-per-class: {args.target} has {test_per_class:,} test images per class")
 

@@ -40,8 +40,10 @@ def main() -> int:
         totals = []
         for _ in range(args.repeats):
             t0 = time.perf_counter()
-            res = run_gradients(GradientConfig(depths=depths, norm=args.norm, batch_size=args.batch_size,
-                                               jacobian_probes=probes), device=device)  # fmt: skip
+            res = run_gradients(
+                GradientConfig(depths=depths, norm=args.norm, batch_size=args.batch_size, jacobian_probes=probes),
+                device=device,
+            )
             totals.append(time.perf_counter() - t0)
             for r in res.runs:
                 per_run[r.name] = min(per_run.get(r.name, float("inf")), r.seconds)
@@ -49,8 +51,10 @@ def main() -> int:
 
     full, full_total = best(GradientConfig().jacobian_probes)
     grads_only, grads_total = best(0)
-    print(f"Gradient-flow default view on {describe_device(device).describe()} (torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads), batch {args.batch_size}, norm={args.norm}, best of {args.repeats}")
+    print(
+        f"Gradient-flow default view on {describe_device(device).describe()} (torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads), batch {args.batch_size}, norm={args.norm}, best of {args.repeats}"
+    )
     print(f"{'net':<14} {'full (s)':>9} {'no Jacobian (s)':>16}")
     for name in full:
         print(f"{name:<14} {full[name]:>9.2f} {grads_only[name]:>16.2f}")

@@ -44,8 +44,10 @@ def main() -> None:
         class_names=np.array(FASHION_CLASSES),
     )
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {len(train_idx)} train, "
-          f"{len(test_idx)} test images; sha256 {digest}")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {len(train_idx)} train, "
+        f"{len(test_idx)} test images; sha256 {digest}"
+    )
 
 
 if __name__ == "__main__":

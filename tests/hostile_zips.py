@@ -59,16 +59,24 @@ def good(prefix: str = "", classes=CLASSES, n: int = 4, maker=png) -> list:
 # ------------------------------------------------------------------------------------- raw header patching
 LOCAL, CENTRAL = b"PK\x03\x04", b"PK\x01\x02"
 LOCAL_FIELDS = {"flags": (6, "<H"), "method": (8, "<H"), "crc": (14, "<I"), "csize": (18, "<I"), "usize": (22, "<I")}
-CENTRAL_FIELDS = {"flags": (8, "<H"), "method": (10, "<H"), "crc": (16, "<I"), "csize": (20, "<I"),
-                  "usize": (24, "<I"), "offset": (42, "<I")}  # fmt: skip
+CENTRAL_FIELDS = {
+    "flags": (8, "<H"),
+    "method": (10, "<H"),
+    "crc": (16, "<I"),
+    "csize": (20, "<I"),
+    "usize": (24, "<I"),
+    "offset": (42, "<I"),
+}
 
 
 def patch(blob: bytes, name: str, *, local: dict | None = None, central: dict | None = None) -> bytes:
     """Overwrite header fields of member ``name`` in the local and/or central directory headers."""
     data = bytearray(blob)
     target = name.encode()
-    for sig, fields, fnlen_at, header_len, changes in ((LOCAL, LOCAL_FIELDS, 26, 30, local),
-                                                       (CENTRAL, CENTRAL_FIELDS, 28, 46, central)):  # fmt: skip
+    for sig, fields, fnlen_at, header_len, changes in (
+        (LOCAL, LOCAL_FIELDS, 26, 30, local),
+        (CENTRAL, CENTRAL_FIELDS, 28, 46, central),
+    ):
         if not changes:
             continue
         pos = 0
@@ -178,8 +186,10 @@ def tiff_16() -> bytes:
 # ------------------------------------------------------------------------------------------------- cases
 def page_demo_zip() -> bytes:
     """For the browser test: Markdown/LaTeX class names and one truncated JPEG (an OSError before this issue)."""
-    return make_zip(good(classes=["[link](https:evil.example)", ":red[alarm] $x^2$"]) +
-                    [(":red[alarm] $x^2$/broken.jpg", img_bytes("JPEG", size=(64, 64))[:200])])  # fmt: skip
+    return make_zip(
+        good(classes=["[link](https:evil.example)", ":red[alarm] $x^2$"])
+        + [(":red[alarm] $x^2$/broken.jpg", img_bytes("JPEG", size=(64, 64))[:200])]
+    )
 
 
 def cases() -> list[tuple[str, bytes, list[str] | None, str]]:
@@ -213,8 +223,11 @@ def cases() -> list[tuple[str, bytes, list[str] | None, str]]:
     deflated = make_zip(base + [("cats/v.png", png(size=(300, 300), color=(1, 2, 3)))])
     reject("Deflate64 entry", patch(stored, "cats/v.png", local={"method": 9}, central={"method": 9}), "cats/v.png")
     reject("AES entry (method 99)", patch(stored, "cats/v.png", local={"method": 99}, central={"method": 99}), "v.png")
-    reject("AES entry, encrypted flag", patch(stored, "cats/v.png", local={"flags": 1, "method": 99},
-                                              central={"flags": 1, "method": 99}), "encrypted")  # fmt: skip
+    reject(
+        "AES entry, encrypted flag",
+        patch(stored, "cats/v.png", local={"flags": 1, "method": 99}, central={"flags": 1, "method": 99}),
+        "encrypted",
+    )
     reject("unknown method 42", patch(stored, "cats/v.png", local={"method": 42}, central={"method": 42}), "v.png")
     reject("corrupt deflate data", corrupt_data(deflated, "cats/v.png"), "cats/v.png")
     reject("bad CRC", patch(stored, "cats/v.png", central={"crc": 0xDEADBEEF}, local={"crc": 0xDEADBEEF}), "v.png")
@@ -224,22 +237,51 @@ def cases() -> list[tuple[str, bytes, list[str] | None, str]]:
     accept("local header sizes lie (ignored, CRC checked)", patch(stored, "cats/v.png", local={"csize": 3, "usize": 3}))
     reject("bad local-header offset", patch(stored, "cats/v.png", central={"offset": 5}), "cats/v.png")
     reject("offset past the end", patch(stored, "cats/v.png", central={"offset": 10**7}), "")
-    reject("bzip2 corrupt", corrupt_data(make_zip(base + [("cats/v.png", png(size=(200, 200)))],
-                                                  method=zipfile.ZIP_BZIP2), "cats/v.png"), "cats/v.png")  # fmt: skip
-    reject("lzma corrupt", corrupt_data(make_zip(base + [("cats/v.png", png(size=(200, 200)))],
-                                                 method=zipfile.ZIP_LZMA), "cats/v.png"), "cats/v.png")  # fmt: skip
+    reject(
+        "bzip2 corrupt",
+        corrupt_data(make_zip(base + [("cats/v.png", png(size=(200, 200)))], method=zipfile.ZIP_BZIP2), "cats/v.png"),
+        "cats/v.png",
+    )
+    reject(
+        "lzma corrupt",
+        corrupt_data(make_zip(base + [("cats/v.png", png(size=(200, 200)))], method=zipfile.ZIP_LZMA), "cats/v.png"),
+        "cats/v.png",
+    )
     reject("zip cut in half", stored[: len(stored) // 2], "not a readable zip")
     reject("not a zip", b"PK\x03\x04 definitely not a zip" * 10, "not a readable zip")
     reject("empty upload", b"", "empty")
-    reject("zip bomb member (1 GB of zeros, declared small)",
-           patch(make_zip(base + [("cats/bomb.png", b"\0" * (64 * 2**20))]), "cats/bomb.png",
-                 central={"usize": 1000}, local={"usize": 1000}), "bomb.png")  # fmt: skip
-    reject("too many entries", make_zip([(f"cats/{i}.png", b"") for i in range(5001)], method=zipfile.ZIP_STORED),
-           "entries")  # fmt: skip
+    reject(
+        "zip bomb member (1 GB of zeros, declared small)",
+        patch(
+            make_zip(base + [("cats/bomb.png", b"\0" * (64 * 2**20))]),
+            "cats/bomb.png",
+            central={"usize": 1000},
+            local={"usize": 1000},
+        ),
+        "bomb.png",
+    )
+    reject(
+        "too many entries",
+        make_zip([(f"cats/{i}.png", b"") for i in range(5001)], method=zipfile.ZIP_STORED),
+        "entries",
+    )
     # --- formats outside the allow-list, renamed .png
-    for fmt, mode in [("AVIF", "RGB"), ("DDS", "RGB"), ("ICO", "RGB"), ("PCX", "RGB"), ("QOI", "RGB"),
-                      ("SGI", "RGB"), ("TGA", "RGB"), ("XBM", "1"), ("IM", "RGB"), ("MSP", "1"), ("SPIDER", "F"),
-                      ("ICNS", "RGB"), ("JPEG2000", "RGB"), ("EPS", "RGB")]:  # fmt: skip
+    for fmt, mode in [
+        ("AVIF", "RGB"),
+        ("DDS", "RGB"),
+        ("ICO", "RGB"),
+        ("PCX", "RGB"),
+        ("QOI", "RGB"),
+        ("SGI", "RGB"),
+        ("TGA", "RGB"),
+        ("XBM", "1"),
+        ("IM", "RGB"),
+        ("MSP", "1"),
+        ("SPIDER", "F"),
+        ("ICNS", "RGB"),
+        ("JPEG2000", "RGB"),
+        ("EPS", "RGB"),
+    ]:
         try:
             blob = renamed(fmt, mode)
         except Exception:  # noqa: BLE001 - this Pillow build cannot write it: nothing to test
@@ -281,26 +323,50 @@ def cases() -> list[tuple[str, bytes, list[str] | None, str]]:
     # --- careless but fine: accepted with the right classes
     accept("plain class folders", make_zip(base))
     accept("wrapper folder", make_zip(good("mydata/")))
-    accept("wrapper with README and LICENSE", make_zip(good("mydata/") + [("mydata/README.md", b"x"),
-                                                                           ("mydata/LICENSE", b"x")]))  # fmt: skip
+    accept(
+        "wrapper with README and LICENSE",
+        make_zip(good("mydata/") + [("mydata/README.md", b"x"), ("mydata/LICENSE", b"x")]),
+    )
     accept("README at the top", make_zip(base + [("README.txt", b"x"), ("LICENCE.md", b"x")]))
     accept("wrapper + README beside it", make_zip(good("mydata/") + [("README", b"x")]))
-    accept("macOS junk", make_zip(good("mydata/") + [("__MACOSX/mydata/cats/._0.png", b"j"),
-                                                     ("mydata/cats/.DS_Store", b"j"), ("mydata/Thumbs.db", b"j"),
-                                                     ("mydata/dogs/Thumbs.db", b"j")]))  # fmt: skip
+    accept(
+        "macOS junk",
+        make_zip(
+            good("mydata/")
+            + [
+                ("__MACOSX/mydata/cats/._0.png", b"j"),
+                ("mydata/cats/.DS_Store", b"j"),
+                ("mydata/Thumbs.db", b"j"),
+                ("mydata/dogs/Thumbs.db", b"j"),
+            ]
+        ),
+    )
     accept("colon in a folder name", make_zip(good(classes=["1:1 crops", "2:3 crops"])), ["1:1 crops", "2:3 crops"])
     md = ["[link](https:evil.example)", ":red[alarm]", "$x^2$", "**bold** <i>html"]
     accept("Markdown/LaTeX class names", make_zip(good(classes=md)), sorted(md))
     accept("NFD name becomes NFC", make_zip(good(classes=[nfd, "tea"])), [nfc, "tea"])
-    accept("odd modes (RGBA, LA, 1, P, CMYK, I;16 TIFF)", make_zip(base + [
-        ("cats/rgba.png", png(mode="RGBA", color=(0, 0, 0, 0))), ("cats/la.png", png(mode="LA")),
-        ("cats/bw.png", png(mode="1")), ("dogs/p.gif", img_bytes("GIF", mode="P")),
-        ("dogs/cmyk.jpg", img_bytes("JPEG", mode="CMYK", color=(0, 255, 255, 0))), ("dogs/t16.tif", tiff_16()),
-    ]))  # fmt: skip
+    accept(
+        "odd modes (RGBA, LA, 1, P, CMYK, I;16 TIFF)",
+        make_zip(
+            base
+            + [
+                ("cats/rgba.png", png(mode="RGBA", color=(0, 0, 0, 0))),
+                ("cats/la.png", png(mode="LA")),
+                ("cats/bw.png", png(mode="1")),
+                ("dogs/p.gif", img_bytes("GIF", mode="P")),
+                ("dogs/cmyk.jpg", img_bytes("JPEG", mode="CMYK", color=(0, 255, 255, 0))),
+                ("dogs/t16.tif", tiff_16()),
+            ]
+        ),
+    )
     accept("animated GIF (first frame)", make_zip(base + [("cats/anim.gif", gif_animated())]))
-    accept("WebP and BMP and PPM", make_zip(base + [("cats/w.webp", img_bytes("WEBP")),
-                                                    ("cats/b.bmp", img_bytes("BMP")),
-                                                    ("dogs/p.ppm", img_bytes("PPM"))]))  # fmt: skip
+    accept(
+        "WebP and BMP and PPM",
+        make_zip(
+            base
+            + [("cats/w.webp", img_bytes("WEBP")), ("cats/b.bmp", img_bytes("BMP")), ("dogs/p.ppm", img_bytes("PPM"))]
+        ),
+    )
     accept("PNG renamed .jpg", make_zip(base + [("cats/really_png.jpg", png())]))
     accept("big JPEG decoded via draft", make_zip(base + [("cats/big.jpg", img_bytes("JPEG", size=(3000, 2000)))]))
     accept("stored (no compression)", make_zip(base, method=zipfile.ZIP_STORED))

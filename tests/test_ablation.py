@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from resnet_core.ablation import AblationConfig, AblationResult, load_pair, run_ablation
+from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint, read_manifest, save_checkpoint
+from resnet_core.engine import evaluate, seeded
 from resnet_core.lesions import (
     bn_calibration_images,
     delete_one_sweep,
@@ -14,11 +16,9 @@ from resnet_core.lesions import (
     recomputed_bn_stats,
     swappable_groups,
 )
-from resnet_core.reports import ablation as report
-from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint, read_manifest, save_checkpoint
-from resnet_core.engine import evaluate, seeded
 from resnet_core.models import build_cifar_net, deleted_blocks, swapped_blocks
 from resnet_core.provenance import sha256_file
+from resnet_core.reports import ablation as report
 
 SHIPPED = ("resnet20", "plain20", "resnet56", "plain56")
 # Stored weights are fp16 and the manifest's accuracy was measured on the fp32 weights before saving; rounding
@@ -167,8 +167,14 @@ def tiny_pair(tmp_path_factory):
 
 
 def test_run_ablation_flags_plain_blocks_and_round_trips(tiny_pair):
-    config = AblationConfig(residual_checkpoint=str(tiny_pair["residual"]), plain_checkpoint=str(tiny_pair["plain"]),
-                            test_size=20, trials=2, ks=[1, 4], swaps=[1])  # fmt: skip
+    config = AblationConfig(
+        residual_checkpoint=str(tiny_pair["residual"]),
+        plain_checkpoint=str(tiny_pair["plain"]),
+        test_size=20,
+        trials=2,
+        ks=[1, 4],
+        swaps=[1],
+    )
     partials = []
     result = run_ablation(config, device="cpu", on_partial=partials.append)
     assert result.status == "done" and result.config["depth"] == 14 and result.test_size == 20
@@ -188,8 +194,9 @@ def test_run_ablation_flags_plain_blocks_and_round_trips(tiny_pair):
 
 
 def test_run_ablation_stops_early(tiny_pair):
-    config = AblationConfig(residual_checkpoint=str(tiny_pair["residual"]), plain_checkpoint=str(tiny_pair["plain"]),
-                            test_size=20, trials=1)  # fmt: skip
+    config = AblationConfig(
+        residual_checkpoint=str(tiny_pair["residual"]), plain_checkpoint=str(tiny_pair["plain"]), test_size=20, trials=1
+    )
     events = []
     result = run_ablation(config, device="cpu", on_progress=events.append, should_stop=lambda: len(events) >= 3)
     assert result.status == "cancelled"
@@ -200,15 +207,33 @@ def test_cli_json_schema(tiny_pair, tmp_path):
     from resnet_core.cli import main
 
     out = tmp_path / "ablation.json"
-    rc = main(["ablation", "--residual", str(tiny_pair["residual"]), "--plain", str(tiny_pair["plain"]),
-               "--test-size", "20", "--trials", "1", "--ks", "1,2", "--swaps", "1", "--device", "cpu",
-               "--json", str(out)])  # fmt: skip
+    rc = main(
+        [
+            "ablation",
+            "--residual",
+            str(tiny_pair["residual"]),
+            "--plain",
+            str(tiny_pair["plain"]),
+            "--test-size",
+            "20",
+            "--trials",
+            "1",
+            "--ks",
+            "1,2",
+            "--swaps",
+            "1",
+            "--device",
+            "cpu",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     blob = json.loads(out.read_text())
     assert set(blob) >= {"config", "models"}
     assert blob["config"]["trials"] == 1 and blob["config"]["test_size"] == 20
     assert set(blob["models"]) == {"residual", "plain"}
-    for kind, m in blob["models"].items():
+    for _kind, m in blob["models"].items():
         assert set(m) >= {"baseline_acc", "chance_acc", "delete_one", "delete_k"}
         assert 0 <= m["baseline_acc"] <= 1 and m["chance_acc"] == pytest.approx(0.1)
         for row in m["delete_one"]:
@@ -224,8 +249,24 @@ def test_cli_defaults_to_shipped_checkpoints(tmp_path):
     from resnet_core.cli import main
 
     out = tmp_path / "ablation20.json"
-    rc = main(["ablation", "--depth", "20", "--test-size", "50", "--trials", "1", "--ks", "1,3", "--no-reorder",
-               "--device", "cpu", "--json", str(out)])  # fmt: skip
+    rc = main(
+        [
+            "ablation",
+            "--depth",
+            "20",
+            "--test-size",
+            "50",
+            "--trials",
+            "1",
+            "--ks",
+            "1,3",
+            "--no-reorder",
+            "--device",
+            "cpu",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     blob = json.loads(out.read_text())
     for kind, name in (("residual", "resnet20"), ("plain", "plain20")):
@@ -233,16 +274,25 @@ def test_cli_defaults_to_shipped_checkpoints(tmp_path):
         assert m["name"] == name and m["manifest"]["sha256_matches"]
         assert len(m["delete_one"]) == 9
     assert [r["acc"] is None for r in blob["models"]["plain"]["delete_one"]] == [
-        False, False, False, True, False, False, True, False, False]  # fmt: skip
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+    ]
 
 
 # ------------------------------------------------------------------------------------------------------ page
 
 
 def test_block_ablation_page_runs_a_small_sweep():
-    from streamlit.testing.v1 import AppTest
-
     from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
     at.run()
@@ -292,8 +342,15 @@ def test_recomputed_bn_stats_are_restored_and_explain_the_block0_collapse(bundle
 
 
 def test_run_ablation_recompute_mode_records_it(tiny_pair):
-    config = AblationConfig(residual_checkpoint=str(tiny_pair["residual"]), plain_checkpoint=str(tiny_pair["plain"]),
-                            test_size=20, delete_k=False, reorder=False, bn_stats="recompute", bn_images=40)  # fmt: skip
+    config = AblationConfig(
+        residual_checkpoint=str(tiny_pair["residual"]),
+        plain_checkpoint=str(tiny_pair["plain"]),
+        test_size=20,
+        delete_k=False,
+        reorder=False,
+        bn_stats="recompute",
+        bn_images=40,
+    )
     result = run_ablation(config, device="cpu")
     blob = result.to_dict()
     assert blob["bn_stats"] == "recompute" and result.complete
@@ -304,20 +361,40 @@ def test_run_ablation_recompute_mode_records_it(tiny_pair):
 
 def _constructed(resid_accs: list[float], plain_accs: list[float], *, status: str = "done") -> AblationResult:
     def model(kind, base, accs):
-        rows = [{"block": i, "stage": 0, "downsample": False, "removable": True, "acc": a, "loss": 1.0}
-                for i, a in enumerate(accs)]  # fmt: skip
-        return {"kind": kind, "name": f"{kind}56", "source": "", "depth": 56, "baseline_acc": base,
-                "baseline_loss": 0.3, "chance_acc": 0.1, "blocks": [], "delete_one": rows}  # fmt: skip
+        rows = [
+            {"block": i, "stage": 0, "downsample": False, "removable": True, "acc": a, "loss": 1.0}
+            for i, a in enumerate(accs)
+        ]
+        return {
+            "kind": kind,
+            "name": f"{kind}56",
+            "source": "",
+            "depth": 56,
+            "baseline_acc": base,
+            "baseline_loss": 0.3,
+            "chance_acc": 0.1,
+            "blocks": [],
+            "delete_one": rows,
+        }
 
-    return AblationResult.from_dict({"config": {"bn_stats": "recompute"}, "status": status, "test_size": 3000,
-                                     "test_data": "bundled test", "paths": {}, "evaluations": 10,
-                                     "models": {"residual": model("residual", 0.90, resid_accs),
-                                                "plain": model("plain", 0.81, plain_accs)}})  # fmt: skip
+    return AblationResult.from_dict(
+        {
+            "config": {"bn_stats": "recompute"},
+            "status": status,
+            "test_size": 3000,
+            "test_data": "bundled test",
+            "paths": {},
+            "evaluations": 10,
+            "models": {"residual": model("residual", 0.90, resid_accs), "plain": model("plain", 0.81, plain_accs)},
+        }
+    )
 
 
 def test_ablation_verdicts_follow_the_numbers():
     good = report.headline(_constructed([0.88, 0.89, 0.895, 0.87], [0.3, 0.5, 0.2, 0.45]))
-    assert good.startswith("**Deleting one block barely changes residual56:**") and "Every single deletion breaks" in good
+    assert (
+        good.startswith("**Deleting one block barely changes residual56:**") and "Every single deletion breaks" in good
+    )
     bad = report.headline(_constructed([0.7, 0.6, 0.8, 0.75], [0.3, 0.7, 0.2, 0.45]))
     assert bad.startswith("**Not seen here:**") and "Every single deletion breaks" not in bad
     collapsed = report.headline(_constructed([0.10, 0.89, 0.895, 0.89], [0.3]))

@@ -39,11 +39,27 @@ def free_port() -> int:
 def server():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.fileWatcherType", "none", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -68,9 +84,17 @@ def browser():
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         yield b
         b.close()
 
@@ -87,7 +111,9 @@ def page(browser, server):
 
 
 def no_exception(pg) -> None:
-    assert pg.locator('[data-testid="stException"]').count() == 0, pg.locator('[data-testid="stException"]').first.inner_text()
+    assert pg.locator('[data-testid="stException"]').count() == 0, pg.locator(
+        '[data-testid="stException"]'
+    ).first.inner_text()
 
 
 def test_home_loads_and_every_page_opens_from_the_navigation(page):
@@ -146,8 +172,9 @@ def test_hostile_upload_is_a_message_not_an_exception(page, tmp_path):
         page.screenshot(path=str(Path(shots) / "transfer_hostile_upload.png"), full_page=False)
 
     names = ["[link](https:evil.example)", ":red[alarm] $x^2$"]
-    chooser.set_input_files(files=[{"name": "odd_names.zip", "mimeType": "application/zip",
-                                    "buffer": make_zip(good(classes=names))}])  # fmt: skip
+    chooser.set_input_files(
+        files=[{"name": "odd_names.zip", "mimeType": "application/zip", "buffer": make_zip(good(classes=names))}]
+    )
     page.get_by_text("8 images in 2 classes", exact=False).first.wait_for()
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for()

@@ -17,8 +17,25 @@ def test_info_lists_devices_data_and_what_is_missing(capsys):
 
 def test_train_writes_checkpoint_and_provenance(tmp_path, capsys):
     ckpt, record = tmp_path / "r8.pt", tmp_path / "r8.json"
-    code = main(["train", "--depth", "8", "--epochs", "1", "--max-steps", "3", "--train-size", "200",
-                 "--device", "cpu", "--out", str(ckpt), "--json", str(record)])
+    code = main(
+        [
+            "train",
+            "--depth",
+            "8",
+            "--epochs",
+            "1",
+            "--max-steps",
+            "3",
+            "--train-size",
+            "200",
+            "--device",
+            "cpu",
+            "--out",
+            str(ckpt),
+            "--json",
+            str(record),
+        ]
+    )
     assert code == 0
     data = json.loads(record.read_text())
     for key in ("command", "seed", "data", "device", "date", "git_revision", "test_acc", "sha256", "history"):

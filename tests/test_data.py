@@ -78,7 +78,7 @@ def test_augment_crop_is_a_shift_of_the_padded_image():
     torch.manual_seed(3)
     out = augment(img, pad=1, flip=False)
     padded = torch.nn.functional.pad(img, (1, 1, 1, 1))
-    assert any(torch.equal(out[0, 0], padded[0, 0, dy:dy + 6, dx:dx + 6]) for dy in range(3) for dx in range(3))
+    assert any(torch.equal(out[0, 0], padded[0, 0, dy : dy + 6, dx : dx + 6]) for dy in range(3) for dx in range(3))
 
 
 def test_normalize_standardises():

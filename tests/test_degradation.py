@@ -18,8 +18,16 @@ from resnet_core.reports import degradation as report
 
 
 def test_training_error_is_measured_in_eval_mode_on_a_fixed_subset():
-    config = DegradationConfig(depths=[8], variants=["residual"], train_size=100, test_size=50, train_eval_size=30,
-                               epochs=2, batch_size=25, seeds=[0, 1])  # fmt: skip
+    config = DegradationConfig(
+        depths=[8],
+        variants=["residual"],
+        train_size=100,
+        test_size=50,
+        train_eval_size=30,
+        epochs=2,
+        batch_size=25,
+        seeds=[0, 1],
+    )
     result = run_degradation(config, device="cpu")
     assert result.status == "done" and result.complete and result.seeds == [0, 1]
     assert result.train_eval_images == 30
@@ -39,9 +47,29 @@ def test_cli_degradation_json_schema_and_merge(tmp_path):
     parts = []
     for seed in (0, 1):
         out = tmp_path / f"d{seed}.json"
-        rc = cli.main(["degradation", "--depths", "8,14", "--epochs", "1", "--max-steps", "2", "--train-size", "100",
-                       "--test-size", "50", "--train-eval-size", "20", "--batch-size", "25", "--seeds", str(seed),
-                       "--json", str(out)])  # fmt: skip
+        rc = cli.main(
+            [
+                "degradation",
+                "--depths",
+                "8,14",
+                "--epochs",
+                "1",
+                "--max-steps",
+                "2",
+                "--train-size",
+                "100",
+                "--test-size",
+                "50",
+                "--train-eval-size",
+                "20",
+                "--batch-size",
+                "25",
+                "--seeds",
+                str(seed),
+                "--json",
+                str(out),
+            ]
+        )
         assert rc == 0
         parts.append(out)
     payload = json.loads(parts[0].read_text())
@@ -67,8 +95,9 @@ def test_merge_refuses_different_configurations_and_repeated_seeds():
 
 
 def test_degradation_stops_when_asked():
-    result = run_degradation(DegradationConfig(depths=[8], train_size=100, test_size=50), device="cpu",
-                             should_stop=lambda: True)  # fmt: skip
+    result = run_degradation(
+        DegradationConfig(depths=[8], train_size=100, test_size=50), device="cpu", should_stop=lambda: True
+    )
     assert result.status == "cancelled" and result.runs == [] and not result.complete
 
 
@@ -76,14 +105,25 @@ def _synthetic(plain_gaps: dict[int, float], resid_gaps: dict[int, float], *, st
     """Final training errors: plain-20 10%, residual-20 9%, deep nets offset by the given gaps (points)."""
 
     def run(depth, residual, err, seed):
-        return {"depth": depth, "residual": residual, "status": "done", "seed": seed,
-                "history": [{"epoch": 1, "train_err": err + 0.1, "test_err": err + 0.12},
-                            {"epoch": 2, "train_err": err, "test_err": err + 0.02}]}  # fmt: skip
+        return {
+            "depth": depth,
+            "residual": residual,
+            "status": "done",
+            "seed": seed,
+            "history": [
+                {"epoch": 1, "train_err": err + 0.1, "test_err": err + 0.12},
+                {"epoch": 2, "train_err": err, "test_err": err + 0.02},
+            ],
+        }
 
     runs = []
     for seed in plain_gaps:
-        runs += [run(20, False, 0.10, seed), run(20, True, 0.09, seed), run(56, False, 0.10 + plain_gaps[seed] / 100,
-                 seed), run(56, True, 0.09 + resid_gaps[seed] / 100, seed)]  # fmt: skip
+        runs += [
+            run(20, False, 0.10, seed),
+            run(20, True, 0.09, seed),
+            run(56, False, 0.10 + plain_gaps[seed] / 100, seed),
+            run(56, True, 0.09 + resid_gaps[seed] / 100, seed),
+        ]
     return {"config": {"depths": [20, 56], "epochs": 2, "seeds": list(plain_gaps)}, "runs": runs, "status": status}
 
 

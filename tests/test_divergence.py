@@ -29,8 +29,9 @@ def test_rule_on_constructed_losses():
 
 def test_finite_blowup_is_divergence_in_train(tiny_train, cpu):
     model = seeded(lambda: build_cifar_net(8), 0)
-    result = train(model, tiny_train, TrainConfig(epochs=2, batch_size=50, lr=1000.0, log_every=1, augment=False),
-                   device=cpu)  # fmt: skip
+    result = train(
+        model, tiny_train, TrainConfig(epochs=2, batch_size=50, lr=1000.0, log_every=1, augment=False), device=cpu
+    )
     assert result.status == "diverged" and result.diverged_at_step is not None
     assert result.message.startswith(f"diverged at step {result.diverged_at_step}")
 
@@ -47,8 +48,9 @@ def test_non_finite_eval_loss_is_divergence(tiny_train, cpu):
             out = self.inner(x)
             return out if self.training else out * math.nan
 
-    result = train(Poison(model), tiny_train, TrainConfig(epochs=1, batch_size=50, augment=False), device=cpu,
-                   test_set=tiny_train)  # fmt: skip
+    result = train(
+        Poison(model), tiny_train, TrainConfig(epochs=1, batch_size=50, augment=False), device=cpu, test_set=tiny_train
+    )
     assert result.status == "diverged" and "test loss" in result.message
 
 
@@ -63,9 +65,18 @@ def test_transfer_summary_leaves_diverged_runs_out():
     from resnet_core.transfer import summarize
 
     def run(strategy, seed, acc, status="done"):
-        return SimpleNamespace(strategy=strategy, shots=20, seed=seed, test_acc=acc, train_seconds=1.0,
-                               best_val_acc=acc, trainable_params=10, status=status)  # fmt: skip
+        return SimpleNamespace(
+            strategy=strategy,
+            shots=20,
+            seed=seed,
+            test_acc=acc,
+            train_seconds=1.0,
+            best_val_acc=acc,
+            trainable_params=10,
+            status=status,
+        )
 
-    rows = summarize([run("scratch", 0, 0.8), run("scratch", 1, 0.1, "diverged"), run("full_finetune", 0, 0.25,
-                                                                                       "diverged")])  # fmt: skip
+    rows = summarize(
+        [run("scratch", 0, 0.8), run("scratch", 1, 0.1, "diverged"), run("full_finetune", 0, 0.25, "diverged")]
+    )
     assert [(r["strategy"], r["n_seeds"], r["test_acc_mean"]) for r in rows] == [("scratch", 1, 0.8)]

@@ -34,10 +34,12 @@ def tiny():
 def step_losses(data, *, fast: bool, steps: int = 5, seed: int = 0, **cfg) -> tuple[list[float], engine.TrainResult]:
     model = engine.seeded(lambda: build_cifar_net(8), seed)
     losses: list[float] = []
-    config = engine.TrainConfig(epochs=10, batch_size=32, max_steps=steps, log_every=1, fast=fast, seed=seed,
-                                eval_every_epoch=False, **cfg)  # fmt: skip
-    result = engine.train(model, data, config, device=CPU,
-                          on_progress=lambda e: losses.append(e.loss) if e.kind == "step" else None)  # fmt: skip
+    config = engine.TrainConfig(
+        epochs=10, batch_size=32, max_steps=steps, log_every=1, fast=fast, seed=seed, eval_every_epoch=False, **cfg
+    )
+    result = engine.train(
+        model, data, config, device=CPU, on_progress=lambda e: losses.append(e.loss) if e.kind == "step" else None
+    )
     assert result.status == "done" and result.steps == steps
     return losses, result
 
@@ -92,8 +94,14 @@ def test_cached_features_train_the_same_head_as_recomputing(tiny):
         p.requires_grad_(False)
     config = engine.TrainConfig(epochs=3, batch_size=32, augment=False, fast=False, seed=0, lr=0.05)
     backbone.fc = engine.seeded(lambda: nn.Linear(64, 10), 3)
-    recomputed = engine.train(backbone, data, config, device=CPU, param_groups=[{"params": backbone.fc.parameters()}],
-                              set_train_mode=lambda m: m.eval())  # fmt: skip
+    recomputed = engine.train(
+        backbone,
+        data,
+        config,
+        device=CPU,
+        param_groups=[{"params": backbone.fc.parameters()}],
+        set_train_mode=lambda m: m.eval(),
+    )
     feats = engine.extract_features(backbone, data, device=CPU, fast=False)
     assert feats.shape == (len(data), 64) and feats.dtype == torch.float32
     head = engine.seeded(lambda: nn.Linear(64, 10), 3)
@@ -110,8 +118,27 @@ def test_bench_cli_end_to_end(tmp_path):
     from resnet_core.cli import main
 
     out = tmp_path / "bench.json"
-    code = main(["bench", "--device", "cpu", "--model", "resnet8", "--steps", "3", "--warmup", "1", "--batch-size", "16",
-                 "--feature-images", "48", "--head-epochs", "2", "--json", str(out)])  # fmt: skip
+    code = main(
+        [
+            "bench",
+            "--device",
+            "cpu",
+            "--model",
+            "resnet8",
+            "--steps",
+            "3",
+            "--warmup",
+            "1",
+            "--batch-size",
+            "16",
+            "--feature-images",
+            "48",
+            "--head-epochs",
+            "2",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     d = json.loads(out.read_text())
     assert {"device", "rows", "speedup_vs_tutorial", "feature_cache_speedup"} <= set(d)

@@ -82,8 +82,9 @@ def test_the_identity_path_carries_the_gradient_to_the_first_block():
     """The page's main claim on tiny nets: shared weights, no normalisation, depth 20, on each of two seeds, the
     plain net's input-gradient ratio shrinks below 1 while the residual net's is several times larger. Fails
     when a residual block ignores its shortcut (then the two nets are the same function)."""
-    result = run_gradients(GradientConfig(depths=[20], norm="none", seeds=[0, 1], batch_size=16, jacobian_probes=0),
-                           device="cpu")  # fmt: skip
+    result = run_gradients(
+        GradientConfig(depths=[20], norm="none", seeds=[0, 1], batch_size=16, jacobian_probes=0), device="cpu"
+    )
     for seed in (0, 1):
         plain, resid = result.run(20, False, seed), result.run(20, True, seed)
         assert plain.first_last_ratio < 1
@@ -106,10 +107,15 @@ def test_jacobian_gain_is_one_for_identity_and_zero_for_a_dead_plain_block(batch
 
 
 def test_run_gradients_shapes_and_round_trip():
-    result = run_gradients(GradientConfig(depths=[8, 14], jacobian_probes=1, jacobian_batch=4, batch_size=32,
-                                          seeds=[0, 1]), device="cpu")  # fmt: skip
-    assert [(r.seed, r.depth, r.residual) for r in result.runs][:4] == [(0, 8, False), (0, 8, True), (0, 14, False),
-                                                                      (0, 14, True)]  # fmt: skip
+    result = run_gradients(
+        GradientConfig(depths=[8, 14], jacobian_probes=1, jacobian_batch=4, batch_size=32, seeds=[0, 1]), device="cpu"
+    )
+    assert [(r.seed, r.depth, r.residual) for r in result.runs][:4] == [
+        (0, 8, False),
+        (0, 8, True),
+        (0, 14, False),
+        (0, 14, True),
+    ]
     assert result.seeds == [0, 1] and len(result.runs) == 8 and result.complete
     for r in result.runs:
         n_blocks = 3 * (r.depth - 2) // 6
@@ -134,16 +140,45 @@ def test_gradients_after_training_steps_differ_from_init():
 
 def test_cli_gradients_json_schema(tmp_path):
     out = tmp_path / "g.json"
-    assert cli.main(["gradients", "--depths", "8,14", "--norm", "none", "--activation", "relu", "--seeds", "3,4",
-                     "--probes", "1", "--batch-size", "32", "--json", str(out)]) == 0  # fmt: skip
+    assert (
+        cli.main(
+            [
+                "gradients",
+                "--depths",
+                "8,14",
+                "--norm",
+                "none",
+                "--activation",
+                "relu",
+                "--seeds",
+                "3,4",
+                "--probes",
+                "1",
+                "--batch-size",
+                "32",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     payload = json.loads(out.read_text())
     assert payload["config"]["norm"] == "none" and payload["config"]["depths"] == [8, 14]
     assert payload["config"]["seeds"] == [3, 4] and payload["provenance"]["seeds"] == [3, 4]
     assert "command" in payload["provenance"]
     assert len(payload["runs"]) == 8 and {r["seed"] for r in payload["runs"]} == {3, 4}
     for run in payload["runs"]:
-        assert {"depth", "residual", "norm", "activation", "layer_grad_norms", "block_input_grad_norms",
-                "first_last_ratio", "weight_first_last_ratio", "seed"} <= run.keys()  # fmt: skip
+        assert {
+            "depth",
+            "residual",
+            "norm",
+            "activation",
+            "layer_grad_norms",
+            "block_input_grad_norms",
+            "first_last_ratio",
+            "weight_first_last_ratio",
+            "seed",
+        } <= run.keys()
         assert run["norm"] == "none" and all(v is None or v >= 0 for v in run["layer_grad_norms"])
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 import threading
-import zipfile
 
 import pytest
 
-from resnet_core.uploads import UploadError, UploadLimits, load_image_zip, content_key
-from tests.hostile_zips import cases, make_zip, good, many_blank_4k_pngs
+from resnet_core.uploads import UploadError, UploadLimits, content_key, load_image_zip
+from tests.hostile_zips import cases, good, make_zip, many_blank_4k_pngs
 
 CASES = cases()
 NO_HANG_S = 60  # generous: each case takes well under a second; this only proves "no hang"

@@ -36,8 +36,14 @@ def test_failure_is_captured_not_raised():
 def test_stop_cancels_a_training_job_and_keeps_partial_history(tiny_train, cpu):
     def work(job):
         model = seeded(lambda: build_cifar_net(8), 0)
-        return train(model, tiny_train, TrainConfig(epochs=1000, batch_size=50, log_every=1), device=cpu,
-                     on_progress=job.report, should_stop=job.should_stop)
+        return train(
+            model,
+            tiny_train,
+            TrainConfig(epochs=1000, batch_size=50, log_every=1),
+            device=cpu,
+            on_progress=job.report,
+            should_stop=job.should_stop,
+        )
 
     job = Job(work).start()
     assert wait_for(lambda: len(job.events) >= 2)
@@ -66,6 +72,7 @@ def test_limiter_runs_one_at_a_time_in_arrival_order():
         def fn(job):
             order.append(name)
             gate.wait(10)
+
         return fn
 
     jobs = [Job(work(i), limiter=limiter).start() for i in range(3)]
@@ -97,6 +104,7 @@ def test_a_closed_sessions_jobs_are_cancelled_and_its_queued_job_never_starts():
             while not job.should_stop():  # a training loop checks should_stop before every step
                 time.sleep(0.01)
             return {"status": "cancelled"}
+
         return fn
 
     running = Job(work("running"), limiter=limiter, heartbeat_timeout=0.5, owner="closed-tab").start()

@@ -32,8 +32,16 @@ def tiny_source(tmp_path_factory):
 
 
 def tiny_config(**kw) -> tr.TransferConfig:
-    base = dict(shots=[2], seeds=[0], epochs=2, batch_size=8, min_epoch_images=8, val_per_class=3, test_per_class=4,
-                staged_head_epochs=1)  # fmt: skip
+    base = dict(
+        shots=[2],
+        seeds=[0],
+        epochs=2,
+        batch_size=8,
+        min_epoch_images=8,
+        val_per_class=3,
+        test_per_class=4,
+        staged_head_epochs=1,
+    )
     base.update(kw)
     return tr.TransferConfig(**base)
 
@@ -72,8 +80,11 @@ def test_feature_extraction_keeps_backbone_and_bn_statistics(monkeypatch, tiny_s
 def test_partial_finetune_freezes_all_but_the_last_stage(monkeypatch, tiny_source, bn_mode):
     before, after, run = run_capturing(monkeypatch, "partial_finetune", tiny_source, bn_mode=bn_mode)
     n = blocks_per_stage(8)  # depth 8: one block per stage; blocks 0, 1 frozen, block 2 trains
-    frozen = {**changed(before, after, "body.stem."), **changed(before, after, "body.blocks.0."),
-              **changed(before, after, "body.blocks.1.")}  # fmt: skip
+    frozen = {
+        **changed(before, after, "body.stem."),
+        **changed(before, after, "body.blocks.0."),
+        **changed(before, after, "body.blocks.1."),
+    }
     assert frozen and not any(frozen.values()), [k for k, v in frozen.items() if v]
     last = changed(before, after, f"body.blocks.{3 * n - 1}.")
     assert last[f"body.blocks.{3 * n - 1}.conv1.weight"], "the last stage must train"
@@ -97,8 +108,13 @@ def test_trainable_parameter_counts(tiny_source):
     total = count_parameters(model)
     head = 64 * 4 + 4  # width 16 -> 64 features in the last stage, 4 target classes
     last_stage = count_parameters(model.body.blocks[2])
-    expected = {"feature_extraction": head, "partial_finetune": last_stage + head, "full_finetune": total,
-                "staged": total, "scratch": total}  # fmt: skip
+    expected = {
+        "feature_extraction": head,
+        "partial_finetune": last_stage + head,
+        "full_finetune": total,
+        "staged": total,
+        "scratch": total,
+    }
     for strategy, n in expected.items():
         assert tr.trainable_parameter_count(model, strategy, config) == n, strategy
     assert head < last_stage + head < total
@@ -119,18 +135,24 @@ def test_results_round_trip_and_text(tiny_source):
 
 
 def test_same_seed_same_draw_and_cancel(tiny_source):
-    a = tr.run_transfer(tiny_config(strategies=["feature_extraction"], epochs=1), device=CPU,
-                        source_checkpoint_path=tiny_source)  # fmt: skip
-    b = tr.run_transfer(tiny_config(strategies=["feature_extraction"], epochs=1), device=CPU,
-                        source_checkpoint_path=tiny_source)  # fmt: skip
+    a = tr.run_transfer(
+        tiny_config(strategies=["feature_extraction"], epochs=1), device=CPU, source_checkpoint_path=tiny_source
+    )
+    b = tr.run_transfer(
+        tiny_config(strategies=["feature_extraction"], epochs=1), device=CPU, source_checkpoint_path=tiny_source
+    )
     assert a.results[0].test_acc == b.results[0].test_acc
     assert a.results[0].history[0]["val_loss"] == pytest.approx(b.results[0].history[0]["val_loss"])
     stopped = tr.run_transfer(tiny_config(), device=CPU, should_stop=lambda: True, source_checkpoint_path=tiny_source)
     assert stopped.status == "cancelled" and not stopped.results
     events = []
-    stopped = tr.run_transfer(tiny_config(strategies=["scratch", "feature_extraction"], epochs=3), device=CPU,
-                              on_progress=events.append, should_stop=lambda: len(events) >= 1,
-                              source_checkpoint_path=tiny_source)  # fmt: skip
+    stopped = tr.run_transfer(
+        tiny_config(strategies=["scratch", "feature_extraction"], epochs=3),
+        device=CPU,
+        on_progress=events.append,
+        should_stop=lambda: len(events) >= 1,
+        source_checkpoint_path=tiny_source,
+    )
     assert stopped.status == "cancelled" and not stopped.results and len(events) == 1, "stops within one epoch"
 
 
@@ -152,8 +174,15 @@ def test_early_stopper_restores_the_best_weights():
 def test_early_stopping_tests_the_best_weights_not_the_last(tiny_source):
     """A real run whose weights change (lr > 0) and whose last epoch is worse than its best: the tested weights
     must be the best epoch's (their validation accuracy is the best one, not the last one)."""
-    config = tiny_config(strategies=["feature_extraction"], epochs=6, lr_head=0.5, early_stopping=True, patience=10,
-                         shots=[3], val_per_class=10)  # fmt: skip
+    config = tiny_config(
+        strategies=["feature_extraction"],
+        epochs=6,
+        lr_head=0.5,
+        early_stopping=True,
+        patience=10,
+        shots=[3],
+        val_per_class=10,
+    )
     r = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source).results[0]
     vals = [h["val_acc"] for h in r.history]
     assert len(vals) == 6 and vals[-1] < max(vals), f"the case needs a last epoch worse than the best: {vals}"
@@ -161,9 +190,19 @@ def test_early_stopping_tests_the_best_weights_not_the_last(tiny_source):
     assert r.tested_val_acc == pytest.approx(max(vals)), "the tested weights are not the best epoch's"
     assert r.final_val_acc == pytest.approx(max(vals))
     assert r.status == "done"
-    small = tr.run_transfer(tiny_config(strategies=["feature_extraction"], epochs=6, early_stopping=True, patience=1,
-                                        shots=[3], val_per_class=10, lr_head=0.5),
-                            device=CPU, source_checkpoint_path=tiny_source).results[0]  # fmt: skip
+    small = tr.run_transfer(
+        tiny_config(
+            strategies=["feature_extraction"],
+            epochs=6,
+            early_stopping=True,
+            patience=1,
+            shots=[3],
+            val_per_class=10,
+            lr_head=0.5,
+        ),
+        device=CPU,
+        source_checkpoint_path=tiny_source,
+    ).results[0]
     assert small.status == "early-stopped" and small.epochs_run < 6
 
 
@@ -175,22 +214,45 @@ def test_head_training_divergence_check_fires(tiny_source):
     model = torch.nn.Module()
     model.head, model.dropout = torch.nn.Linear(8, 4), torch.nn.Dropout(0.0)
     config = tiny_config(lr_head=1e30)
-    history, status = tr.train_head_on_features(model, feats, labels, config, epochs=3, seed=0, device=CPU,
-                                                start_time=0.0, should_stop=lambda: False,
-                                                on_epoch=lambda *a: False)  # fmt: skip
+    history, status = tr.train_head_on_features(
+        model,
+        feats,
+        labels,
+        config,
+        epochs=3,
+        seed=0,
+        device=CPU,
+        start_time=0.0,
+        should_stop=lambda: False,
+        on_epoch=lambda *a: False,
+    )
     assert status == "diverged"
     nan_feats = {**feats, "views": torch.full((1, 16, 8), float("nan"))}
-    assert tr.train_head_on_features(model, nan_feats, labels, tiny_config(), epochs=1, seed=0, device=CPU,
-                                     start_time=0.0, should_stop=lambda: False,
-                                     on_epoch=lambda *a: False)[1] == "diverged"  # fmt: skip
+    assert (
+        tr.train_head_on_features(
+            model,
+            nan_feats,
+            labels,
+            tiny_config(),
+            epochs=1,
+            seed=0,
+            device=CPU,
+            start_time=0.0,
+            should_stop=lambda: False,
+            on_epoch=lambda *a: False,
+        )[1]
+        == "diverged"
+    )
     # the engine's train_head too
     head = torch.nn.Linear(8, 4)
-    res = train_head(head, torch.full((16, 8), float("nan")), labels["train"], TrainConfig(epochs=2, batch_size=8),
-                     device=CPU)  # fmt: skip
+    res = train_head(
+        head, torch.full((16, 8), float("nan")), labels["train"], TrainConfig(epochs=2, batch_size=8), device=CPU
+    )
     assert res.status == "diverged" and res.diverged_at_step is not None
     # and a whole run reports it
-    run = tr.run_transfer(tiny_config(strategies=["feature_extraction"], lr_head=1e38), device=CPU,
-                          source_checkpoint_path=tiny_source).results[0]  # fmt: skip
+    run = tr.run_transfer(
+        tiny_config(strategies=["feature_extraction"], lr_head=1e38), device=CPU, source_checkpoint_path=tiny_source
+    ).results[0]
     assert run.status == "diverged"
 
 
@@ -209,8 +271,12 @@ def test_augmentation_parity_cached_views_differ(tiny_source):
     assert torch.equal(views, again), "seeded"
     clean = tr.cached_features(model, train_set, target.val, tiny_config(augment=False), seed=0, device=CPU)
     assert clean["views"].shape[0] == 1 and torch.equal(clean["views"][0], clean["train"])
-    assert tr.cached_features(model, train_set, target.val, tiny_config(feature_views=0), seed=0,
-                              device=CPU)["views"].shape[0] == 1  # fmt: skip
+    assert (
+        tr.cached_features(model, train_set, target.val, tiny_config(feature_views=0), seed=0, device=CPU)[
+            "views"
+        ].shape[0]
+        == 1
+    )
 
 
 def test_bn_train_mode_drifts_statistics_frozen_does_not(monkeypatch, tiny_source):
@@ -244,8 +310,15 @@ def test_imagenet_loading_path(tmp_path, monkeypatch):
     from resnet_core.checkpoints import imagenet_weights_file
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    config = tiny_config(source="imagenet-resnet18", strategies=["feature_extraction"], epochs=1, image_size=32,
-                         shots=[1], val_per_class=1, test_per_class=2)  # fmt: skip
+    config = tiny_config(
+        source="imagenet-resnet18",
+        strategies=["feature_extraction"],
+        epochs=1,
+        image_size=32,
+        shots=[1],
+        val_per_class=1,
+        test_per_class=2,
+    )
     with pytest.raises(FileNotFoundError, match="resnet18"):
         tr.load_source(config)
     file = imagenet_weights_file("resnet18")
@@ -269,27 +342,65 @@ def test_cli_json_contract(tmp_path, tiny_source):
     from resnet_core.cli import main
 
     out = tmp_path / "t.json"
-    code = main(["transfer", "--shots", "2", "--strategies", "scratch,feature_extraction,staged", "--seeds", "0,1",
-                 "--epochs", "2", "--batch-size", "8", "--min-epoch-images", "8", "--val-per-class", "3",
-                 "--test-per-class", "3", "--staged-head-epochs", "1", "--device", "cpu", "--checkpoint",
-                 str(tiny_source), "--json", str(out)])  # fmt: skip
+    code = main(
+        [
+            "transfer",
+            "--shots",
+            "2",
+            "--strategies",
+            "scratch,feature_extraction,staged",
+            "--seeds",
+            "0,1",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--min-epoch-images",
+            "8",
+            "--val-per-class",
+            "3",
+            "--test-per-class",
+            "3",
+            "--staged-head-epochs",
+            "1",
+            "--device",
+            "cpu",
+            "--checkpoint",
+            str(tiny_source),
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     payload = json.loads(out.read_text())
     assert set(payload) >= {"config", "results"}
     assert payload["config"]["shots"] == [2] and payload["config"]["seeds"] == [0, 1]
     assert len(payload["results"]) == 6
     for r in payload["results"]:
-        assert set(r) >= {"strategy", "seed", "shots", "best_val_acc", "final_val_acc", "test_acc", "train_seconds",
-                          "trainable_params", "history"}  # fmt: skip
+        assert set(r) >= {
+            "strategy",
+            "seed",
+            "shots",
+            "best_val_acc",
+            "final_val_acc",
+            "test_acc",
+            "train_seconds",
+            "trainable_params",
+            "history",
+        }
         assert r["shots"] == 2 and 0 <= r["test_acc"] <= 1 and r["train_seconds"] > 0
         assert len(r["history"]) == 2
         for h in r["history"]:
             assert set(h) >= {"epoch", "train_loss", "val_loss", "val_acc", "seconds"}
     assert main(["transfer", "--strategies", "nonsense", "--checkpoint", str(tiny_source)]) == 2
     for r in payload["results"]:
-        assert r["test_images"] == 12 and r["test_se"] == pytest.approx((r["test_acc"] * (1 - r["test_acc"]) / 12) ** 0.5)
+        assert r["test_images"] == 12 and r["test_se"] == pytest.approx(
+            (r["test_acc"] * (1 - r["test_acc"]) / 12) ** 0.5
+        )
     verdicts = payload["verdicts"]
-    assert verdicts["status"] == "done" and [(p["a"], p["b"]) for p in verdicts["pairs"]] == [("feature_extraction", "scratch")]
+    assert verdicts["status"] == "done" and [(p["a"], p["b"]) for p in verdicts["pairs"]] == [
+        ("feature_extraction", "scratch")
+    ]
     assert all(p["n"] == 2 and p["verdict"] in ("a", "b", "tie") for p in verdicts["pairs"])
 
 
@@ -297,9 +408,33 @@ def test_cli_one_seed_names_no_winner(tmp_path, tiny_source, capsys):
     from resnet_core.cli import main
 
     out = tmp_path / "t.json"
-    code = main(["transfer", "--shots", "2", "--strategies", "scratch,feature_extraction", "--seeds", "7",
-                 "--epochs", "1", "--batch-size", "8", "--min-epoch-images", "8", "--val-per-class", "3",
-                 "--test-per-class", "3", "--device", "cpu", "--checkpoint", str(tiny_source), "--json", str(out)])  # fmt: skip
+    code = main(
+        [
+            "transfer",
+            "--shots",
+            "2",
+            "--strategies",
+            "scratch,feature_extraction",
+            "--seeds",
+            "7",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--min-epoch-images",
+            "8",
+            "--val-per-class",
+            "3",
+            "--test-per-class",
+            "3",
+            "--device",
+            "cpu",
+            "--checkpoint",
+            str(tiny_source),
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "no verdict" in printed and "winner:" not in printed and "50× slower" in printed
@@ -311,9 +446,30 @@ def test_cli_pretrain_source_for_a_drawn_split(tmp_path):
     from resnet_core.cli import main
 
     out, record = tmp_path / "s.pt", tmp_path / "s.json"
-    code = main(["pretrain-source", "--split-seed", "3", "--dataset", "bundled", "--per-class", "4", "--depth", "8",
-                 "--epochs", "1", "--max-steps", "1", "--device", "cpu", "--out", str(out), "--no-manifest",
-                 "--json", str(record)])  # fmt: skip
+    code = main(
+        [
+            "pretrain-source",
+            "--split-seed",
+            "3",
+            "--dataset",
+            "bundled",
+            "--per-class",
+            "4",
+            "--depth",
+            "8",
+            "--epochs",
+            "1",
+            "--max-steps",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+            "--no-manifest",
+            "--json",
+            str(record),
+        ]
+    )
     assert code == 0 and out.is_file()
     meta = json.loads(record.read_text())
     assert (meta["source_class_ids"], meta["target_class_ids"]) == tr.draw_split(3) and meta["split_seed"] == 3

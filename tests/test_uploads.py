@@ -54,15 +54,17 @@ def test_valid_zip_with_odd_modes_and_junk():
     p_img.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] * 64)
     buf = io.BytesIO()
     p_img.save(buf, format="PNG")
-    entries.update({
-        "mydata/cats/rgba.png": png(mode="RGBA", color=(0, 0, 0, 0)),  # fully transparent -> white
-        "mydata/cats/grey.png": png(mode="L", color=90),
-        "mydata/dogs/palette.png": buf.getvalue(),
-        "mydata/dogs/cmyk.jpg": jpeg_cmyk(),
-        "mydata/dogs/grey16.png": png(mode="I;16", color=4000),
-        "__MACOSX/mydata/cats/._c0.png": b"junk",
-        "mydata/cats/.DS_Store": b"junk",
-    })  # fmt: skip
+    entries.update(
+        {
+            "mydata/cats/rgba.png": png(mode="RGBA", color=(0, 0, 0, 0)),  # fully transparent -> white
+            "mydata/cats/grey.png": png(mode="L", color=90),
+            "mydata/dogs/palette.png": buf.getvalue(),
+            "mydata/dogs/cmyk.jpg": jpeg_cmyk(),
+            "mydata/dogs/grey16.png": png(mode="I;16", color=4000),
+            "__MACOSX/mydata/cats/._c0.png": b"junk",
+            "mydata/cats/.DS_Store": b"junk",
+        }
+    )
     images, report = load_image_zip(make_zip(entries), size=16)
     assert images.class_names == ["cats", "dogs"]
     assert tuple(images.images.shape) == (len(images), 3, 16, 16)

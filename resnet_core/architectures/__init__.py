@@ -2,7 +2,6 @@
 ``architectures`` CLI command (``cli``). Everything is counted from the real modules; see ``zoo``'s docstring for
 the conventions (MACs, FLOPs = 2 x MACs, activation memory, depth)."""
 
-from resnet_core.architectures.summary import architectures_json
 from resnet_core.architectures.designs import (
     block_costs,
     describe_blocks,
@@ -13,6 +12,7 @@ from resnet_core.architectures.designs import (
     shortcut_shapes,
     strategy_counts,
 )
+from resnet_core.architectures.summary import architectures_json
 from resnet_core.architectures.zoo import (
     ALL_NETS,
     IMAGENET_INPUT,
@@ -52,7 +52,7 @@ __all__ = [
     "measure",
     "native_input",
     "net_stats",
-        "shortcut_gradients",
+    "shortcut_gradients",
     "shortcut_shapes",
     "strategy_counts",
     "zoo",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from resnet_core.architectures.designs import block_costs, shortcut_shapes
-from resnet_core.architectures.zoo import ALL_NETS, IMAGENET_INPUT, LAB_INPUT, zoo
+from resnet_core.architectures.zoo import IMAGENET_INPUT, LAB_INPUT, zoo
 
 
 def architectures_json(names: list[str] | None = None) -> dict:

@@ -13,7 +13,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 def print_progress(event: ProgressEvent) -> None:
     if event.kind == "epoch":
-        extra = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if k.endswith(("_acc", "_loss"))
-                          and not k.startswith("train"))  # fmt: skip
-        print(f"  epoch {event.epoch:.0f}  train loss {event.loss:.4f}  acc {event.acc:.4f}  {extra}  "
-              f"[{event.elapsed:.1f}s]", flush=True)  # fmt: skip
+        extra = "  ".join(
+            f"{k} {v:.4f}"
+            for k, v in event.metrics.items()
+            if k.endswith(("_acc", "_loss")) and not k.startswith("train")
+        )
+        print(
+            f"  epoch {event.epoch:.0f}  train loss {event.loss:.4f}  acc {event.acc:.4f}  {extra}  "
+            f"[{event.elapsed:.1f}s]",
+            flush=True,
+        )

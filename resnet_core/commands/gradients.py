@@ -35,21 +35,34 @@ def _fmt(x: float | None) -> str:
 
 
 def _print_gradient_run(run: GradientRun) -> None:
-    print(f"  seed {run.seed}  {run.name:<13} ||dL/dx|| block 0 / last block {_fmt(run.first_last_ratio):>10}   "
-          f"relative weight grad first/last {_fmt(run.weight_first_last_ratio):>10}   [{run.seconds:.2f}s]",
-          flush=True)  # fmt: skip
+    print(
+        f"  seed {run.seed}  {run.name:<13} ||dL/dx|| block 0 / last block {_fmt(run.first_last_ratio):>10}   "
+        f"relative weight grad first/last {_fmt(run.weight_first_last_ratio):>10}   [{run.seconds:.2f}s]",
+        flush=True,
+    )
 
 
 def cmd_gradients(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     variants = ["plain", "residual"] if args.variants == "both" else [args.variants]
-    config = GradientConfig(depths=parse_depths(args.depths), variants=variants, norm=args.norm,
-                            activation=args.activation, shortcut=args.shortcut, width=args.width,
-                            batch_size=args.batch_size, seeds=parse_seeds(args.seeds), dataset=args.dataset,
-                            train_steps=args.steps, jacobian_probes=args.probes)  # fmt: skip
-    print(f"gradient norms on {args.dataset} (batch {args.batch_size}), norm={args.norm}, activation={args.activation}, "
-          f"seeds {config.seeds}, {'at initialisation' if not args.steps else f'after {args.steps} training steps'}",
-          flush=True)  # fmt: skip
+    config = GradientConfig(
+        depths=parse_depths(args.depths),
+        variants=variants,
+        norm=args.norm,
+        activation=args.activation,
+        shortcut=args.shortcut,
+        width=args.width,
+        batch_size=args.batch_size,
+        seeds=parse_seeds(args.seeds),
+        dataset=args.dataset,
+        train_steps=args.steps,
+        jacobian_probes=args.probes,
+    )
+    print(
+        f"gradient norms on {args.dataset} (batch {args.batch_size}), norm={args.norm}, activation={args.activation}, "
+        f"seeds {config.seeds}, {'at initialisation' if not args.steps else f'after {args.steps} training steps'}",
+        flush=True,
+    )
     result = run_gradients(config, device=device, on_partial=lambda r: _print_gradient_run(r.runs[-1]))
     result.provenance = provenance(seed=config.seeds[0], device=device, data=args.dataset, seeds=config.seeds)
     print(f"{len(result.runs)} runs in {result.seconds:.1f}s\n")
@@ -65,8 +78,11 @@ def cmd_merge_degradation(args: argparse.Namespace) -> int:
 
     parts = [DegradationResult.from_dict(json.loads(Path(f).read_text())) for f in args.merge]
     result = merge_results(parts)
-    result.provenance = {**provenance(seed=None, device="cpu", data=parts[0].config.get("dataset", "?"),
-                                      seeds=result.seeds), "device": "see parts", **result.provenance}  # fmt: skip
+    result.provenance = {
+        **provenance(seed=None, device="cpu", data=parts[0].config.get("dataset", "?"), seeds=result.seeds),
+        "device": "see parts",
+        **result.provenance,
+    }
     print(f"merged {len(parts)} results: seeds {result.seeds}, {len(result.runs)} runs, status {result.status}")
     print(degradation_report.headline(result, markdown=False))
     for line in degradation_report.details(result):
@@ -82,14 +98,29 @@ def cmd_degradation(args: argparse.Namespace) -> int:
         return cmd_merge_degradation(args)
     device = pick_device(args.device)
     variants = ["plain", "residual"] if args.variants == "both" else [args.variants]
-    config = DegradationConfig(depths=parse_depths(args.depths), variants=variants, dataset=args.dataset,
-                               train_size=args.train_size, test_size=args.test_size, epochs=args.epochs,
-                               batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                               schedule=args.schedule, augment=not args.no_augment, norm=args.norm,
-                               width=args.width, seeds=parse_seeds(args.seeds), max_steps=args.max_steps,
-                               train_eval_size=args.train_eval_size)  # fmt: skip
-    print(f"degradation: depths {config.depths}, {'/'.join(variants)}, {args.dataset}, {args.epochs} epochs, "
-          f"seeds {config.seeds}, on {describe_device(device).describe()}", flush=True)  # fmt: skip
+    config = DegradationConfig(
+        depths=parse_depths(args.depths),
+        variants=variants,
+        dataset=args.dataset,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        augment=not args.no_augment,
+        norm=args.norm,
+        width=args.width,
+        seeds=parse_seeds(args.seeds),
+        max_steps=args.max_steps,
+        train_eval_size=args.train_eval_size,
+    )
+    print(
+        f"degradation: depths {config.depths}, {'/'.join(variants)}, {args.dataset}, {args.epochs} epochs, "
+        f"seeds {config.seeds}, on {describe_device(device).describe()}",
+        flush=True,
+    )
     current = {"tag": None}
 
     def progress(event: ProgressEvent) -> None:
@@ -110,8 +141,10 @@ def cmd_degradation(args: argparse.Namespace) -> int:
     print(f"\n{'run':<13} {'seed':>4} {'train err':>9} {'test err':>9} {'seconds':>8}")
     for run in result.runs:
         f = run.final
-        print(f"{run.name:<13} {run.seed:>4} {f.get('train_err', float('nan')):>9.4f} "
-              f"{f.get('test_err', float('nan')):>9.4f} {run.seconds:>8.1f}  {run.status}")  # fmt: skip
+        print(
+            f"{run.name:<13} {run.seed:>4} {f.get('train_err', float('nan')):>9.4f} "
+            f"{f.get('test_err', float('nan')):>9.4f} {run.seconds:>8.1f}  {run.status}"
+        )
     print("\n" + degradation_report.headline(result, markdown=False))
     if args.json:
         write_json(args.json, result.to_dict())
@@ -143,8 +176,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dataset", choices=sorted(data_mod.DATASETS), default="bundled")
     p.add_argument("--train-size", type=int, default=None, help="stratified subset of the training split")
     p.add_argument("--test-size", type=int, default=None, help="stratified subset of the test split")
-    p.add_argument("--train-eval-size", type=int, default=1000,
-                   help="fixed training images scored in eval mode after every epoch (the training error)")
+    p.add_argument(
+        "--train-eval-size",
+        type=int,
+        default=1000,
+        help="fixed training images scored in eval mode after every epoch (the training error)",
+    )
     p.add_argument("--epochs", type=int, default=HYPERPARAMS["epochs"])
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=HYPERPARAMS["batch_size"])
@@ -155,8 +192,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--norm", choices=["batch", "none"], default="batch")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--seeds", "--seed", default="0", help="comma-separated seeds: each trains every net")
-    p.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
-                   help="instead of training: merge results of the same configuration run with different seeds "
-                        "(e.g. one process per seed) into --json")  # fmt: skip
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="instead of training: merge results of the same configuration run with different seeds "
+        "(e.g. one process per seed) into --json",
+    )
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(func=cmd_degradation)

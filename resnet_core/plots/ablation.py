@@ -23,8 +23,13 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
     net that cannot be deleted (their shapes change) are marked with an ✕ on the axis and no accuracy."""
     result = _result(result)
     kinds = [k for k in ("residual", "plain") if k in result.models]
-    fig = make_subplots(rows=1, cols=max(1, len(kinds)), shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=[f"{result.models[k].name}: delete one block" for k in kinds])  # fmt: skip
+    fig = make_subplots(
+        rows=1,
+        cols=max(1, len(kinds)),
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        subplot_titles=[f"{result.models[k].name}: delete one block" for k in kinds],
+    )
     for col, kind in enumerate(kinds, start=1):
         m = result.models[kind]
         n = len(m.blocks)
@@ -32,25 +37,70 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
         normal = [r for r in rows if r["acc"] is not None and not r["downsample"]]
         down = [r for r in rows if r["acc"] is not None and r["downsample"]]
         blocked = [r for r in rows if r["acc"] is None]
-        fig.add_trace(go.Bar(x=[r["block"] for r in normal], y=[r["acc"] for r in normal], name=f"{kind}: block deleted", width=0.8,
-                             marker_color=COLORS[kind], showlegend=col == 1 or kind == "plain",
-                             hovertemplate="block %{x}<br>acc %{y:.2%}<extra></extra>"), row=1, col=col)  # fmt: skip
+        fig.add_trace(
+            go.Bar(
+                x=[r["block"] for r in normal],
+                y=[r["acc"] for r in normal],
+                name=f"{kind}: block deleted",
+                width=0.8,
+                marker_color=COLORS[kind],
+                showlegend=col == 1 or kind == "plain",
+                hovertemplate="block %{x}<br>acc %{y:.2%}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
         if down:
-            fig.add_trace(go.Bar(x=[r["block"] for r in down], y=[r["acc"] for r in down],
-                                 name="downsampling block (shortcut kept)", marker_color="#9467bd", width=0.8,
-                                 hovertemplate="block %{x} (downsampling)<br>acc %{y:.2%}<extra></extra>"),
-                          row=1, col=col)  # fmt: skip
+            fig.add_trace(
+                go.Bar(
+                    x=[r["block"] for r in down],
+                    y=[r["acc"] for r in down],
+                    name="downsampling block (shortcut kept)",
+                    marker_color="#9467bd",
+                    width=0.8,
+                    hovertemplate="block %{x} (downsampling)<br>acc %{y:.2%}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
         if blocked:
-            fig.add_trace(go.Scatter(x=[r["block"] for r in blocked], y=[0.0] * len(blocked), mode="markers",
-                                     marker=dict(symbol="x", size=11, color="black"), name="not removable (shape changes)",
-                                     hovertemplate="block %{x}: changes the shape, cannot be deleted<extra></extra>"),
-                          row=1, col=col)  # fmt: skip
-        fig.add_trace(go.Scatter(x=[-0.5, n - 0.5], y=[m.baseline_acc] * 2, mode="lines",
-                                 line=dict(color=COLORS[kind], dash="dash"), name=f"{m.name} intact ({m.baseline_acc:.1%})",
-                                 hoverinfo="skip"), row=1, col=col)  # fmt: skip
-        fig.add_trace(go.Scatter(x=[-0.5, n - 0.5], y=[m.chance_acc] * 2, mode="lines", line=dict(color="gray", dash="dot"),
-                                 name=f"chance ({m.chance_acc:.0%})", showlegend=col == 1, hoverinfo="skip"),
-                      row=1, col=col)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=[r["block"] for r in blocked],
+                    y=[0.0] * len(blocked),
+                    mode="markers",
+                    marker=dict(symbol="x", size=11, color="black"),
+                    name="not removable (shape changes)",
+                    hovertemplate="block %{x}: changes the shape, cannot be deleted<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[-0.5, n - 0.5],
+                y=[m.baseline_acc] * 2,
+                mode="lines",
+                line=dict(color=COLORS[kind], dash="dash"),
+                name=f"{m.name} intact ({m.baseline_acc:.1%})",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[-0.5, n - 0.5],
+                y=[m.chance_acc] * 2,
+                mode="lines",
+                line=dict(color="gray", dash="dot"),
+                name=f"chance ({m.chance_acc:.0%})",
+                showlegend=col == 1,
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
         fig.update_xaxes(title_text="deleted block (0 = nearest the input)", range=[-0.6, n - 0.4], row=1, col=col)
     fig.update_yaxes(title_text="test accuracy", range=[0, 1.02], tickformat=".0%", row=1, col=1)
     fig.update_layout(barmode="overlay", height=420, **LAYOUT)
@@ -69,27 +119,47 @@ def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_ti
         ys = [m.baseline_acc] + [r["mean_acc"] for r in rows]
         sd = [0.0] + [r["std_acc"] for r in rows]
         xmax = max(xmax, max(xs))
-        fig.add_trace(go.Scatter(x=xs, y=ys, error_y=dict(type="data", array=sd, visible=True), mode="lines+markers",
-                                 name=f"{m.name} (mean ± std over trials)", line=dict(color=COLORS[kind]),
-                                 hovertemplate=f"{x_title} %{{x}}<br>acc %{{y:.2%}}<extra>{m.name}</extra>"))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                error_y=dict(type="data", array=sd, visible=True),
+                mode="lines+markers",
+                name=f"{m.name} (mean ± std over trials)",
+                line=dict(color=COLORS[kind]),
+                hovertemplate=f"{x_title} %{{x}}<br>acc %{{y:.2%}}<extra>{m.name}</extra>",
+            )
+        )
     chance = next((m.chance_acc for m in result.models.values()), 0.1)
-    fig.add_hline(y=chance, line=dict(color="gray", dash="dot"), annotation_text=f"chance {chance:.0%}",
-                  annotation_position="bottom right")  # fmt: skip
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis=dict(title="test accuracy", range=[0, 1.02],
-                      tickformat=".0%"), xaxis=dict(range=[-0.3, xmax + 0.3]), height=400, **LAYOUT)  # fmt: skip
+    fig.add_hline(
+        y=chance,
+        line=dict(color="gray", dash="dot"),
+        annotation_text=f"chance {chance:.0%}",
+        annotation_position="bottom right",
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis=dict(title="test accuracy", range=[0, 1.02], tickformat=".0%"),
+        xaxis=dict(range=[-0.3, xmax + 0.3]),
+        height=400,
+        **LAYOUT,
+    )
     return fig
 
 
 def delete_k_figure(result: AblationResult | dict) -> go.Figure:
     """Mean ± std accuracy vs the number k of deleted blocks (k = 0: intact), both nets."""
-    return _curve_figure(_result(result), "delete_k", "k", "Delete k random blocks (shape-keeping blocks)",
-                         "blocks deleted (k)")  # fmt: skip
+    return _curve_figure(
+        _result(result), "delete_k", "k", "Delete k random blocks (shape-keeping blocks)", "blocks deleted (k)"
+    )
 
 
 def reorder_figure(result: AblationResult | dict) -> go.Figure:
     """Mean ± std accuracy vs the number of random swaps of same-stage blocks (0: original order)."""
-    return _curve_figure(_result(result), "reorder", "swaps", "Reorder: swap random pairs of same-shape blocks",
-                         "random swaps")  # fmt: skip
+    return _curve_figure(
+        _result(result), "reorder", "swaps", "Reorder: swap random pairs of same-shape blocks", "random swaps"
+    )
 
 
 def paths_figure(n_blocks: int, *, name: str = "") -> go.Figure:
@@ -97,9 +167,20 @@ def paths_figure(n_blocks: int, *, name: str = "") -> go.Figure:
     d = path_length_distribution(n_blocks)
     lo, hi = d["central95"]
     colors = ["#1f77b4" if lo <= k <= hi else "#aec7e8" for k in d["lengths"]]
-    fig = go.Figure(go.Bar(x=d["lengths"], y=d["fractions"], marker_color=colors, customdata=d["counts"],
-                           hovertemplate="paths through %{x} blocks: %{customdata:,}<br>%{y:.2%} of all<extra></extra>"))  # fmt: skip
-    fig.update_layout(title=f"{name + ': ' if name else ''}{n_blocks} blocks → 2^{n_blocks} = {d['n_paths']:,} paths",
-                      xaxis_title="path length (blocks whose convs the path goes through)",
-                      yaxis=dict(title="fraction of paths", tickformat=".0%"), height=360, **LAYOUT)  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=d["lengths"],
+            y=d["fractions"],
+            marker_color=colors,
+            customdata=d["counts"],
+            hovertemplate="paths through %{x} blocks: %{customdata:,}<br>%{y:.2%} of all<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"{name + ': ' if name else ''}{n_blocks} blocks → 2^{n_blocks} = {d['n_paths']:,} paths",
+        xaxis_title="path length (blocks whose convs the path goes through)",
+        yaxis=dict(title="fraction of paths", tickformat=".0%"),
+        height=360,
+        **LAYOUT,
+    )
     return fig

@@ -15,17 +15,34 @@ def training_curve(events: list[ProgressEvent], *, title: str = "Training loss")
     tags = sorted({e.tag for e in events})
     for tag in tags:
         steps = [e for e in events if e.kind == "step" and e.tag == tag]
-        fig.add_trace(go.Scatter(x=[e.step for e in steps], y=[e.loss for e in steps], mode="lines+markers",
-                                 name=f"{tag + ' ' if tag else ''}train loss",
-                                 hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>"))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[e.step for e in steps],
+                y=[e.loss for e in steps],
+                mode="lines+markers",
+                name=f"{tag + ' ' if tag else ''}train loss",
+                hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>",
+            )
+        )
         epochs = [e for e in events if e.kind == "epoch" and e.tag == tag and "test_acc" in e.metrics]
         if epochs:
-            fig.add_trace(go.Scatter(x=[e.step for e in epochs], y=[e.metrics["test_acc"] for e in epochs],
-                                     mode="lines+markers", name=f"{tag + ' ' if tag else ''}test accuracy", yaxis="y2",
-                                     hovertemplate="step %{x}<br>test acc %{y:.2%}<extra></extra>"))  # fmt: skip
-    fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss",
-                      yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1], tickformat=".0%"),
-                      **LAYOUT)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=[e.step for e in epochs],
+                    y=[e.metrics["test_acc"] for e in epochs],
+                    mode="lines+markers",
+                    name=f"{tag + ' ' if tag else ''}test accuracy",
+                    yaxis="y2",
+                    hovertemplate="step %{x}<br>test acc %{y:.2%}<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        title=title,
+        xaxis_title="step",
+        yaxis_title="loss",
+        yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1], tickformat=".0%"),
+        **LAYOUT,
+    )
     return fig
 
 
@@ -34,9 +51,20 @@ def identity_demo_figure(result) -> go.Figure:
     blocks = list(range(1, result.num_blocks + 1))
     fig = go.Figure()
     for name, values in (("plain: y = F(x)", result.plain), ("residual: y = F(x) + x", result.residual)):
-        fig.add_trace(go.Scatter(x=blocks, y=values, mode="lines+markers", name=name,
-                                 hovertemplate="block %{x}<br>‖∂/∂x‖ = %{y:.3e}<extra></extra>"))  # fmt: skip
-    fig.update_layout(title="Gradient reaching each block (unit gradient at the output)",
-                      xaxis_title="block (1 = nearest the input)", yaxis_title="gradient norm (log scale)",
-                      yaxis_type="log", **LAYOUT)  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=blocks,
+                y=values,
+                mode="lines+markers",
+                name=name,
+                hovertemplate="block %{x}<br>‖∂/∂x‖ = %{y:.3e}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Gradient reaching each block (unit gradient at the output)",
+        xaxis_title="block (1 = nearest the input)",
+        yaxis_title="gradient norm (log scale)",
+        yaxis_type="log",
+        **LAYOUT,
+    )
     return fig

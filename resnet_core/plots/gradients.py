@@ -93,8 +93,7 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
     variants = [v for v in (False, True) if any(r.residual == v for r in res.runs)] or [False, True]
     n_seeds = len(res.seeds)
     titles = [("residual" if v else "plain") for v in variants]
-    fig = make_subplots(rows=1, cols=len(variants), shared_yaxes=True, subplot_titles=titles,
-                        horizontal_spacing=0.04)  # fmt: skip
+    fig = make_subplots(rows=1, cols=len(variants), shared_yaxes=True, subplot_titles=titles, horizontal_spacing=0.04)
     for col, residual in enumerate(variants, start=1):
         for depth in depths:
             runs = res.runs_of(depth, residual)
@@ -103,22 +102,46 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
             xs, mid, lo, hi, names = _band(runs, metric)
             color = depth_color(depth, depths)
             if n_seeds > 1 and xs:
-                fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_rgba(color, 0.18),
-                                         line=dict(width=0), hoverinfo="skip", showlegend=False,
-                                         legendgroup=str(depth)), row=1, col=col)  # fmt: skip
-            fig.add_trace(go.Scatter(
-                x=xs, y=mid, mode="lines+markers", name=f"depth {depth}", legendgroup=str(depth),
-                showlegend=col == 1, line=dict(color=color, width=2), marker=dict(size=4), customdata=names,
-                hovertemplate=f"{variant_name(residual, depth)}<br>%{{customdata}}<br>relative depth %{{x:.2f}}<br>"
-                              "%{y:.2e}<extra></extra>",
-            ), row=1, col=col)  # fmt: skip
-        fig.update_xaxes(title_text="relative depth (0 = input side, 1 = output side)", range=[-0.03, 1.03],
-                         row=1, col=col)  # fmt: skip
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs + xs[::-1],
+                        y=hi + lo[::-1],
+                        fill="toself",
+                        fillcolor=_rgba(color, 0.18),
+                        line=dict(width=0),
+                        hoverinfo="skip",
+                        showlegend=False,
+                        legendgroup=str(depth),
+                    ),
+                    row=1,
+                    col=col,
+                )
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=mid,
+                    mode="lines+markers",
+                    name=f"depth {depth}",
+                    legendgroup=str(depth),
+                    showlegend=col == 1,
+                    line=dict(color=color, width=2),
+                    marker=dict(size=4),
+                    customdata=names,
+                    hovertemplate=f"{variant_name(residual, depth)}<br>%{{customdata}}<br>relative depth %{{x:.2f}}<br>"
+                    "%{y:.2e}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        fig.update_xaxes(
+            title_text="relative depth (0 = input side, 1 = output side)", range=[-0.03, 1.03], row=1, col=col
+        )
     fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # every panel: the axes are shared
     fig.update_yaxes(title_text=GRADIENT_METRICS[metric][1], row=1, col=1)
     band = f" · band: min–max over {n_seeds} seeds" if n_seeds > 1 else ""
-    fig.update_layout(height=430, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest",
-                      legend=dict(title=f"depth{band}"))  # fmt: skip
+    fig.update_layout(
+        height=430, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest", legend=dict(title=f"depth{band}")
+    )
     return fig
 
 
@@ -139,14 +162,25 @@ def ratio_figure(result: GradientResult | dict) -> go.Figure:
             hi.append(max(vals))
         if not xs:
             continue
-        fig.add_trace(go.Scatter(
-            x=xs, y=mid, mode="lines+markers", name="residual" if residual else "plain",
-            line=dict(dash=dash, width=2, color=VARIANT_COLORS[residual]), marker=dict(size=9, symbol=symbol),
-            error_y=dict(type="data", symmetric=False, array=[h - m for h, m in zip(hi, mid)],
-                         arrayminus=[m - low for m, low in zip(mid, lo)], thickness=1.5),
-            customdata=[f"{fmt_ratio(low)} – {fmt_ratio(h)}" for low, h in zip(lo, hi)],
-            hovertemplate="%{fullData.name}-%{x}<br>ratio %{y:.3g} (range over seeds %{customdata})<extra></extra>",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=mid,
+                mode="lines+markers",
+                name="residual" if residual else "plain",
+                line=dict(dash=dash, width=2, color=VARIANT_COLORS[residual]),
+                marker=dict(size=9, symbol=symbol),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[h - m for h, m in zip(hi, mid)],
+                    arrayminus=[m - low for m, low in zip(mid, lo)],
+                    thickness=1.5,
+                ),
+                customdata=[f"{fmt_ratio(low)} – {fmt_ratio(h)}" for low, h in zip(lo, hi)],
+                hovertemplate="%{fullData.name}-%{x}<br>ratio %{y:.3g} (range over seeds %{customdata})<extra></extra>",
+            )
+        )
     fig.add_hline(y=1, line=dict(color="grey", dash="dot"))
     fig.update_xaxes(title_text="depth (weighted layers)")
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="‖∂L/∂x‖ block 0 ÷ last block")
@@ -159,17 +193,19 @@ def gradient_table(result: GradientResult | dict) -> list[dict]:
     res = _as_gradient_result(result)
     rows = []
     for r in sorted(res.runs, key=lambda r: (r.depth, r.residual, r.seed)):
-        rows.append({
-            "net": r.name,
-            "seed": r.seed,
-            "input-gradient ratio (block 0 ÷ last)": r.first_last_ratio,
-            "relative weight-gradient ratio": r.weight_first_last_ratio,
-            "‖∂L/∂x‖ block 0": r.block_input_grad_norms[0] if r.block_input_grad_norms else None,
-            "‖∂L/∂x‖ last block": r.block_input_grad_norms[-1] if r.block_input_grad_norms else None,
-            "loss": r.loss,
-            "training steps": r.train_steps,
-            "seconds": round(r.seconds, 2),
-        })  # fmt: skip
+        rows.append(
+            {
+                "net": r.name,
+                "seed": r.seed,
+                "input-gradient ratio (block 0 ÷ last)": r.first_last_ratio,
+                "relative weight-gradient ratio": r.weight_first_last_ratio,
+                "‖∂L/∂x‖ block 0": r.block_input_grad_norms[0] if r.block_input_grad_norms else None,
+                "‖∂L/∂x‖ last block": r.block_input_grad_norms[-1] if r.block_input_grad_norms else None,
+                "loss": r.loss,
+                "training steps": r.train_steps,
+                "seconds": round(r.seconds, 2),
+            }
+        )
     return rows
 
 
@@ -192,8 +228,12 @@ def _mean_curve(runs: list[DegradationRun], key: str) -> tuple[list[float], list
             if h.get(key) is not None:
                 by_epoch.setdefault(int(h["epoch"]), []).append(100 * h[key])
     epochs = sorted(by_epoch)
-    return (epochs, [sum(by_epoch[e]) / len(by_epoch[e]) for e in epochs], [min(by_epoch[e]) for e in epochs],
-            [max(by_epoch[e]) for e in epochs])  # fmt: skip
+    return (
+        epochs,
+        [sum(by_epoch[e]) / len(by_epoch[e]) for e in epochs],
+        [min(by_epoch[e]) for e in epochs],
+        [max(by_epoch[e]) for e in epochs],
+    )
 
 
 def degradation_figure(result: DegradationResult | dict) -> go.Figure:
@@ -213,20 +253,43 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
                 xs, mean, lo, hi = _mean_curve(runs, key)
                 color = depth_color(depth, depths)
                 if multi and xs:
-                    fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", showlegend=False,
-                                             fillcolor=_rgba(color, 0.15), line=dict(width=0), hoverinfo="skip",
-                                             legendgroup=name), row=1, col=col)  # fmt: skip
-                fig.add_trace(go.Scatter(
-                    x=xs, y=mean, mode="lines+markers", name=name, legendgroup=name, showlegend=col == 1,
-                    line=dict(color=color, dash="solid" if residual else "dash", width=2),
-                    marker=dict(symbol="circle" if residual else "circle-open", size=6),
-                    hovertemplate=f"{name}<br>epoch %{{x}}<br>%{{y:.1f}}%{' (mean over seeds)' if multi else ''}"
-                                  "<extra></extra>",
-                ), row=1, col=col)  # fmt: skip
+                    fig.add_trace(
+                        go.Scatter(
+                            x=xs + xs[::-1],
+                            y=hi + lo[::-1],
+                            fill="toself",
+                            showlegend=False,
+                            fillcolor=_rgba(color, 0.15),
+                            line=dict(width=0),
+                            hoverinfo="skip",
+                            legendgroup=name,
+                        ),
+                        row=1,
+                        col=col,
+                    )
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs,
+                        y=mean,
+                        mode="lines+markers",
+                        name=name,
+                        legendgroup=name,
+                        showlegend=col == 1,
+                        line=dict(color=color, dash="solid" if residual else "dash", width=2),
+                        marker=dict(symbol="circle" if residual else "circle-open", size=6),
+                        hovertemplate=f"{name}<br>epoch %{{x}}<br>%{{y:.1f}}%{' (mean over seeds)' if multi else ''}"
+                        "<extra></extra>",
+                    ),
+                    row=1,
+                    col=col,
+                )
         fig.update_xaxes(title_text="epoch", row=1, col=col)
         fig.update_yaxes(title_text="error (%)", rangemode="tozero", row=1, col=col)
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(title="band: min–max over seeds" if multi else None))  # fmt: skip
+    fig.update_layout(
+        height=420,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(title="band: min–max over seeds" if multi else None),
+    )
     return fig
 
 
@@ -241,11 +304,15 @@ def degradation_live_figure(events: list, *, metric: str = "loss") -> go.Figure:
         xs.append(e.epoch)
         ys.append(e.loss if metric == "loss" else 100 * (1 - (e.acc or 0)))
     for tag, (xs, ys) in by_tag.items():
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=tag,
-                                 line=dict(dash="dash" if tag.startswith("plain") else "solid")))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", name=tag, line=dict(dash="dash" if tag.startswith("plain") else "solid")
+            )
+        )
     fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="training loss (running)" if metric == "loss" else "training error (%)",
-                     rangemode="tozero")  # fmt: skip
+    fig.update_yaxes(
+        title_text="training loss (running)" if metric == "loss" else "training error (%)", rangemode="tozero"
+    )
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=20, b=10))
     return fig
 
@@ -261,11 +328,14 @@ def degradation_table(result: DegradationResult | dict) -> list[dict]:
                 continue
             done = [r for r in runs if r.status == "done" and r.history]
             row = {"net": variant_name(residual, depth), "seeds": len(done)}
-            for key, label in (("train_err", "train error (%)"), ("test_err", "test error (%)"),
-                               ("running_train_err", "running train error (%)")):  # fmt: skip
+            for key, label in (
+                ("train_err", "train error (%)"),
+                ("test_err", "test error (%)"),
+                ("running_train_err", "running train error (%)"),
+            ):
                 vals = [100 * r.final[key] for r in done if r.final.get(key) is not None]
                 row[label] = round(sum(vals) / len(vals), 1) if vals else None
-                row[label.replace("(%)", "range")] = (f"{min(vals):.1f}–{max(vals):.1f}" if len(vals) > 1 else "")
+                row[label.replace("(%)", "range")] = f"{min(vals):.1f}–{max(vals):.1f}" if len(vals) > 1 else ""
             row["epochs"] = max((r.final.get("epoch", 0) for r in runs), default=0)
             row["status"] = ", ".join(sorted({r.status for r in runs}))
             rows.append(row)
@@ -277,16 +347,19 @@ def budget_text(result: DegradationResult | dict) -> str:
     res = _as_degradation_result(result)
     c = res.config
     prov = res.provenance or {}
-    data = {"fashion": "full Fashion-MNIST", "bundled": "the bundled Fashion-MNIST subset",
-            "cifar10": "CIFAR-10"}.get(c.get("dataset", ""), c.get("dataset", "?"))  # fmt: skip
+    data = {"fashion": "full Fashion-MNIST", "bundled": "the bundled Fashion-MNIST subset", "cifar10": "CIFAR-10"}.get(
+        c.get("dataset", ""), c.get("dataset", "?")
+    )
     parts = [f"{data}: {res.train_images:,} training images" + (" (stratified subset)" if c.get("train_size") else "")]
     if res.train_eval_images:
         parts.append(f"training error on a fixed {res.train_eval_images:,} of them in eval mode")
     parts.append(f"test error on {res.test_images:,} test images")
     seeds = res.seeds or c.get("seeds", [])
-    parts.append(f"{c.get('epochs')} epochs, batch {c.get('batch_size')}, SGD lr {c.get('lr')} {c.get('schedule')}, "
-                 f"weight decay {c.get('weight_decay')}, {'augmented' if c.get('augment') else 'no augmentation'}, "
-                 f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}")  # fmt: skip
+    parts.append(
+        f"{c.get('epochs')} epochs, batch {c.get('batch_size')}, SGD lr {c.get('lr')} {c.get('schedule')}, "
+        f"weight decay {c.get('weight_decay')}, {'augmented' if c.get('augment') else 'no augmentation'}, "
+        f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+    )
     if c.get("max_steps"):
         parts.append(f"at most {c['max_steps']} steps")
     if res.seconds:

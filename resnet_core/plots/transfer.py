@@ -39,9 +39,19 @@ def _get(run, key, default=None):
 def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss per strategy") -> go.Figure:
     """2x2: validation accuracy / loss against epoch and against seconds. ``runs``: RunResult objects or dicts with
     strategy, seed, history (rows with epoch, val_acc, val_loss, seconds). One colour per strategy, one dash per seed."""
-    fig = make_subplots(rows=2, cols=2, shared_yaxes=False, horizontal_spacing=0.08, vertical_spacing=0.14,
-                        subplot_titles=("Validation accuracy vs epoch", "Validation accuracy vs seconds",
-                                        "Validation loss vs epoch", "Validation loss vs seconds"))  # fmt: skip
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        shared_yaxes=False,
+        horizontal_spacing=0.08,
+        vertical_spacing=0.14,
+        subplot_titles=(
+            "Validation accuracy vs epoch",
+            "Validation accuracy vs seconds",
+            "Validation loss vs epoch",
+            "Validation loss vs seconds",
+        ),
+    )
     seeds = sorted({_get(r, "seed", 0) for r in runs})
     shown: set[str] = set()
     for run in runs:
@@ -58,11 +68,20 @@ def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss 
             ys = [h[key] for h in hist]
             for col, xs, xname in ((1, ep, "epoch"), (2, sec, "s")):
                 fig.add_trace(
-                    go.Scatter(x=xs, y=ys, mode="lines+markers", name=label, legendgroup=label,
-                               showlegend=label not in shown, line=dict(color=color, dash=dash), marker=dict(size=5),
-                               hovertemplate=f"{label}<br>{xname} %{{x:.3g}}<br>{key} %{{y:{fmt}}}<extra></extra>"),
-                    row=row, col=col,
-                )  # fmt: skip
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        mode="lines+markers",
+                        name=label,
+                        legendgroup=label,
+                        showlegend=label not in shown,
+                        line=dict(color=color, dash=dash),
+                        marker=dict(size=5),
+                        hovertemplate=f"{label}<br>{xname} %{{x:.3g}}<br>{key} %{{y:{fmt}}}<extra></extra>",
+                    ),
+                    row=row,
+                    col=col,
+                )
                 shown.add(label)
     fig.update_yaxes(tickformat=".0%", row=1)
     fig.update_yaxes(type="log", row=2)  # one diverging epoch (scratch at a high rate) must not flatten the rest
@@ -82,20 +101,34 @@ def sweep_figure(summary: Sequence[dict], *, title: str = "Test accuracy vs labe
     for s in strategies:
         rows = sorted([r for r in summary if r["strategy"] == s], key=lambda r: r["shots"] or 10 * max_shots)
         xs = [r["shots"] or 10 * max_shots for r in rows]
-        fig.add_trace(go.Scatter(
-            x=xs, y=[r["test_acc_mean"] for r in rows], mode="lines+markers", name=STRATEGY_LABELS.get(s, s),
-            line=dict(color=STRATEGY_COLORS.get(s)),
-            error_y=dict(type="data", array=[r["test_acc_std"] for r in rows], visible=True),
-            customdata=[[r["test_acc_std"], r["n_seeds"], r["train_seconds_mean"]] for r in rows],
-            hovertemplate=(f"{STRATEGY_LABELS.get(s, s)}<br>%{{x}} per class<br>test acc %{{y:.1%}} ± %{{customdata[0]:.1%}}"
-                           "<br>%{customdata[1]} seeds, %{customdata[2]:.1f}s per run<extra></extra>"),
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[r["test_acc_mean"] for r in rows],
+                mode="lines+markers",
+                name=STRATEGY_LABELS.get(s, s),
+                line=dict(color=STRATEGY_COLORS.get(s)),
+                error_y=dict(type="data", array=[r["test_acc_std"] for r in rows], visible=True),
+                customdata=[[r["test_acc_std"], r["n_seeds"], r["train_seconds_mean"]] for r in rows],
+                hovertemplate=(
+                    f"{STRATEGY_LABELS.get(s, s)}<br>%{{x}} per class<br>test acc %{{y:.1%}} ± %{{customdata[0]:.1%}}"
+                    "<br>%{customdata[1]} seeds, %{customdata[2]:.1f}s per run<extra></extra>"
+                ),
+            )
+        )
     ticks = sorted({r["shots"] or 10 * max_shots for r in summary})
-    fig.update_xaxes(tickvals=ticks, ticktext=[str(t) if t != 10 * max_shots or any(r["shots"] == t for r in summary)
-                                               else "all" for t in ticks])  # fmt: skip
-    fig.update_layout(title=title, xaxis_title="labelled training images per class (log scale)",
-                      yaxis_title="test accuracy (mean ± std over seeds)", xaxis_type="log", yaxis_tickformat=".0%",
-                      **LAYOUT)  # fmt: skip
+    fig.update_xaxes(
+        tickvals=ticks,
+        ticktext=[str(t) if t != 10 * max_shots or any(r["shots"] == t for r in summary) else "all" for t in ticks],
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title="labelled training images per class (log scale)",
+        yaxis_title="test accuracy (mean ± std over seeds)",
+        xaxis_type="log",
+        yaxis_tickformat=".0%",
+        **LAYOUT,
+    )
     return fig
 
 
@@ -103,18 +136,40 @@ def confusion_figure(confusion: Sequence[Sequence[int]], class_names: Sequence[s
     """Rows: true class; columns: predicted class; cell text: count (colour: share of the true class)."""
     m = np.asarray(confusion, dtype=float)
     share = m / np.maximum(1, m.sum(1, keepdims=True))
-    fig = go.Figure(go.Heatmap(
-        z=share, x=list(class_names), y=list(class_names), colorscale="Blues", zmin=0, zmax=1,
-        text=m.astype(int), texttemplate="%{text}", colorbar=dict(title="share", tickformat=".0%"),
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%} of the class)<extra></extra>",
-    ))  # fmt: skip
-    fig.update_layout(title=title or "Confusion matrix on the test set", xaxis_title="predicted", yaxis_title="true",
-                      yaxis_autorange="reversed", height=460, **{**LAYOUT, "legend": {}})  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=share,
+            x=list(class_names),
+            y=list(class_names),
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            text=m.astype(int),
+            texttemplate="%{text}",
+            colorbar=dict(title="share", tickformat=".0%"),
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%} of the class)<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title or "Confusion matrix on the test set",
+        xaxis_title="predicted",
+        yaxis_title="true",
+        yaxis_autorange="reversed",
+        height=460,
+        **{**LAYOUT, "legend": {}},
+    )
     return fig
 
 
-def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int], class_names: Sequence[str], *,
-                   columns: int = 6, title: str = "Misclassified test images") -> go.Figure:  # fmt: skip
+def gallery_figure(
+    images: np.ndarray,
+    true: Sequence[int],
+    pred: Sequence[int],
+    class_names: Sequence[str],
+    *,
+    columns: int = 6,
+    title: str = "Misclassified test images",
+) -> go.Figure:
     """A grid of uint8 images [N, C, H, W] labelled 'true → predicted'."""
     images = np.asarray(images)
     n = len(images)
@@ -124,8 +179,9 @@ def gallery_figure(images: np.ndarray, true: Sequence[int], pred: Sequence[int],
         return fig
     rows = (n + columns - 1) // columns
     titles = [f"{class_names[t][:10]}→{class_names[p][:10]}" for t, p in zip(true, pred)]
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01,
-                        vertical_spacing=0.3 / max(1, rows))  # fmt: skip
+    fig = make_subplots(
+        rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.3 / max(1, rows)
+    )
     for i in range(n):
         img = images[i]
         rgb = np.repeat(img, 3, axis=0) if img.shape[0] == 1 else img[:3]
@@ -147,31 +203,67 @@ def paired_figure(
     means = [100 * r["mean"] for r in rows]
     plus = [100 * (r["high"] - r["mean"]) if r.get("high") is not None else 0 for r in rows]
     minus = [100 * (r["mean"] - r["low"]) if r.get("low") is not None else 0 for r in rows]
-    colors = ["#2ca02c" if r.get("low") is not None and r["low"] > 0 else
-              "#d62728" if r.get("high") is not None and r["high"] < 0 else "#7f7f7f" for r in rows]  # fmt: skip
-    fig.add_trace(go.Bar(x=means, y=labels, orientation="h", marker_color=colors, name="mean",
-                         error_x=dict(type="data", array=plus, arrayminus=minus, visible=True, color="#333"),
-                         hovertemplate="%{y}<br>mean %{x:+.1f} points<extra></extra>"))  # fmt: skip
+    colors = [
+        "#2ca02c"
+        if r.get("low") is not None and r["low"] > 0
+        else "#d62728"
+        if r.get("high") is not None and r["high"] < 0
+        else "#7f7f7f"
+        for r in rows
+    ]
+    fig.add_trace(
+        go.Bar(
+            x=means,
+            y=labels,
+            orientation="h",
+            marker_color=colors,
+            name="mean",
+            error_x=dict(type="data", array=plus, arrayminus=minus, visible=True, color="#333"),
+            hovertemplate="%{y}<br>mean %{x:+.1f} points<extra></extra>",
+        )
+    )
     xs = [100 * d for r in rows for d in r["diffs"]]
     ys = [lab for lab, r in zip(labels, rows) for _ in r["diffs"]]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="one seed", marker=dict(color="#111", size=6,
-                             symbol="circle-open"), hovertemplate="%{y}<br>one seed: %{x:+.1f} points<extra></extra>"))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            name="one seed",
+            marker=dict(color="#111", size=6, symbol="circle-open"),
+            hovertemplate="%{y}<br>one seed: %{x:+.1f} points<extra></extra>",
+        )
+    )
     fig.add_vline(x=0, line_color="#333", line_width=1)
-    fig.update_layout(title=title, xaxis_title="a − b, test accuracy points (green / red: the interval excludes 0)",
-                      yaxis_autorange="reversed", height=120 + 45 * len(rows),
-                      **{**LAYOUT, "margin": dict(l=20, r=20, t=50, b=50)})  # fmt: skip
+    fig.update_layout(
+        title=title,
+        xaxis_title="a − b, test accuracy points (green / red: the interval excludes 0)",
+        yaxis_autorange="reversed",
+        height=120 + 45 * len(rows),
+        **{**LAYOUT, "margin": dict(l=20, r=20, t=50, b=50)},
+    )
     fig.update_yaxes(automargin=True)
     return fig
 
 
-def bn_drift_figure(layer_shift: Sequence[float], layer_var: Sequence[float], *,
-                    title: str = "How far each BatchNorm layer's running statistics moved") -> go.Figure:  # fmt: skip
+def bn_drift_figure(
+    layer_shift: Sequence[float],
+    layer_var: Sequence[float],
+    *,
+    title: str = "How far each BatchNorm layer's running statistics moved",
+) -> go.Figure:
     """Per BatchNorm layer of the backbone (input side first): mean |Δ running mean| in source standard
     deviations, and mean |log(running var after / before)|."""
     fig = go.Figure()
     xs = list(range(len(layer_shift)))
     fig.add_trace(go.Bar(x=xs, y=list(layer_shift), name="mean |Δμ| / σ_source", marker_color="#ff7f0e"))
     fig.add_trace(go.Bar(x=xs, y=list(layer_var), name="mean |log(σ²_after / σ²_source)|", marker_color="#1f77b4"))
-    fig.update_layout(title=title, xaxis_title="BatchNorm layer (0 = stem, input side)", yaxis_title="drift",
-                      barmode="group", height=360, **LAYOUT)  # fmt: skip
+    fig.update_layout(
+        title=title,
+        xaxis_title="BatchNorm layer (0 = stem, input side)",
+        yaxis_title="drift",
+        barmode="group",
+        height=360,
+        **LAYOUT,
+    )
     return fig

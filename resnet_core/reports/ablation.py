@@ -35,18 +35,20 @@ def summary_rows(result: AblationResult | dict) -> list[dict]:
     """Per net: intact accuracy ± SE, delete-one min / median / max (only when the run is complete)."""
     res = _as_result(result)
     rows = []
-    for kind, m in res.models.items():
+    for _kind, m in res.models.items():
         accs = single_deletions(m)
         complete = res.complete
-        rows.append({
-            "net": m.name,
-            "intact (%)": 100 * m.baseline_acc,
-            "± SE (points)": 100 * binomial_se(m.baseline_acc, res.test_size),
-            "worst single deletion (%)": 100 * min(accs) if accs and complete else None,
-            "median single deletion (%)": 100 * statistics.median(accs) if accs and complete else None,
-            "best single deletion (%)": 100 * max(accs) if accs and complete else None,
-            "blocks deleted": len(accs),
-        })  # fmt: skip
+        rows.append(
+            {
+                "net": m.name,
+                "intact (%)": 100 * m.baseline_acc,
+                "± SE (points)": 100 * binomial_se(m.baseline_acc, res.test_size),
+                "worst single deletion (%)": 100 * min(accs) if accs and complete else None,
+                "median single deletion (%)": 100 * statistics.median(accs) if accs and complete else None,
+                "best single deletion (%)": 100 * max(accs) if accs and complete else None,
+                "blocks deleted": len(accs),
+            }
+        )
     return rows
 
 
@@ -57,13 +59,17 @@ def summary_lines(result: AblationResult | dict) -> list[str]:
         med = row["median single deletion (%)"]
         line = f"{row['net']}: intact {row['intact (%)']:.1f}% ± {row['± SE (points)']:.1f}"
         if med is not None:
-            line += (f"; delete one block: worst {row['worst single deletion (%)']:.1f}%, median {med:.1f}%, "
-                     f"best {row['best single deletion (%)']:.1f}%")  # fmt: skip
+            line += (
+                f"; delete one block: worst {row['worst single deletion (%)']:.1f}%, median {med:.1f}%, "
+                f"best {row['best single deletion (%)']:.1f}%"
+            )
         lines.append(line)
-    for kind, m in res.models.items():
+    for _kind, m in res.models.items():
         if m.delete_k:
-            lines.append(f"   {m.name} delete k: " + ", ".join(f"k={r['k']} {100 * r['mean_acc']:.1f}±"
-                                                             f"{100 * r['std_acc']:.1f}" for r in m.delete_k))  # fmt: skip
+            lines.append(
+                f"   {m.name} delete k: "
+                + ", ".join(f"k={r['k']} {100 * r['mean_acc']:.1f}±{100 * r['std_acc']:.1f}" for r in m.delete_k)
+            )
     return lines
 
 
@@ -73,8 +79,10 @@ def headline(result: AblationResult | dict, *, markdown: bool = True) -> str:
     b = "**" if markdown else ""
     if not res.complete:
         state = "stopped" if res.status == "cancelled" else "so far"
-        return (f"{b}Partial result{b} ({res.evaluations} evaluations {state}): no median or verdict until the "
-                "run is complete.")  # fmt: skip
+        return (
+            f"{b}Partial result{b} ({res.evaluations} evaluations {state}): no median or verdict until the "
+            "run is complete."
+        )
     resid, plain = res.models.get("residual"), res.models.get("plain")
     parts = []
     bn = "re-estimated" if res.bn_stats == "recompute" else "raw (as trained)"
@@ -83,24 +91,34 @@ def headline(result: AblationResult | dict, *, markdown: bool = True) -> str:
         accs = single_deletions(resid)
         drop = 100 * (resid.baseline_acc - statistics.median(accs))
         if drop <= SMALL_DROP:
-            parts.append(f"{b}Deleting one block barely changes {resid.name}:{b} the median single deletion is "
-                         f"{drop:.1f} points below intact ({100 * resid.baseline_acc:.1f}%).")  # fmt: skip
+            parts.append(
+                f"{b}Deleting one block barely changes {resid.name}:{b} the median single deletion is "
+                f"{drop:.1f} points below intact ({100 * resid.baseline_acc:.1f}%)."
+            )
         else:
-            parts.append(f"{b}Not seen here:{b} deleting one block costs {resid.name} a median {drop:.1f} points "
-                         f"(intact {100 * resid.baseline_acc:.1f}%).")  # fmt: skip
+            parts.append(
+                f"{b}Not seen here:{b} deleting one block costs {resid.name} a median {drop:.1f} points "
+                f"(intact {100 * resid.baseline_acc:.1f}%)."
+            )
         worst = min(resid.delete_one, key=lambda r: r["acc"] if r["acc"] is not None else 2.0)
         if worst["acc"] is not None and worst["acc"] <= resid.chance_acc + 0.05:
-            parts.append(f"Block {worst['block']} is the exception: without it the net falls to "
-                         f"{100 * worst['acc']:.1f}% (chance {100 * resid.chance_acc:.0f}%)"
-                         + (" — compare with re-estimated BatchNorm statistics." if res.bn_stats == "raw" else "."))  # fmt: skip
+            parts.append(
+                f"Block {worst['block']} is the exception: without it the net falls to "
+                f"{100 * worst['acc']:.1f}% (chance {100 * resid.chance_acc:.0f}%)"
+                + (" — compare with re-estimated BatchNorm statistics." if res.bn_stats == "raw" else ".")
+            )
     if plain is not None and single_deletions(plain):
         accs = single_deletions(plain)
         if max(accs) <= BROKEN:
-            parts.append(f"Every single deletion breaks {plain.name}: at best {100 * max(accs):.1f}% "
-                         f"(intact {100 * plain.baseline_acc:.1f}%).")  # fmt: skip
+            parts.append(
+                f"Every single deletion breaks {plain.name}: at best {100 * max(accs):.1f}% "
+                f"(intact {100 * plain.baseline_acc:.1f}%)."
+            )
         else:
             drop = 100 * (plain.baseline_acc - statistics.median(accs))
-            parts.append(f"{plain.name}: median single deletion {drop:.1f} points below intact "
-                         f"({100 * plain.baseline_acc:.1f}%); best {100 * max(accs):.1f}%.")  # fmt: skip
+            parts.append(
+                f"{plain.name}: median single deletion {drop:.1f} points below intact "
+                f"({100 * plain.baseline_acc:.1f}%); best {100 * max(accs):.1f}%."
+            )
     parts.append(f"BatchNorm statistics: {bn}; {res.test_size:,} test images (SE about ±{se:.1f} points).")
     return " ".join(parts)

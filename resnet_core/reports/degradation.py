@@ -70,30 +70,42 @@ def headline(result: DegradationResult | dict, *, markdown: bool = True) -> str:
     b = "**" if markdown else ""
     if not res.complete:
         done = sum(r.status in ("done", "diverged") for r in res.runs)
-        total = max(done, len(res.runs))
-        return (f"{b}Partial result{b} ({done} finished runs so far{'' if res.status == 'running' else ', stopped'}):"
-                f" no verdict until every run has finished.")  # fmt: skip
+        max(done, len(res.runs))
+        return (
+            f"{b}Partial result{b} ({done} finished runs so far{'' if res.status == 'running' else ', stopped'}):"
+            f" no verdict until every run has finished."
+        )
     g = gaps(res)
     plain, resid = g.get("plain"), g.get("residual")
     if plain is None:
         return "Plain nets at two depths are needed to judge degradation."
     seeds = f"{len(plain.per_seed)} seed{'s' if len(plain.per_seed) > 1 else ''}"
     if plain.direction == "worse":
-        text = (f"{b}The degradation problem shows on every seed ({seeds}):{b} plain-{plain.deep} ends with higher "
-                f"training error than plain-{plain.shallow}, by {_pm(plain.interval)}.")  # fmt: skip
+        text = (
+            f"{b}The degradation problem shows on every seed ({seeds}):{b} plain-{plain.deep} ends with higher "
+            f"training error than plain-{plain.shallow}, by {_pm(plain.interval)}."
+        )
     elif plain.direction == "better":
-        text = (f"{b}Not seen here:{b} plain-{plain.deep} trains *better* than plain-{plain.shallow} on every seed "
-                f"({_pm(plain.interval)}).")  # fmt: skip
+        text = (
+            f"{b}Not seen here:{b} plain-{plain.deep} trains *better* than plain-{plain.shallow} on every seed "
+            f"({_pm(plain.interval)})."
+        )
     else:
-        text = (f"{b}Not seen on every seed:{b} plain-{plain.deep} minus plain-{plain.shallow} training error is "
-                f"{_pm(plain.interval)}; the seeds disagree or the gap is under {MARGIN:g} point.")  # fmt: skip
+        text = (
+            f"{b}Not seen on every seed:{b} plain-{plain.deep} minus plain-{plain.shallow} training error is "
+            f"{_pm(plain.interval)}; the seeds disagree or the gap is under {MARGIN:g} point."
+        )
     if resid is not None:
         if resid.interval.mean <= 0 and resid.direction != "worse":
-            text += (f" Residual-{resid.deep} ends at or below residual-{resid.shallow} on the mean "
-                     f"({_pm(resid.interval)}): the shortcuts remove the degradation.")  # fmt: skip
+            text += (
+                f" Residual-{resid.deep} ends at or below residual-{resid.shallow} on the mean "
+                f"({_pm(resid.interval)}): the shortcuts remove the degradation."
+            )
         elif resid.direction == "worse":
-            text += (f" Residual-{resid.deep} also ends above residual-{resid.shallow} on every seed "
-                     f"({_pm(resid.interval)}).")  # fmt: skip
+            text += (
+                f" Residual-{resid.deep} also ends above residual-{resid.shallow} on every seed "
+                f"({_pm(resid.interval)})."
+            )
         else:
             text += f" Residual: a tie within seed noise ({_pm(resid.interval)})."
     return text

@@ -124,24 +124,31 @@ def headline(result: GradientResult | dict, *, markdown: bool = True) -> str:
     deep = comps[-1]
     n = len(deep.seeds)
     seeds = f"{n} seed{'s' if n > 1 else ''}"
-    plain_what = {"vanishing": "vanishes on the way back to the first block of the plain net",
-                  "exploding": "explodes on the way back to the first block of the plain net",
-                  "shrinking": "shrinks on the way back to the first block of the plain net",
-                  "growing": "grows on the way back to the first block of the plain net"}.get(
-        deep.plain_behaviour, "changes on the way back through the plain net")  # fmt: skip
-    ratios = (f"‖∂L/∂x‖ at block 0 ÷ at the last block: plain {deep.range_text('plain')}, residual "
-              f"{deep.range_text('residual')}")  # fmt: skip
+    plain_what = {
+        "vanishing": "vanishes on the way back to the first block of the plain net",
+        "exploding": "explodes on the way back to the first block of the plain net",
+        "shrinking": "shrinks on the way back to the first block of the plain net",
+        "growing": "grows on the way back to the first block of the plain net",
+    }.get(deep.plain_behaviour, "changes on the way back through the plain net")
+    ratios = (
+        f"‖∂L/∂x‖ at block 0 ÷ at the last block: plain {deep.range_text('plain')}, residual "
+        f"{deep.range_text('residual')}"
+    )
     if not deep.residual_helps_on_every_seed:
-        return (f"{b}Not seen on every seed ({seeds}):{b} at depth {deep.depth} the residual net does not counteract "
-                f"the plain net's trend on every seed ({ratios}).")  # fmt: skip
+        return (
+            f"{b}Not seen on every seed ({seeds}):{b} at depth {deep.depth} the residual net does not counteract "
+            f"the plain net's trend on every seed ({ratios})."
+        )
     text = f"{b}Seen on every seed ({seeds}):{b} at depth {deep.depth} the gradient {plain_what}"
     plain_shrinks = deep.plain_behaviour in ("vanishing", "shrinking")
     if deep.residual_behaviour == "steady":
         text += f"; the identity path keeps it within 10× of the last block's ({ratios})."
     elif plain_shrinks and deep.residual_behaviour == "growing":
-        text += (f"; the identity path keeps it from vanishing — it even grows toward the input ({ratios}): without "
-                 "normalisation each block adds its branch to its input, so the signal and its gradient grow with "
-                 "depth (BatchNorm or a Fixup-style initialisation keeps that in check).")  # fmt: skip
+        text += (
+            f"; the identity path keeps it from vanishing — it even grows toward the input ({ratios}): without "
+            "normalisation each block adds its branch to its input, so the signal and its gradient grow with "
+            "depth (BatchNorm or a Fixup-style initialisation keeps that in check)."
+        )
     elif plain_shrinks:
         text += f"; the identity path lets more of it through ({ratios})."
     else:
@@ -154,8 +161,9 @@ def depth_lines(result: GradientResult | dict) -> list[str]:
     lines = []
     for comp in comparisons(result):
         mark = "residual counteracts it on every seed" if comp.residual_helps_on_every_seed else "not on every seed"
-        lines.append(f"depth {comp.depth}: plain {comp.range_text('plain')}, residual "
-                     f"{comp.range_text('residual')} ({mark})")  # fmt: skip
+        lines.append(
+            f"depth {comp.depth}: plain {comp.range_text('plain')}, residual {comp.range_text('residual')} ({mark})"
+        )
     return lines
 
 

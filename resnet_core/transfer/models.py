@@ -281,7 +281,10 @@ def bn_drift(before: list[tuple[torch.Tensor, torch.Tensor]], after: list[tuple[
         sd = torch.sqrt(v0 + 1e-5)
         shifts.append(((m1 - m0).abs() / sd).mean().item())
         log_ratios.append(torch.log((v1 + 1e-5) / (v0 + 1e-5)).abs().mean().item())
-    mean = lambda xs: sum(xs) / len(xs) if xs else None
+
+    def mean(xs):
+        return sum(xs) / len(xs) if xs else None
+
     finite = all(math.isfinite(x) for x in shifts + log_ratios)
     return {
         "mean_shift": mean(shifts),

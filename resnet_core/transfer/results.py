@@ -9,8 +9,8 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from resnet_core.divergence import is_diverged
 from resnet_core.data import REPO_ROOT
+from resnet_core.divergence import is_diverged
 from resnet_core.transfer.config import BN_TRAIN, STRATEGIES
 
 RESULTS_DIR = REPO_ROOT / "assets" / "results"

@@ -363,6 +363,8 @@ def run_transfer(
         out.status = "done"
         diverged = [f"{r.strategy} (seed {r.seed})" for r in out.results if r.status == "diverged"]
         out.message = f"{len(out.results)} runs in {out.seconds:.1f}s" + (
-            f"; diverged: {', '.join(diverged)} (left out of means and verdicts; lower the learning rate)" if diverged else ""
+            f"; diverged: {', '.join(diverged)} (left out of means and verdicts; lower the learning rate)"
+            if diverged
+            else ""
         )
     return out
