@@ -344,9 +344,10 @@ def merge_results(parts: list[DegradationResult]) -> DegradationResult:
         if other != base:
             diff = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
             raise ValueError(f"cannot merge results whose configurations differ in {', '.join(diff)}")
-        if set(p.seeds) & set(seeds):
-            raise ValueError(f"seed {sorted(set(p.seeds) & set(seeds))[0]} appears in more than one part")
-        seeds += p.seeds
+        part_seeds = list(p.config.get("seeds") or p.seeds)
+        if set(part_seeds) & set(seeds):
+            raise ValueError(f"seed {sorted(set(part_seeds) & set(seeds))[0]} appears in more than one part")
+        seeds += part_seeds
     statuses = {p.status for p in parts}
     status = (
         "cancelled"

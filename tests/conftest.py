@@ -1,5 +1,12 @@
+import os
+
 import pytest
 import torch
+
+# A page's job is cancelled when its browser session stops polling for RESNET_LAB_SESSION_TIMEOUT seconds (30 by
+# default). AppTest polls only when a test reruns the script, and page tests wait on jobs in between: give them
+# ten minutes. The orphan rule itself is tested directly (tests/test_jobs.py) and in the browser test.
+os.environ.setdefault("RESNET_LAB_SESSION_TIMEOUT", "600")
 
 from resnet_core.data import load_dataset
 

@@ -74,6 +74,8 @@ def test_transfer_summary_leaves_diverged_runs_out():
             best_val_acc=acc,
             trainable_params=10,
             status=status,
+            bn_drift={},
+            n_test=1200,
         )
 
     rows = summarize(
