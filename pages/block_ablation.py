@@ -164,19 +164,17 @@ if source == "Shipped checkpoints" and depth is not None:
     if any(shipped_results.values()):
         st.subheader("Shipped result")
         st.markdown(ablation_report.BN_EXPLANATION)
-        cols = st.columns(2)
-        for col, bn in zip(cols, BN_STATS):
+        for bn in BN_STATS:  # one after the other at full width: each figure has a residual and a plain panel
             res = shipped_results[bn]
-            with col:
-                st.markdown(f"**{'Raw statistics (as trained)' if bn == 'raw' else 'Re-estimated statistics'}**")
-                if res is None:
-                    st.caption(
-                        f"Not shipped: `python -m resnet_core ablation --depth {depth} --bn {bn} --test-size "
-                        f"3000 --trials 10 --json {shipped_result_path(int(depth), bn).relative_to(REPO_ROOT)}`"
-                    )
-                    continue
-                st.markdown(ablation_report.headline(res))
-                st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-ship-one-{bn}")
+            st.markdown(f"#### {'Raw statistics (as trained)' if bn == 'raw' else 'Re-estimated statistics'}")
+            if res is None:
+                st.caption(
+                    f"Not shipped: `python -m resnet_core ablation --depth {depth} --bn {bn} --test-size "
+                    f"3000 --trials 10 --json {shipped_result_path(int(depth), bn).relative_to(REPO_ROOT)}`"
+                )
+                continue
+            st.markdown(ablation_report.headline(res))
+            st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-ship-one-{bn}")
         view_bn = st.radio(
             "Details for",
             [bn for bn in BN_STATS if shipped_results[bn]],

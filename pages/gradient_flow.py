@@ -157,10 +157,8 @@ with tab_grad:
             with st.expander("Every depth"):
                 st.markdown("\n".join(f"- {line}" for line in gradients_report.depth_lines(result)))
         st.plotly_chart(gradient_norms_figure(result, metric), width="stretch", key=f"{name}-norms")
-        left, right = st.columns([2, 3])
-        with left:
-            st.plotly_chart(ratio_figure(result), width="stretch", key=f"{name}-ratio")
-        with right:
+        st.plotly_chart(ratio_figure(result), width="stretch", key=f"{name}-ratio")
+        with st.expander("Every run (net and seed)"):
             rows = gradient_table(result)
             st.dataframe(rows, hide_index=True, width="stretch")
             download_buttons(result.to_dict(), name=name, csv_rows=rows)

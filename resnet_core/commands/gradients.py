@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,10 @@ def cmd_gradients(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, result.to_dict())
         print(f"wrote {args.json}")
+    diverged = [f"{r.name} (seed {r.seed})" for r in result.runs if r.loss is None]
+    if diverged:  # a non-finite loss: the --steps training diverged, or the net overflows at initialisation
+        print(f"not finite (diverged): {', '.join(diverged)}", file=sys.stderr)
+        return 3
     return 0
 
 
