@@ -5,43 +5,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Two-sided 95% Student-t quantiles t_{0.975, df}; beyond 30 degrees of freedom the normal 1.96 is close enough.
-_T975 = [
-    12.706,
-    4.303,
-    3.182,
-    2.776,
-    2.571,
-    2.447,
-    2.365,
-    2.306,
-    2.262,
-    2.228,
-    2.201,
-    2.179,
-    2.160,
-    2.145,
-    2.131,
-    2.120,
-    2.110,
-    2.101,
-    2.093,
-    2.086,
-    2.080,
-    2.074,
-    2.069,
-    2.064,
-    2.060,
-    2.056,
-    2.052,
-    2.048,
-    2.045,
-    2.042,
-]
+# Two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30; beyond 30 the normal 1.96 is within 2%.
+_T975 = (
+    "12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 "
+    "2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042"
+)
+_T975 = [float(t) for t in _T975.split()]
 
 
 def t975(df: int) -> float:
-    return _T975[df - 1] if 1 <= df <= len(_T975) else 1.96
+    if df < 1:
+        return math.inf  # one value: no interval
+    return _T975[df - 1] if df <= len(_T975) else 1.96
 
 
 @dataclass(frozen=True)
@@ -75,5 +50,7 @@ def mean_interval(values: list[float]) -> Interval:
 
 
 def binomial_se(p: float, n: int) -> float:
-    """Standard error of an accuracy p measured on n test images."""
-    return math.sqrt(max(p * (1 - p), 0.0) / n) if n > 0 else math.nan
+    """Standard error of an accuracy p measured on n test images: sqrt(p(1-p)/n)."""
+    if n <= 0 or not math.isfinite(p):
+        return math.nan
+    return math.sqrt(max(0.0, p * (1 - p)) / n)

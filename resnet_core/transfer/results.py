@@ -11,6 +11,8 @@ from pathlib import Path
 
 from resnet_core.data import REPO_ROOT
 from resnet_core.divergence import is_diverged
+from resnet_core.stats import binomial_se  # noqa: F401 (re-exported)
+from resnet_core.stats import t975 as t95
 from resnet_core.transfer.config import BN_TRAIN, STRATEGIES
 
 RESULTS_DIR = REPO_ROOT / "assets" / "results"
@@ -24,52 +26,6 @@ PAIRS = [
     ("staged", "full_finetune"),
     (BN_TRAIN, "feature_extraction"),
 ]
-# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (beyond: the normal 1.96 is within 2%).
-T95 = [
-    12.706,
-    4.303,
-    3.182,
-    2.776,
-    2.571,
-    2.447,
-    2.365,
-    2.306,
-    2.262,
-    2.228,
-    2.201,
-    2.179,
-    2.160,
-    2.145,
-    2.131,
-    2.120,
-    2.110,
-    2.101,
-    2.093,
-    2.086,
-    2.080,
-    2.074,
-    2.069,
-    2.064,
-    2.060,
-    2.056,
-    2.052,
-    2.048,
-    2.045,
-    2.042,
-]
-
-
-def t95(df: int) -> float:
-    if df < 1:
-        return math.inf
-    return T95[df - 1] if df <= len(T95) else 1.96
-
-
-def binomial_se(p: float, n: int) -> float:
-    """Standard error of an accuracy p measured on n test images: sqrt(p(1-p)/n)."""
-    if n <= 0 or not math.isfinite(p):
-        return float("nan")
-    return math.sqrt(max(0.0, p * (1 - p)) / n)
 
 
 def mean_interval(values: list[float]) -> dict:
