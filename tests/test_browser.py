@@ -110,6 +110,12 @@ def page(browser, server):
     context.close()
 
 
+def wait_idle(pg, timeout: float = 180_000) -> None:
+    """Until the script run is over (Streamlit shows its running indicator while a script executes)."""
+    pg.wait_for_timeout(500)
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
 def no_exception(pg) -> None:
     assert pg.locator('[data-testid="stException"]').count() == 0, pg.locator(
         '[data-testid="stException"]'
@@ -158,8 +164,13 @@ def test_hostile_upload_is_a_message_not_an_exception(page, tmp_path):
 
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Transfer learning", exact=True).click()
     page.get_by_role("heading", name="Transfer learning").first.wait_for()
-    page.get_by_role("combobox", name="Target data").click()
-    page.get_by_role("option", name="Your own images (zip of class folders)").click()
+    wait_idle(page)  # the page draws its shipped results first: a dropdown opened mid-run is redrawn under us
+    target = page.get_by_role("combobox", name="Target data")
+    target.scroll_into_view_if_needed()
+    target.click()
+    page.keyboard.type("Your own images")  # the selectbox filters as you type; Enter picks the match
+    page.keyboard.press("Enter")
+    wait_idle(page)
     chooser = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     chooser.set_input_files(files=[{"name": "hostile.zip", "mimeType": "application/zip", "buffer": page_demo_zip()}])
     page.get_by_text("This upload cannot be used").first.wait_for()

@@ -119,7 +119,7 @@ def shortcut_gradients(depths: tuple[int, ...] = (20, 56), *, seed: int = 0, bat
     out = {}
     for option in ("A", "B"):
         config = GradientConfig(
-            depths=list(depths), variants=["residual"], shortcut=option, seed=seed, batch_size=batch_size
+            depths=list(depths), variants=["residual"], shortcut=option, seeds=[seed], batch_size=batch_size
         )
         out[option] = run_gradients(config, device="cpu").to_dict()
     return out
@@ -137,7 +137,7 @@ def describe_shortcuts(rows: list[dict], grads: dict | None = None) -> str:
         for ra, rb in zip(grads["A"]["runs"], grads["B"]["runs"]):
             a, b = ra.get("first_last_ratio"), rb.get("first_last_ratio")
             if a and b:
-                parts.append(f"ResNet-{ra['depth']}: first/last gradient ratio {a:.2f} (A) vs {b:.2f} (B)")
+                parts.append(f"ResNet-{ra['depth']}: ‖∂L/∂x‖ block 0 ÷ last block {a:.2f} (A) vs {b:.2f} (B)")
         if parts:
             text += (
                 " Measured at initialisation on one batch of 64 bundled images (‖∂L/∂W‖ of the first block's first "
