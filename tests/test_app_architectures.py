@@ -41,7 +41,7 @@ def test_architectures_page_widgets(app):
     assert not app.exception, app.exception
     app.button(key="arch-sc-measure").click().run()
     assert not app.exception, app.exception
-    assert "first/last gradient ratio" in texts(app)
+    assert "‖∂L/∂x‖ block 0 ÷ last block" in texts(app)
 
 
 def test_layers_page_photo_fashion_and_missing_imagenet_weights(app):
