@@ -15,6 +15,9 @@ if profile().capped:
     # Hosted demo: no Deploy button, no developer menu (also settable as STREAMLIT_CLIENT_TOOLBAR_MODE=viewer).
     st.set_option("client.toolbarMode", "viewer")
 
+# Availability as Material icons plus words: emoji render as blank boxes on machines without an emoji font.
+HERE, MISSING = ":material/check_circle: here:", ":material/block: missing:"
+
 pages = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
     "Residual networks": [
@@ -74,14 +77,16 @@ with st.sidebar:
     with st.expander("Data and weights here"):
         info = availability()
         for row in info["datasets"]:
-            st.markdown(f"{'✅' if row['available'] else '➖'} {row['title']}")
+            st.markdown(f"{HERE if row['available'] else MISSING} {row['title']}")
             if not row["available"]:
                 st.caption(row["how_to_get"])
         st.markdown(
-            f"✅ {len(info['checkpoints'])} shipped checkpoints" if info["checkpoints"] else "➖ no shipped checkpoints"
+            f"{HERE} {len(info['checkpoints'])} shipped checkpoints"
+            if info["checkpoints"]
+            else f"{MISSING} no shipped checkpoints"
         )
         for arch, ok in info["imagenet"].items():
-            st.markdown(f"{'✅' if ok else '➖'} ImageNet {arch}")
+            st.markdown(f"{HERE if ok else MISSING} ImageNet {arch}")
         if not all(info["imagenet"].values()):
             st.caption(
                 "ImageNet weights download on first use where the internet is reachable; offline, put the "

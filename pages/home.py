@@ -21,7 +21,9 @@ left, right = st.columns([2, 3])
 with left:
     st.markdown("A residual block learns a correction **F(x)** and adds its input back:")
     st.latex(
-        r"y = F(x) + x \qquad\Longrightarrow\qquad \frac{\partial y}{\partial x} = \frac{\partial F}{\partial x} + I"
+        # Two lines: on one line the "+ I" (the point of the page) was cut off in this narrow column.
+        r"\begin{aligned} y &= F(x) + x \\ \Longrightarrow\quad \frac{\partial y}{\partial x} &= "
+        r"\frac{\partial F}{\partial x} + I \end{aligned}"
     )
     st.markdown(
         "Backpropagation multiplies one such Jacobian per block. Without the **+ I**, a product of many factors "

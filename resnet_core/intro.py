@@ -120,7 +120,8 @@ def describe_identity_demo(r: IdentityDemoResult) -> str:
         if v == 0 or not math.isfinite(v):
             return str(v)
         exp = math.floor(math.log10(abs(v)))
-        return f"{v:.3g}" if -2 <= exp <= 3 else f"{v / 10**exp:.2f}×10^{exp}"
+        sup = str(exp).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))  # 1.69×10⁻²⁴, not 10^-24
+        return f"{v:.3g}" if -2 <= exp <= 3 else f"{v / 10**exp:.2f}×10{sup}"
 
     return (
         f"One block on its own: ‖∂F/∂x‖ ≈ {fmt(r.one_block_plain)} without the identity path, "
