@@ -2,11 +2,19 @@
 
 import streamlit as st
 
-from pages.ui import current_device, current_seed, download_buttons, job_panel, launch, profile, require_data
+from pages.ui import (
+    current_device,
+    current_seed,
+    download_buttons,
+    job_panel,
+    launch,
+    profile,
+    read_result,
+    require_data,
+)
 from resnet_core.ablation import (
     AblationConfig,
     AblationResult,
-    load_shipped_result,
     run_ablation,
     shipped_depths,
     shipped_result_path,
@@ -160,7 +168,10 @@ def show_result(res: AblationResult, *, name: str, partial: bool = False) -> Non
 
 # ------------------------------------------------------------------------------------------ shipped results
 if source == "Shipped checkpoints" and depth is not None:
-    shipped_results = {bn: load_shipped_result(int(depth), bn) for bn in BN_STATS}
+    shipped_results = {}
+    for bn in BN_STATS:
+        payload = read_result(shipped_result_path(int(depth), bn))
+        shipped_results[bn] = AblationResult.from_dict(payload) if payload else None
     if any(shipped_results.values()):
         st.subheader("Shipped result")
         st.markdown(ablation_report.BN_EXPLANATION)

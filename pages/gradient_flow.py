@@ -5,12 +5,18 @@ Shipped results (made by `python -m resnet_core gradients|degradation`) are show
 measured live.
 """
 
-import json
-from pathlib import Path
-
 import streamlit as st
 
-from pages.ui import current_device, current_seed, download_buttons, job_panel, launch, profile, require_data
+from pages.ui import (
+    current_device,
+    current_seed,
+    download_buttons,
+    job_panel,
+    launch,
+    profile,
+    read_result,
+    require_data,
+)
 from resnet_core.data import REPO_ROOT, dataset_status
 from resnet_core.degradation import DegradationConfig, DegradationResult, run_degradation
 from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
@@ -33,17 +39,8 @@ DEPTH_CHOICES = [d for d in (8, 14, 20, 26, 32, 44, 56, 110) if d <= profile().m
 GRAD_JOB, DEG_JOB = "gf-gradients-job", "gf-degradation-job"
 
 
-@st.cache_data(max_entries=16)
-def _read_json(path: str, mtime: float) -> dict | None:  # mtime in the key: a rewritten file is read again
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
 def shipped(name: str) -> dict | None:
-    path = RESULTS / name
-    return _read_json(str(path), path.stat().st_mtime) if path.exists() else None
+    return read_result(RESULTS / name)
 
 
 def provenance_caption(payload: dict) -> str:

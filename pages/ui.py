@@ -17,6 +17,7 @@ import os
 import re
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -79,6 +80,19 @@ def require_data(key: str = "bundled") -> None:
     if not source.available():
         st.error(f"{source.title} is missing on this server, and this page needs it. {source.how_to_get}")
         st.stop()
+
+
+@st.cache_data(max_entries=32)
+def _read_json(path: str, mtime: float) -> dict | None:  # mtime in the key: a rewritten file is read again
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def read_result(path: Path) -> dict | None:
+    """A shipped result file, parsed once per version of the file per server; None when absent or unreadable."""
+    return _read_json(str(path), path.stat().st_mtime) if path.exists() else None
 
 
 def current_device() -> torch.device:

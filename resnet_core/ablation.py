@@ -42,7 +42,6 @@ from resnet_core.ablation_result import (  # noqa: F401 (re-exported: the result
     ModelAblation,
     default_ks,
     default_swaps,
-    load_shipped_result,
     resolve_checkpoint,
     shipped_depths,
     shipped_result_path,

@@ -6,7 +6,6 @@ results without the run's machinery.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -192,12 +191,3 @@ RESULTS_DIR = data_mod.REPO_ROOT / "assets" / "results"
 def shipped_result_path(depth: int, bn_stats: str = "raw") -> Path:
     """assets/results/ablation{depth}.json (raw statistics) or ablation{depth}_recompute.json."""
     return RESULTS_DIR / f"ablation{depth}{'' if bn_stats == 'raw' else '_' + bn_stats}.json"
-
-
-def load_shipped_result(depth: int, bn_stats: str = "raw") -> AblationResult | None:
-    """The shipped ablation result for a depth and BatchNorm mode, or None when there is none (or it is unreadable)."""
-    path = shipped_result_path(depth, bn_stats)
-    try:
-        return AblationResult.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

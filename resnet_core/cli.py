@@ -29,7 +29,7 @@ from resnet_core.commands import ablation as commands_ablation
 from resnet_core.commands import architectures as commands_architectures
 from resnet_core.commands import gradients as commands_gradients
 from resnet_core.commands import transfer as commands_transfer
-from resnet_core.commands.common import add_common, print_progress  # noqa: F401 (re-exported)
+from resnet_core.commands.common import add_common, print_progress
 from resnet_core.devices import available_devices, describe_device, pick_device
 from resnet_core.engine import HYPERPARAMS, TrainConfig, evaluate, seeded, train
 from resnet_core.models import build_cifar_net, count_parameters

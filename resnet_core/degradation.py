@@ -23,26 +23,13 @@ import torch
 
 from resnet_core import data as data_mod
 from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, seeded, train
-from resnet_core.models import blocks_per_stage, build_cifar_net, count_parameters
+from resnet_core.models import build_cifar_net, count_parameters, parse_depths, variant_name
 
 ProgressFn = Callable[[ProgressEvent], None]
 StopFn = Callable[[], bool]
 
 DEFAULT_DEGRADATION_DEPTHS = [20, 56]
 TRAIN_EVAL_SEED = 4242  # the fixed training subset scored in eval mode does not move with the run seed
-
-
-def variant_name(residual: bool, depth: int) -> str:
-    return f"{'residual' if residual else 'plain'}-{depth}"
-
-
-def parse_depths(text: str | list[int]) -> list[int]:
-    depths = [int(d) for d in text.split(",") if d.strip()] if isinstance(text, str) else [int(d) for d in text]
-    for d in depths:
-        blocks_per_stage(d)  # raises ValueError with a helpful message for a depth that is not 6n+2
-    if not depths:
-        raise ValueError("give at least one depth")
-    return depths
 
 
 @dataclass

@@ -26,9 +26,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core import data as data_mod
-from resnet_core.degradation import parse_depths, variant_name
 from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, seeded, train
-from resnet_core.models import Block, CifarNet, build_cifar_net, count_parameters
+from resnet_core.models import Block, CifarNet, build_cifar_net, count_parameters, parse_depths, variant_name
 
 ProgressFn = Callable[[ProgressEvent], None]
 StopFn = Callable[[], bool]

@@ -17,6 +17,7 @@ from torch import nn
 
 from resnet_core.data import DATASET_STATS, load_dataset, normalize
 from resnet_core.models import Block, conv3x3
+from resnet_core.numbers import superscript
 
 Init = Literal["pytorch", "he"]
 
@@ -120,8 +121,7 @@ def describe_identity_demo(r: IdentityDemoResult) -> str:
         if v == 0 or not math.isfinite(v):
             return str(v)
         exp = math.floor(math.log10(abs(v)))
-        sup = str(exp).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))  # 1.69×10⁻²⁴, not 10^-24
-        return f"{v:.3g}" if -2 <= exp <= 3 else f"{v / 10**exp:.2f}×10{sup}"
+        return f"{v:.3g}" if -2 <= exp <= 3 else f"{v / 10**exp:.2f}×10{superscript(exp)}"  # 10⁻²⁴, not 10^-24
 
     return (
         f"One block on its own: ‖∂F/∂x‖ ≈ {fmt(r.one_block_plain)} without the identity path, "

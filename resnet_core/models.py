@@ -150,6 +150,20 @@ def blocks_per_stage(depth: int) -> int:
     return (depth - 2) // 6
 
 
+def parse_depths(text: str | list[int]) -> list[int]:
+    """'20,56' (or [20, 56]) -> [20, 56], each checked to be 6n+2."""
+    depths = [int(d) for d in text.split(",") if d.strip()] if isinstance(text, str) else [int(d) for d in text]
+    for d in depths:
+        blocks_per_stage(d)  # raises ValueError with a helpful message for a depth that is not 6n+2
+    if not depths:
+        raise ValueError("give at least one depth")
+    return depths
+
+
+def variant_name(residual: bool, depth: int) -> str:
+    return f"{'residual' if residual else 'plain'}-{depth}"
+
+
 class CifarNet(nn.Module):
     """He et al.'s CIFAR network: 6n+2 weighted layers; ``residual`` switches the shortcuts on or off."""
 

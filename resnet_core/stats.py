@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 
 # Two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30; beyond 30 the normal 1.96 is within 2%.
-_T975 = (
+_T975_TEXT = (
     "12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 "
     "2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042"
 )
-_T975 = [float(t) for t in _T975.split()]
+_T975 = [float(t) for t in _T975_TEXT.split()]
 
 
 def t975(df: int) -> float:

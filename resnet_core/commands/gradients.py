@@ -13,12 +13,13 @@ from resnet_core.degradation import (
     DegradationConfig,
     DegradationResult,
     merge_results,
-    parse_depths,
     run_degradation,
 )
 from resnet_core.devices import describe_device, pick_device
 from resnet_core.engine import HYPERPARAMS, ProgressEvent
 from resnet_core.gradients import GradientConfig, GradientRun, run_gradients
+from resnet_core.models import parse_depths
+from resnet_core.numbers import fmt_number
 from resnet_core.provenance import provenance, write_json
 from resnet_core.reports import degradation as degradation_report
 from resnet_core.reports import gradients as gradients_report
@@ -31,14 +32,10 @@ def parse_seeds(text: str) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
-def _fmt(x: float | None) -> str:
-    return "not finite" if x is None else f"{x:.3g}"
-
-
 def _print_gradient_run(run: GradientRun) -> None:
     print(
-        f"  seed {run.seed}  {run.name:<13} ||dL/dx|| block 0 / last block {_fmt(run.first_last_ratio):>10}   "
-        f"relative weight grad first/last {_fmt(run.weight_first_last_ratio):>10}   [{run.seconds:.2f}s]",
+        f"  seed {run.seed}  {run.name:<13} ||dL/dx|| block 0 / last block {fmt_number(run.first_last_ratio, 3):>10}   "
+        f"relative weight grad first/last {fmt_number(run.weight_first_last_ratio, 3):>10}   [{run.seconds:.2f}s]",
         flush=True,
     )
 

@@ -11,8 +11,10 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from resnet_core.degradation import DegradationResult, DegradationRun, variant_name
+from resnet_core.degradation import DegradationResult, DegradationRun
 from resnet_core.gradients import GradientResult, GradientRun
+from resnet_core.models import variant_name
+from resnet_core.numbers import fmt_number
 
 # One colour per depth (same in every figure), dashed = plain, solid = residual.
 DEPTH_COLORS = ["#636efa", "#00a676", "#ef553b", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880"]
@@ -40,17 +42,8 @@ def depth_color(depth: int, depths: list[int]) -> str:
 
 
 def fmt_ratio(x: float | None) -> str:
-    """10⁶-style for big ratios, plain digits for small ones."""
-    if x is None or not math.isfinite(x):
-        return "not finite"
-    if x == 0:
-        return "0"
-    if x >= 1000 or x < 0.01:
-        exp = math.floor(math.log10(abs(x)))
-        mant = x / 10**exp
-        sup = str(exp).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return f"{mant:.1f}×10{sup}" if round(mant, 1) != 1.0 else f"10{sup}"
-    return f"{x:.3g}"
+    """A ratio for hover labels: :func:`resnet_core.numbers.fmt_number` with three significant digits."""
+    return fmt_number(x, digits=3)
 
 
 def _positions(run: GradientRun, metric: str) -> tuple[list[float | None], list[str]]:

@@ -70,7 +70,6 @@ def headline(result: DegradationResult | dict, *, markdown: bool = True) -> str:
     b = "**" if markdown else ""
     if not res.complete:
         done = sum(r.status in ("done", "diverged") for r in res.runs)
-        max(done, len(res.runs))
         return (
             f"{b}Partial result{b} ({done} finished runs so far{'' if res.status == 'running' else ', stopped'}):"
             f" no verdict until every run has finished."

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from resnet_core.gradients import GradientResult
-from resnet_core.stats import mean_interval
+from resnet_core.numbers import fmt_number
 
 VANISH, EXPLODE = 0.1, 10.0  # a plain ratio below / above these on every seed is called vanishing / exploding
 
@@ -84,20 +84,6 @@ class DepthComparison:
         return fmt_number(lo) if len(vals) == 1 or lo == hi else f"{fmt_number(lo)}–{fmt_number(hi)}"
 
 
-def fmt_number(x: float | None, digits: int = 2) -> str:
-    """1.2×10⁻⁴ for very small or large numbers, plain digits otherwise."""
-    if x is None or not math.isfinite(x):
-        return "not finite"
-    if x == 0:
-        return "0"
-    if abs(x) >= 1000 or abs(x) < 0.01:
-        exp = math.floor(math.log10(abs(x)))
-        mant = x / 10**exp
-        sup = str(exp).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return f"10{sup}" if round(mant, 1) == 1.0 else f"{mant:.1f}×10{sup}"
-    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.{digits}g}"
-
-
 def comparisons(result: GradientResult | dict) -> list[DepthComparison]:
     res = _as_result(result)
     out = []
@@ -165,9 +151,3 @@ def depth_lines(result: GradientResult | dict) -> list[str]:
             f"depth {comp.depth}: plain {comp.range_text('plain')}, residual {comp.range_text('residual')} ({mark})"
         )
     return lines
-
-
-def log_mean(values: list[float | None]) -> float | None:
-    """Geometric mean (ratios live on a log scale); None when nothing is finite."""
-    logs = [math.log10(v) for v in values if v is not None and v > 0 and math.isfinite(v)]
-    return 10 ** mean_interval(logs).mean if logs else None
