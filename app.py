@@ -5,12 +5,19 @@ Run with `streamlit run app.py`. The pages are thin scripts in pages/; the work 
 
 import streamlit as st
 
-from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive, profile, show_unexpected
+from pages import presenter
+from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive, profile, remember, show_unexpected
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data import dataset_status
 from resnet_core.devices import available_devices, describe_device, pick_device
 
-st.set_page_config(page_title="ResNet Lab", page_icon=":material/hub:", layout="wide")
+presenting = presenter.mode_from_url()
+st.set_page_config(
+    page_title="ResNet Lab",
+    page_icon=":material/hub:",
+    layout="wide",
+    initial_sidebar_state="collapsed" if presenting else "auto",
+)
 if profile().capped:
     # Hosted demo: no Deploy button, no developer menu (also settable as STREAMLIT_CLIENT_TOOLBAR_MODE=viewer).
     st.set_option("client.toolbarMode", "viewer")
@@ -48,7 +55,7 @@ with st.sidebar:
     st.selectbox(
         "Device",
         devices,
-        key=DEVICE_KEY,
+        **remember(DEVICE_KEY),
         help="Only devices that exist on this server are listed.",
         format_func=lambda d: f"{d} — {describe_device(pick_device(d)).describe()}",
     )
@@ -58,7 +65,7 @@ with st.sidebar:
         max_value=2**31 - 1,
         value=0,
         step=1,
-        key=SEED_KEY,
+        **remember(SEED_KEY),
         help="Same seed, same data order, same initial weights: runs can be repeated.",
     )
 
@@ -74,6 +81,22 @@ with st.sidebar:
             st.caption("Hosted demo: epochs, seeds, image counts and run time are capped.")
 
     server_load()
+    st.toggle(
+        "Presenter mode",
+        key=presenter.PRESENT_KEY,
+        persist_state="session",
+        help="Larger type and each page as a question, the class's prediction, then the measured answer "
+        "(from shipped results: no waiting). Also `?present=1` in the URL.",
+    )
+    presenter.sync_url()
+    with st.expander("Link to this experiment"):
+        link = presenter.experiment_link()
+        if link:
+            st.code(link, language=None, wrap_lines=True)
+            st.caption(
+                "Copy it with the button in the box: it reopens this page with these settings (and the seed, "
+                "device, language and presenter mode)."
+            )
     with st.expander("Data and weights here"):
         info = availability()
         for row in info["datasets"]:

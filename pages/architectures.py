@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-from pages.ui import current_seed
+from pages import presenter
+from pages.ui import current_seed, remember
 from resnet_core import architectures as arch
 from resnet_core.models import PadShortcut
 from resnet_core.plots.architectures import (
@@ -45,6 +46,7 @@ def shortcut_grads(depths: tuple[int, ...], seed: int) -> dict:
     return arch.shortcut_gradients(depths, seed=seed)
 
 
+presenter.gate("architectures", "Architectures")
 st.title("Architectures")
 st.markdown(
     "What is inside VGG and the ResNets: how many parameters, how much compute per image, how deep, and where the "
@@ -106,7 +108,7 @@ compare = right.multiselect(
     list(by_name),
     default=["vgg16", "resnet50"],
     format_func=lambda n: by_name[n].title,
-    key="arch-compare",
+    **remember("arch-compare"),
 )
 if compare:
     chosen = [by_name[n] for n in compare]
@@ -120,7 +122,7 @@ net = st.selectbox(
     list(by_name),
     index=list(by_name).index("resnet50"),
     format_func=lambda n: by_name[n].title,
-    key="arch-net",
+    **remember("arch-net"),
 )
 s = by_name[net]
 table = [
@@ -196,7 +198,9 @@ st.markdown(
     "learns a 1×1 convolution with stride 2 (plus BatchNorm). torchvision's ResNets use B; the lab's CIFAR nets "
     "use A, as He et al. did on CIFAR-10."
 )
-depth = st.radio("Lab ResNet", [20, 56, 110], horizontal=True, key="arch-sc-depth", format_func=lambda d: f"ResNet-{d}")
+depth = st.radio(
+    "Lab ResNet", [20, 56, 110], horizontal=True, **remember("arch-sc-depth"), format_func=lambda d: f"ResNet-{d}"
+)
 sc_rows = arch.shortcut_shapes(depth)
 st.dataframe(
     [
@@ -247,8 +251,8 @@ sources = {
     "resnet50": "ResNet-50 (ImageNet)",
     "vgg16": "VGG-16 (ImageNet)",
 }
-src = c1.selectbox("Pretrained network", list(sources), format_func=sources.get, key="arch-src")
-k = int(c2.number_input("Classes in the new task (k)", 2, 1000, 4, key="arch-k"))
+src = c1.selectbox("Pretrained network", list(sources), format_func=sources.get, **remember("arch-src"))
+k = int(c2.number_input("Classes in the new task (k)", 2, 1000, 4, **remember("arch-k")))
 c1.code(f"import torch.nn as nn\n\n{arch.head_code(src, k)}", language="python")
 if src == "vgg16":
     c2.info(

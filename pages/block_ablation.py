@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages import presenter
 from pages.ui import (
     current_device,
     current_seed,
@@ -10,6 +11,7 @@ from pages.ui import (
     launch,
     profile,
     read_result,
+    remember,
     require_data,
 )
 from resnet_core.ablation import (
@@ -33,6 +35,7 @@ TRAIN_KEY = "ablation-train"
 TEST_SIZES = [100, 200, 300, 500, 1000, 2000, 3000]
 BN_TITLES = {"raw": "raw BatchNorm statistics", "recompute": "re-estimated BatchNorm statistics"}
 
+presenter.gate("block_ablation", "Block ablation")
 st.title("Block ablation")
 require_data("bundled")
 st.markdown(
@@ -45,7 +48,7 @@ st.markdown(
 )
 
 source = st.radio(
-    "Networks", ["Shipped checkpoints", "Train your own small pair"], horizontal=True, key="ablation-source"
+    "Networks", ["Shipped checkpoints", "Train your own small pair"], horizontal=True, **remember("ablation-source")
 )
 models = None
 depth = None
@@ -67,7 +70,7 @@ if source == "Shipped checkpoints":
             "Depth",
             list(depths),
             index=len(depths) - 1,
-            key="ablation-depth",
+            **remember("ablation-depth"),
             format_func=lambda d: f"{d} layers ({3 * blocks_per_stage(d)} blocks)",
         )
         entries = shipped_checkpoints()
@@ -91,13 +94,13 @@ else:
         "background job, then ablate them below."
     )
     c1, c2, c3 = st.columns(3)
-    own_depth = c1.selectbox("Depth", [8, 14, 20], index=1, key="ablation-own-depth")
-    own_epochs = c2.number_input("Epochs", 1, min(10, profile().max_epochs), 2, key="ablation-own-epochs")
+    own_depth = c1.selectbox("Depth", [8, 14, 20], index=1, **remember("ablation-own-depth"))
+    own_epochs = c2.number_input("Epochs", 1, min(10, profile().max_epochs), 2, **remember("ablation-own-epochs"))
     own_images = c3.select_slider(
         "Training images",
         [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
         value=2000,
-        key="ablation-own-images",
+        **remember("ablation-own-images"),
     )
     if st.button("Train the pair", key="ablation-train-button"):
         device, seed = current_device(), current_seed()
@@ -190,7 +193,7 @@ if source == "Shipped checkpoints" and depth is not None:
             "Details for",
             [bn for bn in BN_STATS if shipped_results[bn]],
             horizontal=True,
-            key="ablation-ship-bn",
+            **remember("ablation-ship-bn"),
             format_func=BN_TITLES.get,
         )
         res = shipped_results[view_bn]
@@ -209,13 +212,13 @@ c1, c2, c3, c4 = st.columns(4)
 mode = c1.radio(
     "Sweep",
     ["quick", "full"],
-    key="ablation-mode",
+    **remember("ablation-mode"),
     format_func={"quick": "Quick: delete one block", "full": "Full: delete one, delete k, reorder"}.get,
 )
 bn_stats = c2.radio(
     "BatchNorm statistics",
     list(BN_STATS),
-    key="ablation-bn",
+    **remember("ablation-bn"),
     format_func=BN_TITLES.get,
     help="Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "
     "1,000 training images for each lesioned net (slower: one extra pass per lesion).",
@@ -224,7 +227,7 @@ test_size = c3.select_slider(
     "Test images",
     [n for n in TEST_SIZES if n <= 10 * profile().max_test_per_class],
     value=300,
-    key="ablation-test-size",
+    **remember("ablation-test-size"),
     help="A stratified subset of the 3,000 bundled test images: at 300 images each accuracy "
     "is ±~1.8 points (one standard error at 90%).",
 )
@@ -233,7 +236,7 @@ trials = c4.number_input(
     1,
     20,
     10,
-    key="ablation-trials",
+    **remember("ablation-trials"),
     disabled=mode == "quick",
     help="Random subsets per k (delete k) and random swap sets per count (reorder).",
 )

@@ -7,6 +7,7 @@ measured live.
 
 import streamlit as st
 
+from pages import presenter
 from pages.ui import (
     current_device,
     current_seed,
@@ -15,6 +16,7 @@ from pages.ui import (
     launch,
     profile,
     read_result,
+    remember,
     require_data,
 )
 from resnet_core.data import REPO_ROOT, dataset_status
@@ -56,6 +58,7 @@ def provenance_caption(payload: dict) -> str:
 device = current_device()
 on_cpu = device.type == "cpu"
 
+presenter.gate("gradient_flow", "Gradient flow")
 st.title("Gradient flow")
 require_data("bundled")
 st.markdown(
@@ -65,37 +68,42 @@ st.markdown(
     "train *worse* than shallower ones, residual nets do not (He et al. 2016, Fig. 1 and 6)."
 )
 
-tab_grad, tab_deg = st.tabs(["Gradient norms by depth", "Degradation problem"])
+tab_grad, tab_deg = st.tabs(["Gradient norms by depth", "Degradation problem"], key="gf-tab", bind="query-params")
 
 # ============================================================================================ gradients
 with tab_grad:
     with st.form("gf-grad-form"):
         c1, c2, c3 = st.columns([3, 2, 2])
         depths = c1.multiselect(
-            "Depths (6n+2)", DEPTH_CHOICES, default=[d for d in (8, 20, 56, 110) if d in DEPTH_CHOICES], key="gf-depths"
+            "Depths (6n+2)",
+            DEPTH_CHOICES,
+            default=[d for d in (8, 20, 56, 110) if d in DEPTH_CHOICES],
+            **remember("gf-depths"),
         )
-        variants = c1.multiselect("Variants", ["plain", "residual"], default=["plain", "residual"], key="gf-variants")
+        variants = c1.multiselect(
+            "Variants", ["plain", "residual"], default=["plain", "residual"], **remember("gf-variants")
+        )
         norm = c2.radio(
             "Normalisation",
             ["batch", "none"],
             horizontal=True,
-            key="gf-norm",
+            **remember("gf-norm"),
             format_func={"batch": "BatchNorm", "none": "none"}.get,
         )
-        activation = c2.selectbox("Activation", ["relu", "tanh", "sigmoid"], key="gf-activation")
+        activation = c2.selectbox("Activation", ["relu", "tanh", "sigmoid"], **remember("gf-activation"))
         shortcut = c2.selectbox(
             "Shortcut on downsampling blocks",
             ["A", "B"],
-            key="gf-shortcut",
+            **remember("gf-shortcut"),
             format_func={"A": "A: identity + zero padding", "B": "B: 1×1 projection"}.get,
         )
-        batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, key="gf-batch")
+        batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, **remember("gf-batch"))
         seed_options = [n for n in (1, 2, 3, 5) if n <= profile().max_seeds]
         n_seeds = c3.select_slider(
             "Seeds",
             seed_options,
             value=min(3, seed_options[-1]),
-            key="gf-seeds",
+            **remember("gf-seeds"),
             help="Each seed draws other initial weights and another batch; the plots show the "
             "range over seeds and a claim is made only when every seed agrees.",
         )
@@ -104,7 +112,7 @@ with tab_grad:
             0,
             500,
             0,
-            key="gf-steps",
+            **remember("gf-steps"),
             help="Trains each net for N steps of the default recipe on the bundled data "
             "before measuring. On a CPU, deep nets take ~1 s per step.",
         )
@@ -142,7 +150,11 @@ with tab_grad:
             st.session_state["gf-view"] = "live"  # show the new run; the shipped result stays one click away
 
     metric = st.radio(
-        "Plot", list(GRADIENT_METRICS), horizontal=True, key="gf-metric", format_func=lambda m: GRADIENT_METRICS[m][1]
+        "Plot",
+        list(GRADIENT_METRICS),
+        horizontal=True,
+        **remember("gf-metric"),
+        format_func=lambda m: GRADIENT_METRICS[m][1],
     )
 
     def show_gradients(payload: dict, *, name: str) -> None:
@@ -179,7 +191,7 @@ with tab_grad:
         ["shipped", "live"],
         index=1 if has_live else 0,
         horizontal=True,
-        key="gf-view",
+        **remember("gf-view"),
         format_func={"shipped": "Shipped measurement (5 seeds)", "live": "Your live run"}.get,
         disabled=not has_live,
     )
@@ -188,7 +200,7 @@ with tab_grad:
             "Shipped measurement",
             ["batch", "none"],
             horizontal=True,
-            key="gf-shipped-norm",
+            **remember("gf-shipped-norm"),
             format_func={"batch": "with BatchNorm", "none": "without normalisation"}.get,
         )
         ship = shipped(f"gradients_{shipped_norm}.json")
@@ -261,25 +273,29 @@ with tab_deg:
     with st.form("gf-deg-form"):
         d1, d2, d3, d4, d5 = st.columns(5)
         deg_depths = d1.multiselect(
-            "Depths", DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56], key="gf-deg-depths"
+            "Depths", DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56], **remember("gf-deg-depths")
         )
         deg_dataset = d2.selectbox(
             "Data",
             [k for k in ("bundled", "fashion") if k in available] or ["bundled"],
-            key="gf-deg-data",
+            **remember("gf-deg-data"),
             help="bundled: 10,000 train / 3,000 test images; fashion: the full 60,000 / 10,000",
         )
         deg_size = d3.select_slider(
             "Training images",
             [n for n in (500, 1000, 2000, 4000, 10000, 20000, 60000) if n <= profile().max_train_images],
             value=2000 if on_cpu else 10000,
-            key="gf-deg-size",
+            **remember("gf-deg-size"),
         )
         deg_epochs = d4.number_input(
-            "Epochs", 1, profile().max_epochs, min(2 if on_cpu else 10, profile().max_epochs), key="gf-deg-epochs"
+            "Epochs",
+            1,
+            profile().max_epochs,
+            min(2 if on_cpu else 10, profile().max_epochs),
+            **remember("gf-deg-epochs"),
         )
         deg_seeds = d5.select_slider(
-            "Seeds", [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1, key="gf-deg-seeds"
+            "Seeds", [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1, **remember("gf-deg-seeds")
         )
         start = st.form_submit_button("Reproduce live", type="primary")
     if start:

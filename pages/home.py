@@ -2,13 +2,15 @@
 
 import streamlit as st
 
-from pages.ui import current_device, current_seed, job_panel, launch, profile, require_data
+from pages import presenter
+from pages.ui import current_device, current_seed, job_panel, launch, profile, remember, require_data
 from resnet_core.data import load_dataset, stratified_kshot
 from resnet_core.engine import TrainConfig, seeded, train
 from resnet_core.intro import describe_identity_demo, run_identity_demo
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.plots.common import identity_demo_figure, training_curve
 
+presenter.gate("home", "ResNet Lab")
 st.title("ResNet Lab")
 require_data("bundled")
 st.markdown(
@@ -30,13 +32,14 @@ with left:
         "smaller (or larger) than one shrinks (or grows) geometrically; with it, every factor stays close to the "
         "identity and the gradient reaches the first layers."
     )
-    num_blocks = st.slider("Blocks in the stack", 5, 50, 30)
+    num_blocks = st.slider("Blocks in the stack", 5, 50, 30, **remember("home-blocks"))
     init = st.selectbox(
         "Weight initialisation",
         ["pytorch", "he"],
         format_func={"pytorch": "PyTorch default (kaiming-uniform, a=√5)", "he": "He (Kaiming) normal"}.get,
+        **remember("home-init"),
     )
-    activation = st.selectbox("Activation", ["relu", "tanh", "sigmoid"])
+    activation = st.selectbox("Activation", ["relu", "tanh", "sigmoid"], **remember("home-act"))
 
 
 @st.cache_data(show_spinner="Measuring gradients…")
@@ -59,16 +62,20 @@ st.markdown(
 )
 c1, c2, c3, c4 = st.columns(4)
 train_images = c1.select_slider(
-    "Training images", [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images], value=5000
+    "Training images",
+    [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
+    value=5000,
+    **remember("home-images"),
 )
-epochs = c2.number_input("Epochs", 1, min(20, profile().max_epochs), 1)
+epochs = c2.number_input("Epochs", 1, min(20, profile().max_epochs), 1, **remember("home-epochs"))
 lr = c3.select_slider(
     "Learning rate",
     [0.01, 0.05, 0.1, 0.2, 1.0, 1000.0],
     value=0.1,
     help="1000 is there on purpose: watch the run diverge and the lab say so.",
+    **remember("home-lr"),
 )
-plain = c4.toggle("Plain (no shortcuts)", value=False)
+plain = c4.toggle("Plain (no shortcuts)", value=False, **remember("home-plain"))
 
 if st.button("Train", type="primary"):
     device, seed = current_device(), current_seed()

@@ -11,6 +11,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from pages import presenter
+from pages.ui import remember
 from resnet_core import layers_view as lv
 from resnet_core import preprocess as pp
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_file
@@ -39,6 +41,7 @@ def show_steps(steps: list[pp.Step], key: str) -> None:
         col.caption(step.detail)
 
 
+presenter.gate("layers", "What the layers see")
 st.title("What the layers see")
 st.markdown(
     "Pick an image. First it is **preprocessed** the way a network expects, step by step; then it goes through a "
@@ -51,18 +54,20 @@ c1, c2 = st.columns([1, 2])
 kind = c1.radio(
     "Image",
     ["photo", "fashion", "upload"],
-    key="lv-kind",
+    **remember("lv-kind"),
     format_func={"photo": "a bundled photo", "fashion": "a Fashion-MNIST test image", "upload": "your own image"}.get,
 )
 img: Image.Image | None = None
 if kind == "photo":
-    name = c2.selectbox("Photo", pp.list_photos(), key="lv-photo")
+    name = c2.selectbox("Photo", pp.list_photos(), **remember("lv-photo"))
     img = pp.load_photo(name)
     c2.caption("CC0 / public-domain photos from scikit-image's sample data (assets/photos/README.md).")
 elif kind == "fashion":
     test = bundled_test()
-    cls = c2.selectbox("Class", range(len(FASHION_CLASSES)), format_func=lambda c: FASHION_CLASSES[c], key="lv-class")
-    nth = int(c2.number_input("Which one of that class", 0, 299, 0, key="lv-nth"))
+    cls = c2.selectbox(
+        "Class", range(len(FASHION_CLASSES)), format_func=lambda c: FASHION_CLASSES[c], **remember("lv-class")
+    )
+    nth = int(c2.number_input("Which one of that class", 0, 299, 0, **remember("lv-nth")))
     index = int(np.flatnonzero(test.labels.numpy() == cls)[nth])
     img = Image.fromarray(test.images[index, 0].numpy()).convert("RGB")
     c2.caption(f"Bundled test image #{index} ({FASHION_CLASSES[cls]}).")
@@ -97,7 +102,7 @@ net = st.selectbox(
     format_func=lambda n: (
         NETS[n] + ("" if n == "resnet20" or lv.imagenet_models_available()[n] else " — weights not on this server")
     ),
-    key="lv-net",
+    **remember("lv-net"),
 )
 if net == "resnet20":
     model, meta = lv.load_lab_model()
@@ -153,7 +158,9 @@ c3.image(
     width="stretch",
 )
 
-per_stage = st.select_slider("Channels shown per stage (the most active first)", [8, 16, 32, 64], value=16, key="lv-k")
+per_stage = st.select_slider(
+    "Channels shown per stage (the most active first)", [8, 16, 32, 64], value=16, **remember("lv-k")
+)
 for sentence, name, act in zip(lv.describe_all(fm, list(x.shape[1:])), fm.names, fm.maps):
     a = act.numpy()
     channels = lv.top_channels(act, min(per_stage, a.shape[0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages import presenter
 from pages.gradcam_panel import gradcam_section
 from pages.ui import (
     current_device,
@@ -14,6 +15,7 @@ from pages.ui import (
     job_panel,
     launch,
     profile,
+    remember,
     require_data,
 )
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
@@ -64,6 +66,7 @@ JOB_KEY = "transfer-job"
 SWEEP_KEY = "transfer-sweep-job"
 UPLOAD_KEY = "transfer-upload"
 
+presenter.gate("transfer_learning", "Transfer learning")
 st.title("Transfer learning")
 require_data("bundled")
 caps = profile()
@@ -204,6 +207,7 @@ else:
         format_func=split_label,
         horizontal=True,
         help="The default split was picked by hand; the others were drawn by a seed.",
+        **remember("tl-shipped-split"),
     )
     shown = shipped_runs[split_choice]
     st.caption(describe_split(split_choice) + ". " + " ".join(config_notes(TransferConfig.from_dict(shown.config))))
@@ -224,6 +228,7 @@ source = c1.selectbox(
         if s == "fashion"
         else f"torchvision {IMAGENET_SOURCES[s]} with ImageNet weights"
     ),
+    **remember("tl-source"),
 )
 download_weights = False
 split_seed = None
@@ -234,7 +239,10 @@ if source == "fashion":
         if e.get("role") == "transfer-source" and name == source_name(e.get("split_seed"))
     }
     split_seed = c1.selectbox(
-        "Class split (its own pretrained source)", list(sources) or [None], format_func=split_label
+        "Class split (its own pretrained source)",
+        list(sources) or [None],
+        format_func=split_label,
+        **remember("tl-split-seed"),
     )
     source_path = CHECKPOINT_DIR / f"{source_name(split_seed)}.pt"
     if not source_path.is_file():
@@ -267,6 +275,7 @@ target = c2.selectbox(
         "cifar10": "CIFAR-10",
         "upload": "Your own images (zip of class folders)",
     }.get,
+    **remember("tl-target"),
 )
 upload = None
 if target == "cifar10" and not DATASETS["cifar10"].available():
@@ -286,16 +295,22 @@ if target == "upload":
             "converted to RGB and resized to 32x32; nothing is written to disk."
         )
 
-strategies = st.multiselect("Strategies", STRATEGIES, default=MAIN_STRATEGIES, format_func=STRATEGY_TITLES.get)
+strategies = st.multiselect(
+    "Strategies", STRATEGIES, default=MAIN_STRATEGIES, format_func=STRATEGY_TITLES.get, **remember("tl-strategies")
+)
 d = TransferConfig()
 c1, c2, c3, c4 = st.columns(4)
-all_shots = c1.checkbox("All labelled images", value=False, disabled=caps.capped)
+all_shots = c1.checkbox("All labelled images", value=False, disabled=caps.capped, **remember("tl-all"))
 shots = (
     None
     if all_shots
-    else int(c1.number_input("Labelled images per class (k)", 1, caps.max_shots, 20, disabled=all_shots))
+    else int(
+        c1.number_input(
+            "Labelled images per class (k)", 1, caps.max_shots, 20, disabled=all_shots, **remember("tl-shots")
+        )
+    )
 )
-epochs = int(c2.number_input("Epochs", 1, caps.max_epochs, min(d.epochs, caps.max_epochs)))
+epochs = int(c2.number_input("Epochs", 1, caps.max_epochs, min(d.epochs, caps.max_epochs), **remember("tl-epochs")))
 n_seeds = int(
     c3.number_input(
         "Seeds",
@@ -303,21 +318,26 @@ n_seeds = int(
         caps.max_seeds,
         1,
         help="Seeds sidebar-seed, +1, … : a winner needs at least 2 seeds (one seed gives no interval, so no verdict).",
+        **remember("tl-seeds"),
     )
 )
-augment = c4.toggle("Augmentation (crop + flip)", value=d.augment)
+augment = c4.toggle("Augmentation (crop + flip)", value=d.augment, **remember("tl-augment"))
 with st.expander("Learning rates, regularisation, BatchNorm, early stopping"):
     a1, a2, a3, a4 = st.columns(4)
-    lr_head = a1.number_input("Head learning rate", 1e-4, 1.0, d.lr_head, format="%.4f")
-    lr_backbone = a2.number_input("Backbone learning rate (fine-tuning)", 1e-5, 1.0, d.lr_backbone, format="%.4f")
+    lr_head = a1.number_input("Head learning rate", 1e-4, 1.0, d.lr_head, format="%.4f", **remember("tl-lr-head"))
+    lr_backbone = a2.number_input(
+        "Backbone learning rate (fine-tuning)", 1e-5, 1.0, d.lr_backbone, format="%.4f", **remember("tl-lr-backbone")
+    )
     a2.caption(
         f"Pretrained layers learn {lr_ratio_text(lr_head, lr_backbone)} than the new head "
         f"(default {lr_ratio_text(d.lr_head, d.lr_backbone)})."
     )
-    lr_scratch = a3.number_input("Scratch learning rate", 1e-4, 1.0, d.lr_scratch, format="%.4f")
-    weight_decay = a4.number_input("Weight decay", 0.0, 0.1, d.weight_decay, format="%.5f")
+    lr_scratch = a3.number_input(
+        "Scratch learning rate", 1e-4, 1.0, d.lr_scratch, format="%.4f", **remember("tl-lr-scratch")
+    )
+    weight_decay = a4.number_input("Weight decay", 0.0, 0.1, d.weight_decay, format="%.5f", **remember("tl-wd"))
     b1, b2, b3, b4 = st.columns(4)
-    dropout = b1.slider("Dropout before the head", 0.0, 0.8, d.dropout, 0.1)
+    dropout = b1.slider("Dropout before the head", 0.0, 0.8, d.dropout, 0.1, **remember("tl-dropout"))
     bn_mode = b2.selectbox(
         "Pretrained BatchNorm statistics",
         ["frozen", "train"],
@@ -325,19 +345,30 @@ with st.expander("Learning rates, regularisation, BatchNorm, early stopping"):
             "frozen": "keep the source's (recommended for small k)",
             "train": "re-estimate from target batches",
         }.get,
+        **remember("tl-bn"),
     )
-    staged_head_epochs = int(b3.number_input("Staged: head-only epochs", 1, 50, d.staged_head_epochs))
-    early_stopping = b4.toggle("Early stopping on validation", value=d.early_stopping)
+    staged_head_epochs = int(
+        b3.number_input("Staged: head-only epochs", 1, 50, d.staged_head_epochs, **remember("tl-staged-head"))
+    )
+    early_stopping = b4.toggle("Early stopping on validation", value=d.early_stopping, **remember("tl-early"))
     e1, e2, e3, e4 = st.columns(4)
-    patience = int(e1.number_input("Patience (epochs)", 1, 50, d.patience, disabled=not early_stopping))
-    val_per_class = int(e2.number_input("Validation images per class", 5, 500, d.val_per_class))
+    patience = int(
+        e1.number_input("Patience (epochs)", 1, 50, d.patience, disabled=not early_stopping, **remember("tl-patience"))
+    )
+    val_per_class = int(e2.number_input("Validation images per class", 5, 500, d.val_per_class, **remember("tl-val")))
     test_per_class = int(
         e3.number_input(
-            "Test images per class (0 = all)", 0, caps.max_test_per_class, caps.max_test_per_class if caps.capped else 0
+            "Test images per class (0 = all)",
+            0,
+            caps.max_test_per_class,
+            caps.max_test_per_class if caps.capped else 0,
+            **remember("tl-test"),
         )
     )
     test_per_class = test_per_class or (caps.max_test_per_class if caps.capped else 0)
-    image_size = int(e4.number_input("Image size for ImageNet sources", 32, 224, d.image_size, step=16))
+    image_size = int(
+        e4.number_input("Image size for ImageNet sources", 32, 224, d.image_size, step=16, **remember("tl-image-size"))
+    )
 
 
 def make_config(
@@ -535,10 +566,17 @@ else:
 with st.expander("Run a sweep live (uses the settings above)"):
     s1, s2, s3 = st.columns(3)
     sweep_shots = s1.multiselect(
-        "Shots per class", [n for n in (1, 2, 5, 10, 20, 50, 100, 200) if n <= caps.max_shots], default=[5, 20]
+        "Shots per class",
+        [n for n in (1, 2, 5, 10, 20, 50, 100, 200) if n <= caps.max_shots],
+        default=[5, 20],
+        **remember("sweep-shots"),
     )
-    sweep_seeds = int(s2.number_input("Seeds per cell", 1, caps.max_seeds, min(3, caps.max_seeds), key="sweep-seeds"))
-    sweep_epochs = int(s3.number_input("Epochs per run", 1, caps.max_epochs, min(epochs, 8), key="sweep-epochs"))
+    sweep_seeds = int(
+        s2.number_input("Seeds per cell", 1, caps.max_seeds, min(3, caps.max_seeds), **remember("sweep-seeds"))
+    )
+    sweep_epochs = int(
+        s3.number_input("Epochs per run", 1, caps.max_epochs, min(epochs, 8), **remember("sweep-epochs"))
+    )
     runs_total = len(sweep_shots) * sweep_seeds * len(strategies)
     st.caption(f"{runs_total} runs. On a 2-core CPU a ResNet-20 run takes tens of seconds; on a GPU about a second.")
     if st.button("Run sweep", disabled=not (sweep_shots and strategies) or (target == "upload" and upload is None)):

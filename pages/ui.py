@@ -27,10 +27,17 @@ from resnet_core.devices import pick_device
 from resnet_core.jobs import Job, JobLimiter, JobState
 from resnet_core.profile import Profile, current_profile
 
-DEVICE_KEY = "device_choice"
-SEED_KEY = "seed_choice"
+DEVICE_KEY = "device"
+SEED_KEY = "seed"
 SESSION_JOBS = "_resnet_lab_jobs"  # this session's jobs: page key -> Job
 MAX_SESSION_JOBS = 2
+
+
+def remember(key: str) -> dict[str, str]:
+    """Keyword arguments for a setting's widget: it keeps its value across page switches and lives in the URL
+    (``?key=value``), so a copied link reopens the experiment with the same settings. Values in a link that a
+    widget does not accept (out of range, not an option) are ignored by Streamlit and dropped from the URL."""
+    return {"key": key, "bind": "query-params", "persist_state": "session"}
 
 
 @st.cache_resource
