@@ -170,3 +170,22 @@ def test_the_app_and_the_local_executor_never_import_ray():
 def test_unknown_entry_names_are_refused(capsys):
     assert main(["library", "build", "--catalog", "smoke", "--only", "nope"]) == 2
     assert "no library entry named nope" in capsys.readouterr().err
+
+
+def test_pages_read_a_result_by_library_name():
+    from pages.ui import read_result
+
+    by_name = read_result("ablation56")
+    assert by_name is not None
+    assert by_name == read_result(REPO_ROOT / "assets" / "results" / "ablation56.json")
+    assert by_name["config"]["depth"] == 56
+    assert read_result("no_such_entry") is None
+
+
+def test_a_failed_run_is_reported_and_the_others_are_still_written(tmp_path):
+    good = catalog("smoke")["smoke_gradients"]
+    bad = Entry("no_checkpoint", "ablation", "no_checkpoint.json", {"depth": 14, "test_size": 50}, "-", "-")
+    report = build([bad, good], Library(tmp_path), LocalExecutor(threads=1), progress=False)
+    assert list(report.failed) == ["no_checkpoint"] and report.written == ["smoke_gradients"]
+    assert (tmp_path / "smoke_gradients.json").is_file() and not (tmp_path / "no_checkpoint.json").exists()
+    assert "no_checkpoint" not in Library(tmp_path).index["entries"]
