@@ -57,10 +57,11 @@ def finalize(entry: Entry, payloads: dict[str, dict], library: Library, *, execu
     if entry.split_by_seed:
         result = kind.merge(entry.config, parts)
         first = parts[0].get("provenance") or {}
+        part_provs = [p.get("provenance") or {} for p in parts]
         prov = {
             **provenance(seed=None, device="cpu", data=str(first.get("data", "?")), seeds=entry.config.get("seeds")),
-            "device": "see parts",
-            "parts": [p.get("provenance") or {} for p in parts],
+            "device": device_of({"provenance": {"parts": part_provs}}),  # the parts' device(s)
+            "parts": part_provs,
         }
     else:
         result = parts[0]
