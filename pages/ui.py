@@ -97,8 +97,15 @@ def _read_json(path: str, mtime: float) -> dict | None:  # mtime in the key: a r
         return None
 
 
-def read_result(path: Path) -> dict | None:
-    """A shipped result file, parsed once per version of the file per server; None when absent or unreadable."""
+def read_result(path: Path | str) -> dict | None:
+    """A shipped result, by file path or by library entry name (``"gradients_batch"``, resolved through
+    ``assets/results/library.json``), parsed once per version of the file per server; None when absent or
+    unreadable."""
+    if isinstance(path, str) and not path.endswith(".json"):
+        from resnet_core.library.store import resolve
+
+        path = resolve(path)
+    path = Path(path)
     return _read_json(str(path), path.stat().st_mtime) if path.exists() else None
 
 

@@ -28,6 +28,7 @@ from resnet_core.checkpoints import (
 from resnet_core.commands import ablation as commands_ablation
 from resnet_core.commands import architectures as commands_architectures
 from resnet_core.commands import gradients as commands_gradients
+from resnet_core.commands import library as commands_library
 from resnet_core.commands import transfer as commands_transfer
 from resnet_core.commands.common import add_common, print_progress
 from resnet_core.devices import available_devices, describe_device, pick_device
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands_ablation.register(sub)
     commands_transfer.register(sub)
     commands_architectures.register(sub)
+    commands_library.register(sub)
     for name in EXPERIMENT_MODULES:
         module_name = f"resnet_core.{name}"
         if importlib.util.find_spec(module_name) is None:
