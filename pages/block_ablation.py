@@ -13,7 +13,9 @@ from pages.ui import (
     read_result,
     remember,
     require_data,
+    show_estimate,
 )
+from resnet_core import workloads
 from resnet_core.ablation import (
     AblationConfig,
     AblationResult,
@@ -116,7 +118,7 @@ else:
                 should_stop=job.should_stop,
             )
 
-        launch(TRAIN_KEY, train_work, title=f"ResNet-{own_depth} and plain-{own_depth}")
+        launch(TRAIN_KEY, train_work, title=f"ResNet-{own_depth} and plain-{own_depth}", training=True)
 
     def render_train(job) -> None:
         _, events, _ = job.snapshot()
@@ -242,18 +244,25 @@ trials = c4.number_input(
 )
 
 can_run = depth is not None
-if st.button("Run the ablation", type="primary", disabled=not can_run, key="ablation-run"):
-    device, seed = current_device(), current_seed()
-    full = mode == "full"
-    config = AblationConfig(
+full = mode == "full"
+config = (
+    AblationConfig(
         depth=int(depth),
         test_size=int(test_size),
         trials=int(trials),
         delete_k=full,
         reorder=full,
-        seed=seed,
+        seed=current_seed(),
         bn_stats=bn_stats,
     )
+    if can_run
+    else None
+)
+sweep_estimate = (
+    show_estimate(workloads.ablation(config, test_images=int(test_size)), current_device()) if config else None
+)
+if st.button("Run the ablation", type="primary", disabled=not can_run, key="ablation-run"):
+    device = current_device()
     own = models
 
     def sweep_work(job):
@@ -266,7 +275,12 @@ if st.button("Run the ablation", type="primary", disabled=not can_run, key="abla
             models=own,
         )
 
-    launch(SWEEP_KEY, sweep_work, title=f"Ablation, depth {depth}, {test_size} test images, {BN_TITLES[bn_stats]}")
+    launch(
+        SWEEP_KEY,
+        sweep_work,
+        title=f"Ablation, depth {depth}, {test_size} test images, {BN_TITLES[bn_stats]}",
+        estimate=sweep_estimate,
+    )
 
 
 def render_sweep(job) -> None:

@@ -16,7 +16,7 @@ GRADCAM_KEY = "transfer-gradcam-job"
 TITLES = {"feature_extraction": "feature extraction", "full_finetune": "full fine-tune"}
 
 
-def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready: bool = True) -> None:
+def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready: bool = True, estimate_fn=None) -> None:
     """Header, a button that starts the job, and the job's panel (progress, then the Grad-CAM grid)."""
     st.header("Where each strategy's model looks (Grad-CAM)")
     st.markdown(
@@ -27,6 +27,7 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
     )
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     label = f"Show where the models look (trains 2 models, k={shots or 'all'}, {epochs})"
+    estimate = estimate_fn(config) if estimate_fn else None  # config: the two compared strategies, one seed
     if st.button(label, key="gradcam-start", disabled=not ready):
         device = current_device()
 
@@ -42,7 +43,13 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
                 should_stop=job.should_stop,
             )
 
-        launch(GRADCAM_KEY, work, title=f"Grad-CAM: feature extraction vs full fine-tuning, k={shots or 'all'}")
+        launch(
+            GRADCAM_KEY,
+            work,
+            title=f"Grad-CAM: feature extraction vs full fine-tuning, k={shots or 'all'}",
+            estimate=estimate,
+            training=True,
+        )
 
     def render(job) -> None:
         if isinstance(job.result, GradcamComparison):

@@ -18,7 +18,9 @@ from pages.ui import (
     read_result,
     remember,
     require_data,
+    show_estimate,
 )
+from resnet_core import workloads
 from resnet_core.data import REPO_ROOT, dataset_status
 from resnet_core.degradation import DegradationConfig, DegradationResult, run_degradation
 from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
@@ -122,20 +124,25 @@ with tab_grad:
         "main-path conv weights (option B's projection convs are extra) and see the same batch of images."
     )
 
+    config = (
+        GradientConfig(
+            depths=sorted(depths),
+            variants=variants,
+            norm=norm,
+            activation=activation,
+            shortcut=shortcut,
+            batch_size=int(batch_size),
+            train_steps=int(steps),
+            seeds=list(range(current_seed(), current_seed() + int(n_seeds))),
+        )
+        if depths and variants
+        else None
+    )
+    grad_estimate = show_estimate(workloads.gradients(config), device) if config is not None else None
     if measure:
-        if not depths or not variants:
+        if config is None:
             st.warning("Choose at least one depth and one variant.")
         else:
-            config = GradientConfig(
-                depths=sorted(depths),
-                variants=variants,
-                norm=norm,
-                activation=activation,
-                shortcut=shortcut,
-                batch_size=int(batch_size),
-                train_steps=int(steps),
-                seeds=list(range(current_seed(), current_seed() + int(n_seeds))),
-            )
 
             def gradient_work(job, config=config, device=device):
                 return run_gradients(
@@ -146,7 +153,12 @@ with tab_grad:
                     on_partial=lambda r: job.publish(r.to_dict()),
                 )
 
-            launch(GRAD_JOB, gradient_work, title=f"Gradient norms, depths {', '.join(map(str, sorted(depths)))}")
+            launch(
+                GRAD_JOB,
+                gradient_work,
+                title=f"Gradient norms, depths {', '.join(map(str, sorted(depths)))}",
+                estimate=grad_estimate,
+            )
             st.session_state["gf-view"] = "live"  # show the new run; the shipped result stays one click away
 
     metric = st.radio(
@@ -298,6 +310,18 @@ with tab_deg:
             "Seeds", [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1, **remember("gf-deg-seeds")
         )
         start = st.form_submit_button("Reproduce live", type="primary")
+    deg_estimate = (
+        show_estimate(
+            workloads.degradation(
+                DegradationConfig(depths=sorted(deg_depths), epochs=int(deg_epochs), seeds=list(range(int(deg_seeds)))),
+                train_images=int(deg_size),
+                test_images=3000 if deg_dataset == "bundled" else 10000,
+            ),
+            device,
+        )
+        if deg_depths
+        else None
+    )
     if start:
         if not deg_depths:
             st.warning("Choose at least one depth.")
@@ -325,6 +349,8 @@ with tab_deg:
                 DEG_JOB,
                 degradation_work,
                 title=f"Degradation, depths {', '.join(map(str, sorted(deg_depths)))}, {deg_epochs} epoch(s)",
+                estimate=deg_estimate,
+                training=True,
             )
 
     def render_degradation_job(job) -> None:

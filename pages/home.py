@@ -3,7 +3,17 @@
 import streamlit as st
 
 from pages import presenter
-from pages.ui import current_device, current_seed, job_panel, launch, profile, remember, require_data
+from pages.ui import (
+    current_device,
+    current_seed,
+    job_panel,
+    launch,
+    profile,
+    remember,
+    require_data,
+    show_estimate,
+)
+from resnet_core import workloads
 from resnet_core.data import load_dataset, stratified_kshot
 from resnet_core.engine import TrainConfig, seeded, train
 from resnet_core.intro import describe_identity_demo, run_identity_demo
@@ -77,6 +87,9 @@ lr = c3.select_slider(
 )
 plain = c4.toggle("Plain (no shortcuts)", value=False, **remember("home-plain"))
 
+estimate = show_estimate(
+    workloads.train_run(depth=20, images=int(train_images), epochs=int(epochs), eval_images=3000), current_device()
+)
 if st.button("Train", type="primary"):
     device, seed = current_device(), current_seed()
 
@@ -96,7 +109,13 @@ if st.button("Train", type="primary"):
         )
 
     net = "plain-20" if plain else "ResNet-20"
-    launch("home-train", work, title=f"{net}, {train_images:,} images, {epochs} epoch(s), lr {lr:g}")
+    launch(
+        "home-train",
+        work,
+        title=f"{net}, {train_images:,} images, {epochs} epoch(s), lr {lr:g}",
+        estimate=estimate,
+        training=True,
+    )
 
 
 def render_training(job) -> None:

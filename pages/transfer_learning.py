@@ -17,7 +17,9 @@ from pages.ui import (
     profile,
     remember,
     require_data,
+    show_estimate,
 )
+from resnet_core import workloads
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
 from resnet_core.plots.transfer import (
@@ -400,6 +402,29 @@ def make_config(
 
 
 ready = bool(strategies) and (target != "upload" or upload is not None)
+
+
+def transfer_estimate(config: TransferConfig):
+    """≈ time on this server for ``config`` (the target's class count and test size as the run will see them)."""
+    classes = (
+        len(upload.class_names) if (target == "upload" and upload is not None) else (10 if target == "cifar10" else 4)
+    )
+    test = (config.test_per_class or (1000 if target == "cifar10" else 300)) * classes
+    macs = None if source == "fashion" else source_macs(IMAGENET_SOURCES[source], config.image_size)
+    work = workloads.transfer(
+        config, classes=classes, val_images=config.val_per_class * classes, test_images=test, macs=macs
+    )
+    return show_estimate(work, current_device())
+
+
+@st.cache_resource(show_spinner=False)
+def source_macs(arch: str, size: int) -> int:
+    from resnet_core.architectures.zoo import net_stats
+
+    return net_stats(arch, input_size=size).macs
+
+
+estimate = transfer_estimate(make_config([shots], list(range(n_seeds)), strategies, epochs)) if ready else None
 if st.button("Train all strategies", type="primary", disabled=not ready):
     device, seed = current_device(), current_seed()
     config = make_config([shots], list(range(seed, seed + n_seeds)), strategies, epochs)
@@ -415,7 +440,13 @@ if st.button("Train all strategies", type="primary", disabled=not ready):
             upload=data,
         )
 
-    job = launch(JOB_KEY, work, title=f"{len(strategies)} strategies, k={shots or 'all'}, {epochs} epochs")
+    job = launch(
+        JOB_KEY,
+        work,
+        title=f"{len(strategies)} strategies, k={shots or 'all'}, {epochs} epochs",
+        estimate=estimate,
+        training=True,
+    )
     if job is not None:
         st.session_state[JOB_KEY + "-config"] = (config, data)
 
@@ -535,6 +566,7 @@ gradcam_section(
     seed=current_seed(),
     upload=upload,
     ready=target != "upload" or upload is not None,
+    estimate_fn=transfer_estimate,
 )
 
 # ------------------------------------------------------------------------------------------ label budget
@@ -578,7 +610,12 @@ with st.expander("Run a sweep live (uses the settings above)"):
         s3.number_input("Epochs per run", 1, caps.max_epochs, min(epochs, 8), **remember("sweep-epochs"))
     )
     runs_total = len(sweep_shots) * sweep_seeds * len(strategies)
-    st.caption(f"{runs_total} runs. On a 2-core CPU a ResNet-20 run takes tens of seconds; on a GPU about a second.")
+    st.caption(f"{runs_total} runs.")
+    sweep_estimate = (
+        transfer_estimate(make_config(sorted(sweep_shots), list(range(sweep_seeds)), strategies, sweep_epochs))
+        if sweep_shots and strategies
+        else None
+    )
     if st.button("Run sweep", disabled=not (sweep_shots and strategies) or (target == "upload" and upload is None)):
         device, seed = current_device(), current_seed()
         sweep_config = make_config(sorted(sweep_shots), list(range(seed, seed + sweep_seeds)), strategies, sweep_epochs)
@@ -594,7 +631,13 @@ with st.expander("Run a sweep live (uses the settings above)"):
                 upload=data,
             )
 
-        launch(SWEEP_KEY, sweep_work, title=f"label-budget sweep, {runs_total} runs")
+        launch(
+            SWEEP_KEY,
+            sweep_work,
+            title=f"label-budget sweep, {runs_total} runs",
+            estimate=sweep_estimate,
+            training=True,
+        )
 
     def render_sweep(job) -> None:
         _, _, partial = job.snapshot()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 import traceback
@@ -24,6 +25,7 @@ import streamlit as st
 import torch
 
 from resnet_core.devices import pick_device
+from resnet_core.estimates import Estimate, Work, duration_text, observe, ready_estimate, time_left
 from resnet_core.jobs import Job, JobLimiter, JobState
 from resnet_core.profile import Profile, current_profile
 
@@ -139,6 +141,8 @@ def launch(
     limiter: JobLimiter | None = None,
     time_limit: float | None = None,
     counted: bool = True,
+    estimate: Estimate | None = None,
+    training: bool = False,
 ) -> Job | None:
     """Start ``fn`` as a job stored under ``key`` in this session, unless one is already running there or the
     session already has MAX_SESSION_JOBS running. The job cancels itself when the session goes away."""
@@ -162,6 +166,7 @@ def launch(
         time_limit=time_limit if time_limit is not None else prof.max_job_seconds,
         owner=_session_id(),
     ).start()
+    job.estimate, job.training, job.observed = estimate, training, False
     st.session_state[key] = job
     session_jobs()[key if counted else f"upload:{key}"] = job
     return job
@@ -194,6 +199,34 @@ STATE_TEXT = {
 }
 
 
+def running_progress(job: Job, event) -> tuple[float, str]:
+    """One overall bar for the whole job: by its estimate when it has one (time left), else by its steps; the
+    current sub-run in words; a loss only for training jobs."""
+    est: Estimate | None = getattr(job, "estimate", None)
+    if event is None:
+        return 0.0, f"{job.title}: starting…"
+    where = f"{event.tag}: " if event.tag else ""
+    where += f"{event.step} of {event.total_steps}"
+    loss = (
+        f", loss {event.loss:.3f}" if getattr(job, "training", False) and math.isfinite(event.loss or math.nan) else ""
+    )
+    elapsed = job.elapsed
+    if est is not None and est.total > 0:
+        left = time_left(est, elapsed)
+        remaining = f"≈ {duration_text(left)} left" if left > 0 else "taking longer than estimated"
+        frac = min(0.99, elapsed / est.total)
+        return frac, f"{job.title} — {where}{loss} · {duration_text(elapsed)} elapsed, {remaining}"
+    frac = min(1.0, event.step / max(1, event.total_steps))
+    return frac, f"{job.title} — {where}{loss} · {duration_text(elapsed)} elapsed"
+
+
+def show_estimate(work: Work, device: torch.device) -> Estimate | None:
+    """The "≈ N s on this server" line before a Run button (or "timing this server…" while it calibrates)."""
+    est = ready_estimate(work, device)
+    st.caption(est.text() if est is not None else "Timing this server for an estimate (a few seconds)…")
+    return est
+
+
 def job_status(job: Job) -> None:
     """Progress bar, state line, Stop button and any error of ``job``."""
     job.touch()
@@ -208,15 +241,15 @@ def job_status(job: Job) -> None:
             else "Starting…"
         )
     elif job.state == JobState.RUNNING:
-        frac = event.step / max(1, event.total_steps) if event else 0.0
-        text = (
-            f"{job.title}: step {event.step}/{event.total_steps}, loss {event.loss:.3f}, {job.elapsed:.0f}s"
-            if event
-            else f"{job.title}: starting…"
-        )
-        st.progress(min(1.0, frac), text=text)
+        frac, text = running_progress(job, event)
+        st.progress(frac, text=text)
     elif job.state == JobState.DONE:
-        st.success(f"{job.title}: finished in {job.elapsed:.1f}s.")
+        est: Estimate | None = getattr(job, "estimate", None)
+        if est is not None and not getattr(job, "observed", True):
+            job.observed = True
+            observe(est, job.elapsed)  # later estimates of this kind learn from it
+        planned = f" (estimated {duration_text(est.total)})" if est is not None else ""
+        st.success(f"{job.title}: finished in {duration_text(job.elapsed)}{planned}.")
     elif job.state == JobState.CANCELLED:
         st.warning(f"{job.title}: {STATE_TEXT[job.state]} ({job.elapsed:.1f}s).")
     elif job.state == JobState.TIME_LIMIT:
