@@ -66,9 +66,6 @@ def availability() -> dict:
 
 
 with st.sidebar:
-    st.selectbox(
-        "Language / 언어", list(LANGUAGES), key=LANG_KEY, format_func=LANGUAGES.get, on_change=language_changed
-    )
     devices = available_devices()
     st.selectbox(
         _("Device"),
@@ -85,6 +82,9 @@ with st.sidebar:
         step=1,
         key=SEED_KEY,
         help=_("Same seed, same data order, same initial weights: runs can be repeated."),
+    )
+    st.selectbox(
+        "Language / 언어", list(LANGUAGES), key=LANG_KEY, format_func=LANGUAGES.get, on_change=language_changed
     )
 
     @st.fragment(run_every=5 if any(j.active for j in st.session_state.get("_resnet_lab_jobs", {}).values()) else None)
@@ -106,9 +106,10 @@ with st.sidebar:
     with st.expander(_("Data and weights here")):
         info = availability()
         for row in info["datasets"]:
-            st.markdown(f"{HERE if row['available'] else MISSING} {_(row['title'])}")
+            title, how_to_get = row["title"], row["how_to_get"]  # English msgids, shown translated
+            st.markdown(f"{HERE if row['available'] else MISSING} {_(title)}")
             if not row["available"]:
-                st.caption(_(row["how_to_get"]))
+                st.caption(_(how_to_get))
         st.markdown(
             f"{HERE} " + _("{n} shipped checkpoints").format(n=len(info["checkpoints"]))
             if info["checkpoints"]

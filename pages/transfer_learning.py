@@ -318,7 +318,8 @@ target = c2.selectbox(
 )
 upload = None
 if target == "cifar10" and not DATASETS["cifar10"].available():
-    c2.warning(_("CIFAR-10 is not on this server.") + " " + _(DATASETS["cifar10"].how_to_get))
+    cifar10 = DATASETS["cifar10"]
+    c2.warning(_("CIFAR-10 is not on this server.") + " " + _(cifar10.how_to_get))
 if target == "upload":
     file = c2.file_uploader(
         _("Zip of class folders (cats/001.png, dogs/002.jpg, …)"),

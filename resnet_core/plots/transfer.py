@@ -207,7 +207,7 @@ def paired_figure(
     """One horizontal bar per paired difference a − b (rows of ``paired_differences``): the mean in points, a 95%
     t-interval as the error bar, each seed's difference as a dot, and the zero line a verdict must clear."""
     fig = go.Figure()
-    labels = [f"{_(STRATEGY_LABELS.get(r['a'], r['a']))} − {_(STRATEGY_LABELS.get(r['b'], r['b']))}" for r in rows]
+    labels = [" − ".join(_(STRATEGY_LABELS.get(s, s)) for s in (r["a"], r["b"])) for r in rows]
     means = [100 * r["mean"] for r in rows]
     plus = [100 * (r["high"] - r["mean"]) if r.get("high") is not None else 0 for r in rows]
     minus = [100 * (r["mean"] - r["low"]) if r.get("low") is not None else 0 for r in rows]

@@ -47,7 +47,8 @@ def split_label(split_seed: int | None) -> str:
 
 def describe_split(split_seed: int | None) -> str:
     source, target = draw_split(split_seed)
-    how = _(SPLIT_HOW[None]) if split_seed is None else _(SPLIT_HOW["drawn"]).format(seed=split_seed)
+    how = SPLIT_HOW[None] if split_seed is None else SPLIT_HOW["drawn"]
+    how = _(how).format(seed=split_seed)
     return _("source {source}; target {target} ({how})").format(
         source=", ".join(FASHION_CLASSES[c] for c in source),
         target=", ".join(FASHION_CLASSES[c] for c in target),
