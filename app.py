@@ -12,7 +12,7 @@ from resnet_core.devices import available_devices, describe_device, pick_device
 from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_provider
 from resnet_core.i18n import gettext as _
 
-LANG_KEY = "language_choice"
+LANG_KEY = "language_choice"  # plain session state (a widget's own key would be dropped on runs that lack it)
 
 
 def session_language() -> str | None:
@@ -23,7 +23,9 @@ def session_language() -> str | None:
 
 
 def language_changed() -> None:
-    """Keep the URL's ``?lang=`` in step with the selector, so a reload or a shared link keeps the language."""
+    """The selector's choice becomes the session's language and the URL's ``?lang=`` (a reload or a shared link
+    keeps it)."""
+    st.session_state[LANG_KEY] = st.session_state["language_selector"]
     st.query_params["lang"] = st.session_state[LANG_KEY]
 
 
@@ -84,7 +86,12 @@ with st.sidebar:
         help=_("Same seed, same data order, same initial weights: runs can be repeated."),
     )
     st.selectbox(
-        "Language / 언어", list(LANGUAGES), key=LANG_KEY, format_func=LANGUAGES.get, on_change=language_changed
+        "Language / 언어",
+        list(LANGUAGES),
+        index=list(LANGUAGES).index(st.session_state[LANG_KEY]),
+        key="language_selector",
+        format_func=LANGUAGES.get,
+        on_change=language_changed,
     )
 
     @st.fragment(run_every=5 if any(j.active for j in st.session_state.get("_resnet_lab_jobs", {}).values()) else None)

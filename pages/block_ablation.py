@@ -140,7 +140,7 @@ else:
     def render_train(job) -> None:
         _state, events, _partial = job.snapshot()
         if events:
-            st.plotly_chart(training_curve(events, title="Training loss (residual, then plain)"), width="stretch")
+            st.plotly_chart(training_curve(events, title=_("Training loss (residual, then plain)")), width="stretch")
 
     train_job = job_panel(TRAIN_KEY, render_train)
     if train_job is not None and not train_job.active and train_job.result:

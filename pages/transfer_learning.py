@@ -575,7 +575,8 @@ def render_job(job) -> None:
         if any(r.strategy == BN_TRAIN for r in result.results):
             bn_drift_section(result, "live")
     elif result is not None:
-        st.dataframe(results_table(result), hide_index=True, width="stretch")
+        rows = results_table(result)
+        st.dataframe(rows, hide_index=True, width="stretch", column_config=column_labels(rows[:1] and rows[0]))
 
 
 job_panel(JOB_KEY, render_job)
@@ -602,7 +603,7 @@ if shipped is None:
 else:
     summary = summarize(shipped.results)
     st.plotly_chart(
-        sweep_figure(summary, title="Shipped sweep: test accuracy vs labelled images per class"),
+        sweep_figure(summary, title=_("Shipped sweep: test accuracy vs labelled images per class")),
         width="stretch",
         key="shipped-sweep",
     )
@@ -616,7 +617,13 @@ else:
         )
     st.caption(provenance_caption(shipped))
     with st.expander(_("Table (mean ± sd over seeds, test-set SE)")):
-        st.dataframe(summary_table(shipped), hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
+        table = summary_table(shipped)
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config=column_labels(table[:1] and table[0], SUMMARY_COLUMNS),
+        )
     download_buttons(shipped.to_dict(), name="transfer_sweep_shipped", csv_rows=results_table(shipped))
 
 with st.expander(_("Run a sweep live (uses the settings above)")):
@@ -657,7 +664,7 @@ with st.expander(_("Run a sweep live (uses the settings above)")):
         if result is None or not result.results:
             return
         st.plotly_chart(
-            sweep_figure(summarize(result.results), title="Live sweep"),
+            sweep_figure(summarize(result.results), title=_("Live sweep")),
             width="stretch",
             key=f"sweep-{job.id}-{len(result.results)}",
         )

@@ -36,7 +36,7 @@ def extract() -> Catalog:
     with open(ROOT / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     template = Catalog(project="ResNet Lab", version="0.1.0", charset="utf-8")
-    for _filename, lineno, message, comments, context in extract_from_dir(
+    for _filename, _lineno, message, comments, context in extract_from_dir(
         ROOT, method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     ):
         template.add(message, None, [], auto_comments=comments, context=context)
@@ -95,9 +95,7 @@ def main() -> int:
         catalog = updated(lang, template)
         outputs[po_path(lang)] = po_bytes(catalog)
         outputs[po_path(lang).with_suffix(".mo")] = mo_bytes(catalog)
-        untranslated = [
-            m.id for m in catalog if m.id and not (m.string if isinstance(m.string, str) else all(m.string))
-        ]
+        untranslated = [m.id for m in catalog if m.id and not (m.string and all(m.string))]
         if untranslated:
             print(f"{lang}: {len(untranslated)} message(s) without a translation", file=sys.stderr)
     for path, data in outputs.items():

@@ -129,7 +129,7 @@ def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_ti
                 mode="lines+markers",
                 name=_("{net} (mean ± std over trials)").format(net=m.name),
                 line=dict(color=COLORS[kind]),
-                hovertemplate=f"{x_title} %{{x}}<br>acc %{{y:.2%}}<extra>{m.name}</extra>",
+                hovertemplate=f"{_(x_title)} %{{x}}<br>acc %{{y:.2%}}<extra>{m.name}</extra>",
             )
         )
     chance = next((m.chance_acc for m in result.models.values()), 0.1)
