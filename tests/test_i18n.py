@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import threading
+import unicodedata
 from contextvars import copy_context
 from pathlib import Path
 
@@ -79,6 +80,40 @@ def test_translations_format_like_their_source():
         values = dict.fromkeys(names, 1.5)
         for s in strings_of(m):
             s.format(**values)
+
+
+def emphasis_problems(text: str) -> list[str]:
+    """``**bold**`` / ``*italic*`` delimiters that CommonMark will not open or close: a closing ``**`` after
+    punctuation must be followed by a space or punctuation, so ``**F(x)**를`` shows its asterisks (Korean
+    particles follow words directly: write ``(**F(x)**)을`` or ``**{file}** 파일을``)."""
+
+    def punct(c: str) -> bool:
+        return bool(c) and unicodedata.category(c)[0] in "PS"
+
+    def space(c: str) -> bool:
+        return not c or c.isspace()
+
+    problems = []
+    runs = list(re.finditer(r"\*\*|(?<!\*)\*(?!\*)", text))
+    for i, run in enumerate(runs):
+        before = text[run.start() - 1] if run.start() else ""
+        after = text[run.end()] if run.end() < len(text) else ""
+        opens = not space(after) and (not punct(after) or space(before) or punct(before))
+        closes = not space(before) and (not punct(before) or space(after) or punct(after))
+        if not (opens if i % 2 == 0 else closes):
+            problems.append(text[max(0, run.start() - 12) : run.end() + 12])
+    return problems
+
+
+def test_translations_keep_markdown_emphasis_working():
+    broken = [
+        (m.id, emphasis_problems(s))
+        for m in messages()
+        if not emphasis_problems(ids_of(m)[0])
+        for s in strings_of(m)
+        if emphasis_problems(s)
+    ]
+    assert not broken, broken[:5]
 
 
 def test_committed_mo_matches_the_po():
