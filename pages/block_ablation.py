@@ -50,7 +50,7 @@ st.markdown(
 
 source = st.radio(
     _("Networks"),
-    ["Shipped checkpoints", "Train your own small pair"],
+    [N_("Shipped checkpoints"), N_("Train your own small pair")],
     horizontal=True,
     key="ablation-source",
     format_func=_,
@@ -185,13 +185,13 @@ def show_result(res: AblationResult, *, name: str, partial: bool = False) -> Non
                 )
             )
         else:
-            st.caption("No delete-k results yet." if partial else "Delete k was not run.")
+            st.caption(_("No delete-k results yet.") if partial else _("Delete k was not run."))
     with tabs[2]:
         if any(m.reorder for m in res.models.values()):
             st.plotly_chart(reorder_figure(res), width="stretch", key=f"fig-r-{name}")
             st.caption(_("Each swap exchanges two blocks of the same stage (same width, neither downsampling)."))
         else:
-            st.caption("No reorder results yet." if partial else "Reorder was not run for this result.")
+            st.caption(_("No reorder results yet.") if partial else _("Reorder was not run for this result."))
 
 
 # ------------------------------------------------------------------------------------------ shipped results

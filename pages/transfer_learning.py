@@ -263,7 +263,7 @@ source = c1.selectbox(
     _("Source network"),
     source_options,
     format_func=lambda s: (
-        "ResNet-20 pretrained on 6 Fashion-MNIST classes (shipped)"
+        _("ResNet-20 pretrained on 6 Fashion-MNIST classes (shipped)")
         if s == "fashion"
         else _("torchvision {arch} with ImageNet weights").format(arch=IMAGENET_SOURCES[s])
     ),

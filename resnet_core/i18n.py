@@ -5,13 +5,12 @@ a module-level constant for extraction (translate it with ``_()`` where it is sh
 Placeholders are named (``_("{n} images").format(n=...)``) so a translation may reorder them.
 
 The catalogs live in ``resnet_core/locale/<lang>/LC_MESSAGES/resnet_lab.po`` (compiled ``.mo`` beside them).
-Babel (a development requirement; the app itself needs only the committed ``.mo``) keeps them current::
+Babel (a development requirement; the app itself needs only the committed ``.mo``) keeps them current; one
+command runs ``pybabel extract -F babel.cfg -k N_ -k ngettext:1,2``, ``pybabel update`` and ``pybabel compile``
+through Babel's API (and drops the python-format flag Babel puts on "95% interval")::
 
-    pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
-        -o resnet_core/locale/resnet_lab.pot .
-    pybabel update -i resnet_core/locale/resnet_lab.pot -d resnet_core/locale -D resnet_lab --no-fuzzy-matching
-    # translate the new or changed entries in resnet_core/locale/ko/LC_MESSAGES/resnet_lab.po, then
-    pybabel compile -d resnet_core/locale -D resnet_lab
+    python scripts/i18n_catalogs.py            # then translate what it reports as untranslated, and run it again
+    python scripts/i18n_catalogs.py --check    # exit 1 when the catalogs lag behind the code
 
 Never put an f-string inside ``_()`` (it cannot be extracted, and the text would never match the catalog):
 ``_("Seed {seed}").format(seed=s)``. ``tests/test_i18n.py`` fails when a message has no Korean translation, a
