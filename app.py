@@ -10,6 +10,30 @@ from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive,
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data import dataset_status
 from resnet_core.devices import available_devices, describe_device, pick_device
+from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_provider
+from resnet_core.i18n import gettext as _
+
+LANG_KEY = "language_choice"  # plain session state (a widget's own key would be dropped on runs that lack it)
+
+
+def session_language() -> str | None:
+    """The language this browser session chose (sidebar or ``?lang=``); None outside a script run."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return st.session_state.get(LANG_KEY) if get_script_run_ctx() is not None else None
+
+
+def language_changed() -> None:
+    """The selector's choice becomes the session's language and the URL's ``?lang=`` (a reload or a shared link
+    keeps it)."""
+    st.session_state[LANG_KEY] = st.session_state["language_selector"]
+    st.query_params["lang"] = st.session_state[LANG_KEY]
+
+
+set_language_provider(session_language)
+if LANG_KEY not in st.session_state:
+    asked = st.query_params.get("lang")
+    st.session_state[LANG_KEY] = asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
 presenting = presenter.mode_from_url()
 st.set_page_config(
@@ -23,18 +47,18 @@ if profile().capped:
     st.set_option("client.toolbarMode", "viewer")
 
 # Availability as Material icons plus words: emoji render as blank boxes on machines without an emoji font.
-HERE, MISSING = ":material/check_circle: here:", ":material/block: missing:"
+HERE, MISSING = ":material/check_circle: " + _("here:"), ":material/block: " + _("missing:")
 
 pages = {
-    "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
-    "Residual networks": [
-        st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/waterfall_chart:"),
-        st.Page("pages/block_ablation.py", title="Block ablation", icon=":material/content_cut:"),
-        st.Page("pages/architectures.py", title="Architectures", icon=":material/account_tree:"),
-        st.Page("pages/layers.py", title="What the layers see", icon=":material/visibility:"),
+    "": [st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True)],
+    _("Residual networks"): [
+        st.Page("pages/gradient_flow.py", title=_("Gradient flow"), icon=":material/waterfall_chart:"),
+        st.Page("pages/block_ablation.py", title=_("Block ablation"), icon=":material/content_cut:"),
+        st.Page("pages/architectures.py", title=_("Architectures"), icon=":material/account_tree:"),
+        st.Page("pages/layers.py", title=_("What the layers see"), icon=":material/visibility:"),
     ],
-    "Transfer learning": [
-        st.Page("pages/transfer_learning.py", title="Transfer learning", icon=":material/swap_horiz:"),
+    _("Transfer learning"): [
+        st.Page("pages/transfer_learning.py", title=_("Transfer learning"), icon=":material/swap_horiz:"),
     ],
 }
 page = st.navigation(pages)
@@ -53,20 +77,28 @@ def availability() -> dict:
 with st.sidebar:
     devices = available_devices()
     st.selectbox(
-        "Device",
+        _("Device"),
         devices,
         **remember(DEVICE_KEY),
-        help="Only devices that exist on this server are listed.",
+        help=_("Only devices that exist on this server are listed."),
         format_func=lambda d: f"{d} — {describe_device(pick_device(d)).describe()}",
     )
     st.number_input(
-        "Seed",
+        _("Seed"),
         min_value=0,
         max_value=2**31 - 1,
         value=0,
         step=1,
         **remember(SEED_KEY),
-        help="Same seed, same data order, same initial weights: runs can be repeated.",
+        help=_("Same seed, same data order, same initial weights: runs can be repeated."),
+    )
+    st.selectbox(
+        "Language / 언어",
+        list(LANGUAGES),
+        index=list(LANGUAGES).index(st.session_state[LANG_KEY]),
+        key="language_selector",
+        format_func=LANGUAGES.get,
+        on_change=language_changed,
     )
 
     @st.fragment(run_every=5 if any(j.active for j in st.session_state.get("_resnet_lab_jobs", {}).values()) else None)
@@ -76,44 +108,57 @@ with st.sidebar:
         keep_session_jobs_alive()
         limiter = job_limiter()
         if limiter.running or limiter.waiting:
-            st.caption(f"Server load: {limiter.running} run(s) training, {limiter.waiting} waiting.")
+            st.caption(
+                _("Server load: {running} run(s) training, {waiting} waiting.").format(
+                    running=limiter.running, waiting=limiter.waiting
+                )
+            )
         if profile().capped:
-            st.caption("Hosted demo: epochs, seeds, image counts and run time are capped.")
+            st.caption(_("Hosted demo: epochs, seeds, image counts and run time are capped."))
 
     server_load()
     st.toggle(
-        "Presenter mode",
+        _("Presenter mode"),
         key=presenter.PRESENT_KEY,
         persist_state="session",
-        help="Larger type and each page as a question, the class's prediction, then the measured answer "
-        "(from shipped results: no waiting). Also `?present=1` in the URL.",
+        help=_(
+            "Larger type and each page as a question, the class's prediction, then the measured answer "
+            "(from shipped results: no waiting). Also `?present=1` in the URL."
+        ),
     )
     presenter.sync_url()
-    with st.expander("Link to this experiment"):
+    if st.session_state[LANG_KEY] != DEFAULT_LANGUAGE:  # the language travels with a copied link
+        st.query_params["lang"] = st.session_state[LANG_KEY]
+    with st.expander(_("Link to this experiment")):
         link = presenter.experiment_link()
         if link:
             st.code(link, language=None, wrap_lines=True)
             st.caption(
-                "Copy it with the button in the box: it reopens this page with these settings (and the seed, "
-                "device, language and presenter mode)."
+                _(
+                    "Copy it with the button in the box: it reopens this page with these settings (and the seed, "
+                    "device, language and presenter mode)."
+                )
             )
-    with st.expander("Data and weights here"):
+    with st.expander(_("Data and weights here")):
         info = availability()
         for row in info["datasets"]:
-            st.markdown(f"{HERE if row['available'] else MISSING} {row['title']}")
+            title, how_to_get = row["title"], row["how_to_get"]  # English msgids, shown translated
+            st.markdown(f"{HERE if row['available'] else MISSING} {_(title)}")
             if not row["available"]:
-                st.caption(row["how_to_get"])
+                st.caption(_(how_to_get))
         st.markdown(
-            f"{HERE} {len(info['checkpoints'])} shipped checkpoints"
+            f"{HERE} " + _("{n} shipped checkpoints").format(n=len(info["checkpoints"]))
             if info["checkpoints"]
-            else f"{MISSING} no shipped checkpoints"
+            else f"{MISSING} " + _("no shipped checkpoints")
         )
         for arch, ok in info["imagenet"].items():
             st.markdown(f"{HERE if ok else MISSING} ImageNet {arch}")
         if not all(info["imagenet"].values()):
             st.caption(
-                "ImageNet weights download on first use where the internet is reachable; offline, put the "
-                "file in the torch cache (`python -m resnet_core info` says where)."
+                _(
+                    "ImageNet weights download on first use where the internet is reachable; offline, put the "
+                    "file in the torch cache (`python -m resnet_core info` says where)."
+                )
             )
 
 try:

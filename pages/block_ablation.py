@@ -26,6 +26,8 @@ from resnet_core.ablation import (
 )
 from resnet_core.checkpoints import shipped_checkpoints
 from resnet_core.data import REPO_ROOT
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 from resnet_core.lesions import BN_STATS, path_length_distribution
 from resnet_core.models import blocks_per_stage
 from resnet_core.plots.ablation import delete_k_figure, delete_one_figure, paths_figure, reorder_figure
@@ -35,22 +37,28 @@ from resnet_core.reports import ablation as ablation_report
 SWEEP_KEY = "ablation-sweep"
 TRAIN_KEY = "ablation-train"
 TEST_SIZES = [100, 200, 300, 500, 1000, 2000, 3000]
-BN_TITLES = {"raw": "raw BatchNorm statistics", "recompute": "re-estimated BatchNorm statistics"}
+BN_TITLES = {"raw": N_("raw BatchNorm statistics"), "recompute": N_("re-estimated BatchNorm statistics")}
 
-presenter.gate("block_ablation", "Block ablation")
-st.title("Block ablation")
+presenter.gate("block_ablation", _("Block ablation"))
+st.title(_("Block ablation"))
 require_data("bundled")
 st.markdown(
-    "Veit, Wilber & Belongie (2016) deleted blocks from *trained* networks at test time. Removing one block from a "
-    "ResNet barely changed its error, and the error grew smoothly as more blocks went; removing one layer of a plain "
-    "network was catastrophic. Their reading: a ResNet of n blocks behaves like an ensemble of its 2ⁿ paths, most of "
-    "them of moderate length, not like one deep chain. Here you repeat the lesion study on this lab's own networks. "
-    "Deleting a residual block leaves its shortcut (`y = x`; a downsampling block keeps its subsample-and-pad); "
-    "deleting a plain block leaves nothing, which is only possible where its input and output shapes match."
+    _(
+        "Veit, Wilber & Belongie (2016) deleted blocks from *trained* networks at test time. Removing one block from a "
+        "ResNet barely changed its error, and the error grew smoothly as more blocks went; removing one layer of a plain "
+        "network was catastrophic. Their reading: a ResNet of n blocks behaves like an ensemble of its 2ⁿ paths, most of "
+        "them of moderate length, not like one deep chain. Here you repeat the lesion study on this lab's own networks. "
+        "Deleting a residual block leaves its shortcut (`y = x`; a downsampling block keeps its subsample-and-pad); "
+        "deleting a plain block leaves nothing, which is only possible where its input and output shapes match."
+    )
 )
 
 source = st.radio(
-    "Networks", ["Shipped checkpoints", "Train your own small pair"], horizontal=True, **remember("ablation-source")
+    _("Networks"),
+    [N_("Shipped checkpoints"), N_("Train your own small pair")],
+    horizontal=True,
+    **remember("ablation-source"),
+    format_func=_,
 )
 models = None
 depth = None
@@ -60,51 +68,65 @@ if source == "Shipped checkpoints":
     depths = {d: v for d, v in shipped.items() if len(v) == 2}  # a residual and a plain net of that depth
     incomplete = sorted(set(shipped) - set(depths))
     if incomplete:
-        st.caption(f"Depth {', '.join(map(str, incomplete))}: only one of the pair is shipped, so it is not offered.")
+        st.caption(
+            _("Depth {depths}: only one of the pair is shipped, so it is not offered.").format(
+                depths=", ".join(map(str, incomplete))
+            )
+        )
     if not depths:
         st.info(
-            "No shipped checkpoints here yet. Train them with `python -m resnet_core train --depth 56 "
-            "[--plain] --dataset fashion --out assets/checkpoints/resnet56.pt --manifest`, or train your own "
-            "small pair on this page."
+            _(
+                "No shipped checkpoints here yet. Train them with `python -m resnet_core train --depth 56 "
+                "[--plain] --dataset fashion --out assets/checkpoints/resnet56.pt --manifest`, or train your own "
+                "small pair on this page."
+            )
         )
     else:
         depth = st.selectbox(
-            "Depth",
+            _("Depth"),
             list(depths),
             index=len(depths) - 1,
             **remember("ablation-depth"),
-            format_func=lambda d: f"{d} layers ({3 * blocks_per_stage(d)} blocks)",
+            format_func=lambda d: _("{depth} layers ({blocks} blocks)").format(depth=d, blocks=3 * blocks_per_stage(d)),
         )
         entries = shipped_checkpoints()
         cols = st.columns(2)
         for col, kind in zip(cols, ("residual", "plain")):
             name = depths[depth].get(kind)
             if name is None:
-                col.warning(f"No shipped {kind} net of depth {depth}.")
+                col.warning(_("No shipped {kind} net of depth {depth}.").format(kind=_(kind), depth=depth))
                 continue
             e = entries[name]
             col.metric(
-                f"{name} (manifest)",
+                _("{name} (manifest)").format(name=name),
                 f"{e.get('test_acc', 0):.2%}",
-                help=f"Test accuracy on {e.get('test_data', '?')}, recorded when it was trained "
-                f"({e.get('train_images', '?')} training images, {e.get('device', '?')}, "
-                f"{e.get('date', '?')}).",
+                help=_(
+                    "Test accuracy on {data}, recorded when it was trained ({images} training images, {device}, "
+                    "{date})."
+                ).format(
+                    data=e.get("test_data", "?"),
+                    images=e.get("train_images", "?"),
+                    device=e.get("device", "?"),
+                    date=e.get("date", "?"),
+                ),
             )
 else:
     st.markdown(
-        "Train a small residual and plain net (same seed, same images from the bundled subset) as a "
-        "background job, then ablate them below."
+        _(
+            "Train a small residual and plain net (same seed, same images from the bundled subset) as a "
+            "background job, then ablate them below."
+        )
     )
     c1, c2, c3 = st.columns(3)
-    own_depth = c1.selectbox("Depth", [8, 14, 20], index=1, **remember("ablation-own-depth"))
-    own_epochs = c2.number_input("Epochs", 1, min(10, profile().max_epochs), 2, **remember("ablation-own-epochs"))
+    own_depth = c1.selectbox(_("Depth"), [8, 14, 20], index=1, **remember("ablation-own-depth"))
+    own_epochs = c2.number_input(_("Epochs"), 1, min(10, profile().max_epochs), 2, **remember("ablation-own-epochs"))
     own_images = c3.select_slider(
-        "Training images",
+        _("Training images"),
         [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
         value=2000,
         **remember("ablation-own-images"),
     )
-    if st.button("Train the pair", key="ablation-train-button"):
+    if st.button(_("Train the pair"), key="ablation-train-button"):
         device, seed = current_device(), current_seed()
 
         def train_work(job):
@@ -118,20 +140,22 @@ else:
                 should_stop=job.should_stop,
             )
 
-        launch(TRAIN_KEY, train_work, title=f"ResNet-{own_depth} and plain-{own_depth}", training=True)
+        launch(
+            TRAIN_KEY, train_work, title=_("ResNet-{depth} and plain-{depth}").format(depth=own_depth), training=True
+        )
 
     def render_train(job) -> None:
-        _, events, _ = job.snapshot()
+        _state, events, _partial = job.snapshot()
         if events:
-            st.plotly_chart(training_curve(events, title="Training loss (residual, then plain)"), width="stretch")
+            st.plotly_chart(training_curve(events, title=_("Training loss (residual, then plain)")), width="stretch")
 
     train_job = job_panel(TRAIN_KEY, render_train)
     if train_job is not None and not train_job.active and train_job.result:
         models = train_job.result
         depth = next(iter(models.values())).config.depth
-        st.success(f"Ready to ablate: {', '.join(m.config.name for m in models.values())}.")
+        st.success(_("Ready to ablate: {nets}.").format(nets=", ".join(m.config.name for m in models.values())))
     else:
-        st.caption("Train a pair first; its ablation runs below.")
+        st.caption(_("Train a pair first; its ablation runs below."))
 
 
 def show_result(res: AblationResult, *, name: str, partial: bool = False) -> None:
@@ -142,33 +166,39 @@ def show_result(res: AblationResult, *, name: str, partial: bool = False) -> Non
         rows,
         hide_index=True,
         width="stretch",
-        column_config={k: st.column_config.NumberColumn(k, format="%.1f") for k in rows[0] if "%" in k or "SE" in k}
+        column_config={
+            k: st.column_config.NumberColumn(_(k), format="%.1f") if "%" in k or "SE" in k else _(k) for k in rows[0]
+        }
         if rows
         else None,
     )
-    tabs = st.tabs(["Delete one", "Delete k", "Reorder"])
+    tabs = st.tabs([_("Delete one"), _("Delete k"), _("Reorder")])
     with tabs[0]:
         st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-one-{name}")
         st.caption(
-            "Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
-            "its subsample-and-pad shortcut). x: a plain block that changes the tensor shape cannot be "
-            "deleted (no accuracy)."
+            _(
+                "Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
+                "its subsample-and-pad shortcut). x: a plain block that changes the tensor shape cannot be "
+                "deleted (no accuracy)."
+            )
         )
     with tabs[1]:
         if any(m.delete_k for m in res.models.values()):
             st.plotly_chart(delete_k_figure(res), width="stretch", key=f"fig-k-{name}")
             st.caption(
-                "The same random subsets of shape-keeping blocks are deleted from both nets; band: ± one "
-                "standard deviation over the subsets."
+                _(
+                    "The same random subsets of shape-keeping blocks are deleted from both nets; band: ± one "
+                    "standard deviation over the subsets."
+                )
             )
         else:
-            st.caption("No delete-k results yet." if partial else "Delete k was not run.")
+            st.caption(_("No delete-k results yet.") if partial else _("Delete k was not run."))
     with tabs[2]:
         if any(m.reorder for m in res.models.values()):
             st.plotly_chart(reorder_figure(res), width="stretch", key=f"fig-r-{name}")
-            st.caption("Each swap exchanges two blocks of the same stage (same width, neither downsampling).")
+            st.caption(_("Each swap exchanges two blocks of the same stage (same width, neither downsampling)."))
         else:
-            st.caption("No reorder results yet." if partial else "Reorder was not run for this result.")
+            st.caption(_("No reorder results yet.") if partial else _("Reorder was not run for this result."))
 
 
 # ------------------------------------------------------------------------------------------ shipped results
@@ -178,69 +208,82 @@ if source == "Shipped checkpoints" and depth is not None:
         payload = read_result(shipped_result_path(int(depth), bn))
         shipped_results[bn] = AblationResult.from_dict(payload) if payload else None
     if any(shipped_results.values()):
-        st.subheader("Shipped result")
-        st.markdown(ablation_report.BN_EXPLANATION)
+        st.subheader(_("Shipped result"))
+        st.markdown(_(ablation_report.BN_EXPLANATION))
         for bn in BN_STATS:  # one after the other at full width: each figure has a residual and a plain panel
             res = shipped_results[bn]
-            st.markdown(f"#### {'Raw statistics (as trained)' if bn == 'raw' else 'Re-estimated statistics'}")
+            st.markdown("#### " + (_("Raw statistics (as trained)") if bn == "raw" else _("Re-estimated statistics")))
             if res is None:
                 st.caption(
-                    f"Not shipped: `python -m resnet_core ablation --depth {depth} --bn {bn} --test-size "
-                    f"3000 --trials 10 --json {shipped_result_path(int(depth), bn).relative_to(REPO_ROOT)}`"
+                    _("Not shipped: {command}").format(
+                        command=f"`python -m resnet_core ablation --depth {depth} --bn {bn} --test-size 3000 --trials "
+                        f"10 --json {shipped_result_path(int(depth), bn).relative_to(REPO_ROOT)}`"
+                    )
                 )
                 continue
             st.markdown(ablation_report.headline(res))
             st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-ship-one-{bn}")
         view_bn = st.radio(
-            "Details for",
+            _("Details for"),
             [bn for bn in BN_STATS if shipped_results[bn]],
             horizontal=True,
             **remember("ablation-ship-bn"),
-            format_func=BN_TITLES.get,
+            format_func=lambda bn: _(BN_TITLES[bn]),
         )
         res = shipped_results[view_bn]
-        with st.expander("Summary, delete k and reorder", expanded=False):
+        with st.expander(_("Summary, delete k and reorder"), expanded=False):
             show_result(res, name=f"ship-{view_bn}")
             prov = res.provenance or {}
             st.caption(
-                f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
-                f"git {str(prov.get('git_revision', '?'))[:12]}; {res.evaluations} evaluations, "
-                f"{res.seconds / 60:.0f} min."
+                _(
+                    "Made by `{command}` on {device}, {date}, git {revision}; {n} evaluations, {minutes:.0f} min."
+                ).format(
+                    command=prov.get("command", "?"),
+                    device=prov.get("device", "?"),
+                    date=prov.get("date", "?"),
+                    revision=str(prov.get("git_revision", "?"))[:12],
+                    n=res.evaluations,
+                    minutes=res.seconds / 60,
+                )
             )
 
 # ---------------------------------------------------------------------------------------------- live runs
-st.subheader("Run it live")
+st.subheader(_("Run it live"))
 c1, c2, c3, c4 = st.columns(4)
 mode = c1.radio(
-    "Sweep",
+    _("Sweep"),
     ["quick", "full"],
     **remember("ablation-mode"),
-    format_func={"quick": "Quick: delete one block", "full": "Full: delete one, delete k, reorder"}.get,
+    format_func={"quick": _("Quick: delete one block"), "full": _("Full: delete one, delete k, reorder")}.get,
 )
 bn_stats = c2.radio(
-    "BatchNorm statistics",
+    _("BatchNorm statistics"),
     list(BN_STATS),
     **remember("ablation-bn"),
-    format_func=BN_TITLES.get,
-    help="Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "
-    "1,000 training images for each lesioned net (slower: one extra pass per lesion).",
+    format_func=lambda bn: _(BN_TITLES[bn]),
+    help=_(
+        "Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "
+        "1,000 training images for each lesioned net (slower: one extra pass per lesion)."
+    ),
 )
 test_size = c3.select_slider(
-    "Test images",
+    _("Test images"),
     [n for n in TEST_SIZES if n <= 10 * profile().max_test_per_class],
     value=300,
     **remember("ablation-test-size"),
-    help="A stratified subset of the 3,000 bundled test images: at 300 images each accuracy "
-    "is ±~1.8 points (one standard error at 90%).",
+    help=_(
+        "A stratified subset of the 3,000 bundled test images: at 300 images each accuracy "
+        "is ±~1.8 points (one standard error at 90%)."
+    ),
 )
 trials = c4.number_input(
-    "Trials per point",
+    _("Trials per point"),
     1,
     20,
     10,
     **remember("ablation-trials"),
     disabled=mode == "quick",
-    help="Random subsets per k (delete k) and random swap sets per count (reorder).",
+    help=_("Random subsets per k (delete k) and random swap sets per count (reorder)."),
 )
 
 can_run = depth is not None
@@ -261,7 +304,7 @@ config = (
 sweep_estimate = (
     show_estimate(workloads.ablation(config, test_images=int(test_size)), current_device()) if config else None
 )
-if st.button("Run the ablation", type="primary", disabled=not can_run, key="ablation-run"):
+if st.button(_("Run the ablation"), type="primary", disabled=not can_run, key="ablation-run"):
     device = current_device()
     own = models
 
@@ -278,19 +321,27 @@ if st.button("Run the ablation", type="primary", disabled=not can_run, key="abla
     launch(
         SWEEP_KEY,
         sweep_work,
-        title=f"Ablation, depth {depth}, {test_size} test images, {BN_TITLES[bn_stats]}",
+        title=_("Ablation, depth {depth}, {n} test images, {bn}").format(
+            depth=depth, n=test_size, bn=_(BN_TITLES[bn_stats])
+        ),
         estimate=sweep_estimate,
     )
 
 
 def render_sweep(job) -> None:
-    _, _, partial = job.snapshot()
+    _state, _events, partial = job.snapshot()
     res: AblationResult | None = job.result if job.result is not None else partial
     if res is None:
         return
     st.caption(
-        f"{res.test_size:,} {res.test_data} images · {BN_TITLES.get(res.bn_stats)} · {res.evaluations} "
-        f"evaluations · {res.seconds:.1f}s · device: {res.provenance.get('device', '?')}"
+        _("{n:,} {data} images · {bn} · {evaluations} evaluations · {seconds:.1f}s · device: {device}").format(
+            n=res.test_size,
+            data=res.test_data,
+            bn=_(BN_TITLES.get(res.bn_stats, "")),
+            evaluations=res.evaluations,
+            seconds=res.seconds,
+            device=res.provenance.get("device", "?"),
+        )
     )
     show_result(res, name=f"live-{job.id}", partial=job.result is None)
     if job.result is not None:
@@ -314,21 +365,30 @@ def render_sweep(job) -> None:
 
 sweep_job = job_panel(SWEEP_KEY, render_sweep)
 
-st.subheader("Paths view")
+st.subheader(_("Paths view"))
 if depth is None:
-    st.caption("Pick or train a pair to see its paths.")
+    st.caption(_("Pick or train a pair to see its paths."))
 else:
     n = 3 * blocks_per_stage(int(depth))
     d = path_length_distribution(n)
     lo, hi = d["central95"]
     left, right = st.columns([3, 2])
     left.plotly_chart(paths_figure(n, name=f"ResNet-{depth}"), width="stretch")
-    text = (
-        f"ResNet-{depth} has **{n} residual blocks**. At every block a path either goes through the two convs or "
-        f"takes the shortcut, so there are 2^{n} = **{d['n_paths']:,} paths** from input to output. Their lengths "
-        f"follow a binomial distribution: the mean path goes through {d['mean_length']:.1f} blocks, "
-        f"{d['central95_mass']:.0%} of them through between {lo} and {hi}, and exactly one path through all {n} — "
-        f"the only path a plain-{depth} net has. Deleting one block removes the half of the paths that go "
-        f"through it and leaves {2 ** (n - 1):,} intact; deleting k leaves 2^({n}−k)."
+    text = _(
+        "ResNet-{depth} has **{n} residual blocks**. At every block a path either goes through the two convs or "
+        "takes the shortcut, so there are 2^{n} = **{paths:,} paths** from input to output. Their lengths follow a "
+        "binomial distribution: the mean path goes through {mean:.1f} blocks, {mass:.0%} of them through between "
+        "{lo} and {hi}, and exactly one path through all {n} — the only path a plain-{depth} net has. Deleting one "
+        "block removes the half of the paths that go through it and leaves {half:,} intact; deleting k leaves "
+        "2^({n}−k)."
+    ).format(
+        depth=depth,
+        n=n,
+        paths=d["n_paths"],
+        mean=d["mean_length"],
+        mass=d["central95_mass"],
+        lo=lo,
+        hi=hi,
+        half=2 ** (n - 1),
     )
     right.markdown(text)

@@ -10,23 +10,29 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import current_device, job_panel, launch
+from resnet_core.i18n import N_, ngettext
+from resnet_core.i18n import gettext as _
 from resnet_core.transfer_gradcam import COMPARED, GradcamComparison, describe_gradcam, run_gradcam_comparison
 
 GRADCAM_KEY = "transfer-gradcam-job"
-TITLES = {"feature_extraction": "feature extraction", "full_finetune": "full fine-tune"}
+TITLES = {"feature_extraction": N_("feature extraction"), "full_finetune": N_("full fine-tune")}
 
 
 def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready: bool = True, estimate_fn=None) -> None:
     """Header, a button that starts the job, and the job's panel (progress, then the Grad-CAM grid)."""
-    st.header("Where each strategy's model looks (Grad-CAM)")
+    st.header(_("Where each strategy's model looks (Grad-CAM)"))
     st.markdown(
-        "The table above keeps each run's numbers, not its model. Here **feature extraction** and **full "
-        "fine-tuning** are trained again with the settings above (same k-shot draw for the sidebar seed, same "
-        "learning rates and epochs), and Grad-CAM shows, for test images at least one of them gets wrong, where in "
-        "the image each model's last stage found the evidence for the class it predicted (red = most)."
+        _(
+            "The table above keeps each run's numbers, not its model. Here **feature extraction** and **full "
+            "fine-tuning** are trained again with the settings above (same k-shot draw for the sidebar seed, same "
+            "learning rates and epochs), and Grad-CAM shows, for test images at least one of them gets wrong, where in "
+            "the image each model's last stage found the evidence for the class it predicted (red = most)."
+        )
     )
-    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
-    label = f"Show where the models look (trains 2 models, k={shots or 'all'}, {epochs})"
+    epochs = ngettext("{n} epoch", "{n} epochs", config.epochs).format(n=config.epochs)
+    label = _("Show where the models look (trains 2 models, k={k}, {epochs})").format(
+        k=shots or _("all"), epochs=epochs
+    )
     estimate = estimate_fn(config) if estimate_fn else None  # config: the two compared strategies, one seed
     if st.button(label, key="gradcam-start", disabled=not ready):
         device = current_device()
@@ -46,7 +52,7 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
         launch(
             GRADCAM_KEY,
             work,
-            title=f"Grad-CAM: feature extraction vs full fine-tuning, k={shots or 'all'}",
+            title=_("Grad-CAM: feature extraction vs full fine-tuning, k={k}").format(k=shots or _("all")),
             estimate=estimate,
             training=True,
         )
@@ -57,10 +63,16 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
 
             st.markdown(describe_gradcam(job.result))
             if job.result.indices:
-                st.plotly_chart(gradcam_figure(job.result, TITLES), width="stretch", key=f"gradcam-{job.id}")
+                st.plotly_chart(
+                    gradcam_figure(job.result, {s: _(t) for s, t in TITLES.items()}),
+                    width="stretch",
+                    key=f"gradcam-{job.id}",
+                )
                 st.caption(
-                    "Grad-CAM (captum's LayerGradCam) at the last residual block, for each model's own "
-                    "prediction, upsampled to the image; ✓/✗: right or wrong."
+                    _(
+                        "Grad-CAM (captum's LayerGradCam) at the last residual block, for each model's own "
+                        "prediction, upsampled to the image; ✓/✗: right or wrong."
+                    )
                 )
 
     job_panel(GRADCAM_KEY, render)

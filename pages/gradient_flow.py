@@ -24,6 +24,7 @@ from resnet_core import workloads
 from resnet_core.data import REPO_ROOT, dataset_status
 from resnet_core.degradation import DegradationConfig, DegradationResult, run_degradation
 from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
+from resnet_core.i18n import gettext as _
 from resnet_core.plots.gradients import (
     GRADIENT_METRICS,
     budget_text,
@@ -51,77 +52,91 @@ def provenance_caption(payload: dict) -> str:
     prov = payload.get("provenance") or {}
     if not prov:
         return ""
-    return (
-        f"Made by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')}, "
-        f"git {str(prov.get('git_revision', '?'))[:12]}."
+    return _("Made by `{command}` on {device}, {date}, git {revision}.").format(
+        command=prov.get("command", "?"),
+        device=prov.get("device", "?"),
+        date=prov.get("date", "?"),
+        revision=str(prov.get("git_revision", "?"))[:12],
     )
 
 
 device = current_device()
 on_cpu = device.type == "cpu"
 
-presenter.gate("gradient_flow", "Gradient flow")
-st.title("Gradient flow")
+presenter.gate("gradient_flow", _("Gradient flow"))
+st.title(_("Gradient flow"))
 require_data("bundled")
 st.markdown(
-    "How big is the gradient that reaches each layer, and does it depend on the skip connections? Below, the same "
-    "CIFAR-style nets (depth 6n+2; plain and residual share every weight shape and the same initial weights) are "
-    "measured on a real batch of Fashion-MNIST images. Then the **degradation problem**: deeper plain nets can "
-    "train *worse* than shallower ones, residual nets do not (He et al. 2016, Fig. 1 and 6)."
+    _(
+        "How big is the gradient that reaches each layer, and does it depend on the skip connections? Below, the same "
+        "CIFAR-style nets (depth 6n+2; plain and residual share every weight shape and the same initial weights) are "
+        "measured on a real batch of Fashion-MNIST images. Then the **degradation problem**: deeper plain nets can "
+        "train *worse* than shallower ones, residual nets do not (He et al. 2016, Fig. 1 and 6)."
+    )
 )
 
-tab_grad, tab_deg = st.tabs(["Gradient norms by depth", "Degradation problem"], key="gf-tab", bind="query-params")
+tab_grad, tab_deg = st.tabs([_("Gradient norms by depth"), _("Degradation problem")], key="gf-tab", bind="query-params")
 
 # ============================================================================================ gradients
 with tab_grad:
     with st.form("gf-grad-form"):
         c1, c2, c3 = st.columns([3, 2, 2])
         depths = c1.multiselect(
-            "Depths (6n+2)",
+            _("Depths (6n+2)"),
             DEPTH_CHOICES,
             default=[d for d in (8, 20, 56, 110) if d in DEPTH_CHOICES],
             **remember("gf-depths"),
         )
         variants = c1.multiselect(
-            "Variants", ["plain", "residual"], default=["plain", "residual"], **remember("gf-variants")
+            _("Variants"),
+            ["plain", "residual"],
+            default=["plain", "residual"],
+            **remember("gf-variants"),
+            format_func=_,
         )
         norm = c2.radio(
-            "Normalisation",
+            _("Normalisation"),
             ["batch", "none"],
             horizontal=True,
             **remember("gf-norm"),
-            format_func={"batch": "BatchNorm", "none": "none"}.get,
+            format_func={"batch": _("BatchNorm"), "none": _("none")}.get,
         )
-        activation = c2.selectbox("Activation", ["relu", "tanh", "sigmoid"], **remember("gf-activation"))
+        activation = c2.selectbox(_("Activation"), ["relu", "tanh", "sigmoid"], **remember("gf-activation"))
         shortcut = c2.selectbox(
-            "Shortcut on downsampling blocks",
+            _("Shortcut on downsampling blocks"),
             ["A", "B"],
             **remember("gf-shortcut"),
-            format_func={"A": "A: identity + zero padding", "B": "B: 1×1 projection"}.get,
+            format_func={"A": _("A: identity + zero padding"), "B": _("B: 1×1 projection")}.get,
         )
-        batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, **remember("gf-batch"))
+        batch_size = c3.select_slider(_("Batch size"), [16, 32, 64, 128, 256], value=64, **remember("gf-batch"))
         seed_options = [n for n in (1, 2, 3, 5) if n <= profile().max_seeds]
         n_seeds = c3.select_slider(
-            "Seeds",
+            _("Seeds"),
             seed_options,
             value=min(3, seed_options[-1]),
             **remember("gf-seeds"),
-            help="Each seed draws other initial weights and another batch; the plots show the "
-            "range over seeds and a claim is made only when every seed agrees.",
+            help=_(
+                "Each seed draws other initial weights and another batch; the plots show the "
+                "range over seeds and a claim is made only when every seed agrees."
+            ),
         )
         steps = c3.number_input(
-            "After N training steps (0 = at initialisation)",
+            _("After N training steps (0 = at initialisation)"),
             0,
             500,
             0,
             **remember("gf-steps"),
-            help="Trains each net for N steps of the default recipe on the bundled data "
-            "before measuring. On a CPU, deep nets take ~1 s per step.",
+            help=_(
+                "Trains each net for N steps of the default recipe on the bundled data "
+                "before measuring. On a CPU, deep nets take ~1 s per step."
+            ),
         )
-        measure = st.form_submit_button("Measure", type="primary")
+        measure = st.form_submit_button(_("Measure"), type="primary")
     st.caption(
-        f"Seeds from {current_seed()} (sidebar) up: within a seed, plain and residual nets start from identical "
-        "main-path conv weights (option B's projection convs are extra) and see the same batch of images."
+        _(
+            "Seeds from {seed} (sidebar) up: within a seed, plain and residual nets start from identical "
+            "main-path conv weights (option B's projection convs are extra) and see the same batch of images."
+        ).format(seed=current_seed())
     )
 
     config = (
@@ -141,7 +156,7 @@ with tab_grad:
     grad_estimate = show_estimate(workloads.gradients(config), device) if config is not None else None
     if measure:
         if config is None:
-            st.warning("Choose at least one depth and one variant.")
+            st.warning(_("Choose at least one depth and one variant."))
         else:
 
             def gradient_work(job, config=config, device=device):
@@ -156,84 +171,94 @@ with tab_grad:
             launch(
                 GRAD_JOB,
                 gradient_work,
-                title=f"Gradient norms, depths {', '.join(map(str, sorted(depths)))}",
+                title=_("Gradient norms, depths {depths}").format(depths=", ".join(map(str, sorted(depths)))),
                 estimate=grad_estimate,
             )
             st.session_state["gf-view"] = "live"  # show the new run; the shipped result stays one click away
 
     metric = st.radio(
-        "Plot",
+        _("Plot"),
         list(GRADIENT_METRICS),
         horizontal=True,
         **remember("gf-metric"),
-        format_func=lambda m: GRADIENT_METRICS[m][1],
+        format_func=lambda m: _(GRADIENT_METRICS[m][1]),
     )
 
     def show_gradients(payload: dict, *, name: str) -> None:
         result = GradientResult.from_dict(payload)
         if not result.runs:
             return
-        st.markdown(f"*Measured {setting_text(result.config)}.* " + gradients_report.headline(result))
+        st.markdown(
+            _("*Measured {setting}.*").format(setting=setting_text(result.config))
+            + " "
+            + gradients_report.headline(result)
+        )
         if result.complete:
-            with st.expander("Every depth"):
+            with st.expander(_("Every depth")):
                 st.markdown("\n".join(f"- {line}" for line in gradients_report.depth_lines(result)))
         st.plotly_chart(gradient_norms_figure(result, metric), width="stretch", key=f"{name}-norms")
         st.plotly_chart(ratio_figure(result), width="stretch", key=f"{name}-ratio")
-        with st.expander("Every run (net and seed)"):
+        with st.expander(_("Every run (net and seed)")):
             rows = gradient_table(result)
             st.dataframe(rows, hide_index=True, width="stretch")
             download_buttons(result.to_dict(), name=name, csv_rows=rows)
         st.caption(
-            "Input-gradient ratio = ‖∂L/∂x‖ at block 0's input ÷ at the last block's input (1: the first block "
-            "receives as strong a gradient as the last). Relative weight-gradient ratio = ‖∂L/∂W‖/‖W‖ of block "
-            "0's first conv ÷ the same for the last block's, which compares layers of different sizes like "
-            "with like. Block gain = RMS of ‖Jᵀv‖/‖v‖ over random v (J = ∂y/∂x of one block): 1 for an "
-            "identity map."
+            _(
+                "Input-gradient ratio = ‖∂L/∂x‖ at block 0's input ÷ at the last block's input (1: the first block "
+                "receives as strong a gradient as the last). Relative weight-gradient ratio = ‖∂L/∂W‖/‖W‖ of block "
+                "0's first conv ÷ the same for the last block's, which compares layers of different sizes like "
+                "with like. Block gain = RMS of ‖Jᵀv‖/‖v‖ over random v (J = ∂y/∂x of one block): 1 for an "
+                "identity map."
+            )
         )
 
     def render_gradient_job(job) -> None:
-        _, _, partial = job.snapshot()
+        _state, _events, partial = job.snapshot()
         payload = job.result.to_dict() if job.result is not None else partial
         if payload:
             show_gradients(payload, name=f"gradients-live-{job.id}")
 
     has_live = st.session_state.get(GRAD_JOB) is not None
     view = st.radio(
-        "Show",
+        _("Show"),
         ["shipped", "live"],
         index=1 if has_live else 0,
         horizontal=True,
         **remember("gf-view"),
-        format_func={"shipped": "Shipped measurement (5 seeds)", "live": "Your live run"}.get,
+        format_func={"shipped": _("Shipped measurement (5 seeds)"), "live": _("Your live run")}.get,
         disabled=not has_live,
     )
     if view == "shipped" or not has_live:
         shipped_norm = st.radio(
-            "Shipped measurement",
+            _("Shipped measurement"),
             ["batch", "none"],
             horizontal=True,
             **remember("gf-shipped-norm"),
-            format_func={"batch": "with BatchNorm", "none": "without normalisation"}.get,
+            format_func={"batch": _("with BatchNorm"), "none": _("without normalisation")}.get,
         )
         ship = shipped(f"gradients_{shipped_norm}.json")
         if ship:
             st.info(
-                "A shipped measurement (ReLU, the default depths and batch). Press **Measure** to compute it "
-                "live with your settings."
+                _(
+                    "A shipped measurement (ReLU, the default depths and batch). Press **Measure** to compute it "
+                    "live with your settings."
+                )
             )
             st.caption(provenance_caption(ship))
             show_gradients(ship, name=f"gradients-shipped-{shipped_norm}")
         else:
-            st.info("Press **Measure** to compute the gradient norms live.")
+            st.info(_("Press **Measure** to compute the gradient norms live."))
     if view == "live" and has_live:
         job_panel(GRAD_JOB, render_gradient_job)
 
 # ========================================================================================== degradation
 with tab_deg:
     st.markdown(
-        "Train plain and residual nets at two depths on the same data, with the same recipe and seed, and compare "
-        "**training** error: if the deeper plain net ends *above* the shallower one, depth made optimisation "
-        "harder (the deeper net could in principle copy the shallower one and make its extra layers identities)."
+        _(
+            "Train plain and residual nets at two depths on the same data, with the same recipe and seed, and compare "
+            "**training** error: if the deeper plain net ends *above* the shallower one, depth made optimisation "
+            "harder (the deeper net could in principle copy the shallower one and make its extra layers identities)."
+        )
     )
 
     def show_degradation(payload: dict, *, name: str) -> None:
@@ -244,16 +269,19 @@ with tab_deg:
         st.dataframe(rows, hide_index=True, width="stretch")
         details = degradation_report.details(result) if result.complete else []
         st.caption(
-            "Training error: measured in eval mode after each epoch on a fixed subset of the training images "
-            "(the running error over augmented batches, what He et al. plot, is in the table). " + " · ".join(details)
+            _(
+                "Training error: measured in eval mode after each epoch on a fixed subset of the training images "
+                "(the running error over augmented batches, what He et al. plot, is in the table). "
+            )
+            + " · ".join(details)
         )
 
     ship = shipped("degradation.json")
     if ship:
-        st.subheader("Shipped result")
-        st.caption("Budget: " + budget_text(ship))
+        st.subheader(_("Shipped result"))
+        st.caption(_("Budget: ") + budget_text(ship))
         show_degradation(ship, name="deg-shipped")
-        with st.expander("Provenance"):
+        with st.expander(_("Provenance")):
             prov = ship.get("provenance") or {}
             for part in prov.get("parts", [prov]):
                 st.caption(provenance_caption({"provenance": part}))
@@ -268,48 +296,56 @@ with tab_deg:
             )
     else:
         st.info(
-            "No shipped degradation result yet: `python -m resnet_core degradation --depths 20,56 --epochs 20 "
-            "--train-size 4000 --seeds 0,1,2 --json assets/results/degradation.json` makes one."
+            _(
+                "No shipped degradation result yet: `python -m resnet_core degradation --depths 20,56 --epochs 20 "
+                "--train-size 4000 --seeds 0,1,2 --json assets/results/degradation.json` makes one."
+            )
         )
 
-    st.subheader("A short live run")
+    st.subheader(_("A short live run"))
     available = [row["key"] for row in dataset_status() if row["available"]]
     if on_cpu:
         st.caption(
-            "This server computes on the **CPU**, so the live default is a *short* run (depths 8 and 20, "
-            "2,000 bundled images, 2 epochs, one seed): it shows how training starts, not the shipped 20-epoch "
-            "picture, and its verdict covers only its own seeds."
+            _(
+                "This server computes on the **CPU**, so the live default is a *short* run (depths 8 and 20, "
+                "2,000 bundled images, 2 epochs, one seed): it shows how training starts, not the shipped 20-epoch "
+                "picture, and its verdict covers only its own seeds."
+            )
         )
     else:
-        st.caption(f"Computing on {device}: the default budget is the paper's depths 20 and 56 on more data.")
+        st.caption(
+            _("Computing on {device}: the default budget is the paper's depths 20 and 56 on more data.").format(
+                device=device
+            )
+        )
     with st.form("gf-deg-form"):
         d1, d2, d3, d4, d5 = st.columns(5)
         deg_depths = d1.multiselect(
-            "Depths", DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56], **remember("gf-deg-depths")
+            _("Depths"), DEPTH_CHOICES, default=[8, 20] if on_cpu else [20, 56], **remember("gf-deg-depths")
         )
         deg_dataset = d2.selectbox(
-            "Data",
+            _("Data"),
             [k for k in ("bundled", "fashion") if k in available] or ["bundled"],
             **remember("gf-deg-data"),
-            help="bundled: 10,000 train / 3,000 test images; fashion: the full 60,000 / 10,000",
+            help=_("bundled: 10,000 train / 3,000 test images; fashion: the full 60,000 / 10,000"),
         )
         deg_size = d3.select_slider(
-            "Training images",
+            _("Training images"),
             [n for n in (500, 1000, 2000, 4000, 10000, 20000, 60000) if n <= profile().max_train_images],
             value=2000 if on_cpu else 10000,
             **remember("gf-deg-size"),
         )
         deg_epochs = d4.number_input(
-            "Epochs",
+            _("Epochs"),
             1,
             profile().max_epochs,
             min(2 if on_cpu else 10, profile().max_epochs),
             **remember("gf-deg-epochs"),
         )
         deg_seeds = d5.select_slider(
-            "Seeds", [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1, **remember("gf-deg-seeds")
+            _("Seeds"), [n for n in (1, 2, 3) if n <= profile().max_seeds], value=1, **remember("gf-deg-seeds")
         )
-        start = st.form_submit_button("Reproduce live", type="primary")
+        start = st.form_submit_button(_("Reproduce live"), type="primary")
     deg_estimate = (
         show_estimate(
             workloads.degradation(
@@ -324,7 +360,7 @@ with tab_deg:
     )
     if start:
         if not deg_depths:
-            st.warning("Choose at least one depth.")
+            st.warning(_("Choose at least one depth."))
         else:
             seeds = list(range(current_seed(), current_seed() + int(deg_seeds)))
             deg_config = DegradationConfig(
@@ -348,20 +384,22 @@ with tab_deg:
             launch(
                 DEG_JOB,
                 degradation_work,
-                title=f"Degradation, depths {', '.join(map(str, sorted(deg_depths)))}, {deg_epochs} epoch(s)",
+                title=_("Degradation, depths {depths}, {epochs} epoch(s)").format(
+                    depths=", ".join(map(str, sorted(deg_depths))), epochs=deg_epochs
+                ),
                 estimate=deg_estimate,
                 training=True,
             )
 
     def render_degradation_job(job) -> None:
-        _, events, partial = job.snapshot()
+        _state, events, partial = job.snapshot()
         if events and job.active:
             st.plotly_chart(degradation_live_figure(events), width="stretch", key=f"deg-live-{job.id}")
         payload = job.result.to_dict() if job.result is not None else partial
         if payload and any(r.get("history") for r in payload.get("runs", [])):
             show_degradation(payload, name=f"deg-live-{job.id}")
             if job.result is not None:
-                st.caption("Budget: " + budget_text(payload))
+                st.caption(_("Budget: ") + budget_text(payload))
                 download_buttons(payload, name=f"degradation-live-{job.id}")
 
     job_panel(DEG_JOB, render_degradation_job)

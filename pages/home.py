@@ -16,43 +16,49 @@ from pages.ui import (
 from resnet_core import workloads
 from resnet_core.data import load_dataset, stratified_kshot
 from resnet_core.engine import TrainConfig, seeded, train
+from resnet_core.i18n import gettext as _
 from resnet_core.intro import describe_identity_demo, run_identity_demo
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.plots.common import identity_demo_figure, training_curve
 
-presenter.gate("home", "ResNet Lab")
-st.title("ResNet Lab")
+presenter.gate("home", _("ResNet Lab"))
+st.title(_("ResNet Lab"))
 require_data("bundled")
 st.markdown(
-    "Why do residual networks train when equally deep plain networks do not, and how far do features learned on one "
-    "task carry to another? Every number and curve here is computed by this app, on this server, while you watch."
+    _(
+        "Why do residual networks train when equally deep plain networks do not, and how far do features learned "
+        "on one task carry to another? Every number and curve here is computed by this app, on this server, while "
+        "you watch."
+    )
 )
 
-st.header("One idea: add the input back")
+st.header(_("One idea: add the input back"))
 left, right = st.columns([2, 3])
 with left:
-    st.markdown("A residual block learns a correction **F(x)** and adds its input back:")
+    st.markdown(_("A residual block learns a correction **F(x)** and adds its input back:"))
     st.latex(
         # Two lines: on one line the "+ I" (the point of the page) was cut off in this narrow column.
         r"\begin{aligned} y &= F(x) + x \\ \Longrightarrow\quad \frac{\partial y}{\partial x} &= "
         r"\frac{\partial F}{\partial x} + I \end{aligned}"
     )
     st.markdown(
-        "Backpropagation multiplies one such Jacobian per block. Without the **+ I**, a product of many factors "
-        "smaller (or larger) than one shrinks (or grows) geometrically; with it, every factor stays close to the "
-        "identity and the gradient reaches the first layers."
+        _(
+            "Backpropagation multiplies one such Jacobian per block. Without the **+ I**, a product of many factors "
+            "smaller (or larger) than one shrinks (or grows) geometrically; with it, every factor stays close to "
+            "the identity and the gradient reaches the first layers."
+        )
     )
-    num_blocks = st.slider("Blocks in the stack", 5, 50, 30, **remember("home-blocks"))
+    num_blocks = st.slider(_("Blocks in the stack"), 5, 50, 30, **remember("home-blocks"))
     init = st.selectbox(
-        "Weight initialisation",
+        _("Weight initialisation"),
         ["pytorch", "he"],
-        format_func={"pytorch": "PyTorch default (kaiming-uniform, a=√5)", "he": "He (Kaiming) normal"}.get,
+        format_func={"pytorch": _("PyTorch default (kaiming-uniform, a=√5)"), "he": _("He (Kaiming) normal")}.get,
         **remember("home-init"),
     )
-    activation = st.selectbox("Activation", ["relu", "tanh", "sigmoid"], **remember("home-act"))
+    activation = st.selectbox(_("Activation"), ["relu", "tanh", "sigmoid"], **remember("home-act"))
 
 
-@st.cache_data(show_spinner="Measuring gradients…")
+@st.cache_data(show_spinner=_("Measuring gradients…"))
 def identity_demo(num_blocks: int, init: str, activation: str, seed: int):
     return run_identity_demo(num_blocks, init=init, activation=activation, seed=seed)  # type: ignore[arg-type]
 
@@ -61,36 +67,42 @@ demo = identity_demo(num_blocks, init, activation, current_seed())
 with right:
     st.plotly_chart(identity_demo_figure(demo), width="stretch")
     st.caption(
-        "Measured just now: a stack of two-conv blocks without normalisation, applied to real Fashion-MNIST images; "
-        "plain and residual stacks share the same weights. " + describe_identity_demo(demo)
+        _(
+            "Measured just now: a stack of two-conv blocks without normalisation, applied to real Fashion-MNIST "
+            "images; plain and residual stacks share the same weights."
+        )
+        + " "
+        + describe_identity_demo(demo)
     )
 
-st.header("Watch a network learn")
+st.header(_("Watch a network learn"))
 st.markdown(
-    "Train a small ResNet-20 on the bundled Fashion-MNIST subset. The run is a background job: change any "
-    "other widget, or open another page and come back, and it keeps going."
+    _(
+        "Train a small ResNet-20 on the bundled Fashion-MNIST subset. The run is a background job: change any "
+        "other widget, or open another page and come back, and it keeps going."
+    )
 )
 c1, c2, c3, c4 = st.columns(4)
 train_images = c1.select_slider(
-    "Training images",
+    _("Training images"),
     [n for n in (1000, 2000, 5000, 10000) if n <= profile().max_train_images],
     value=5000,
     **remember("home-images"),
 )
-epochs = c2.number_input("Epochs", 1, min(20, profile().max_epochs), 1, **remember("home-epochs"))
+epochs = c2.number_input(_("Epochs"), 1, min(20, profile().max_epochs), 1, **remember("home-epochs"))
 lr = c3.select_slider(
-    "Learning rate",
+    _("Learning rate"),
     [0.01, 0.05, 0.1, 0.2, 1.0, 1000.0],
     value=0.1,
-    help="1000 is there on purpose: watch the run diverge and the lab say so.",
+    help=_("1000 is there on purpose: watch the run diverge and the lab say so."),
     **remember("home-lr"),
 )
-plain = c4.toggle("Plain (no shortcuts)", value=False, **remember("home-plain"))
+plain = c4.toggle(_("Plain (no shortcuts)"), value=False, **remember("home-plain"))
 
 estimate = show_estimate(
     workloads.train_run(depth=20, images=int(train_images), epochs=int(epochs), eval_images=3000), current_device()
 )
-if st.button("Train", type="primary"):
+if st.button(_("Train"), type="primary"):
     device, seed = current_device(), current_seed()
 
     def work(job):
@@ -112,23 +124,25 @@ if st.button("Train", type="primary"):
     launch(
         "home-train",
         work,
-        title=f"{net}, {train_images:,} images, {epochs} epoch(s), lr {lr:g}",
+        title=_("{net}, {images:,} images, {epochs} epoch(s), lr {lr:g}").format(
+            net=net, images=train_images, epochs=epochs, lr=lr
+        ),
         estimate=estimate,
         training=True,
     )
 
 
 def render_training(job) -> None:
-    _, events, _ = job.snapshot()
+    _state, events, _partial = job.snapshot()
     if events:
-        st.plotly_chart(training_curve(events, title="Training loss (running) and test accuracy"), width="stretch")
+        st.plotly_chart(training_curve(events, title=_("Training loss (running) and test accuracy")), width="stretch")
     result = job.result
     if result is not None and result.history:
         last = result.history[-1]
         st.metric(
-            "Test accuracy (3,000 bundled test images)",
+            _("Test accuracy (3,000 bundled test images)"),
             f"{last['test_acc']:.1%}",
-            help=f"{result.steps} steps in {result.seconds:.1f}s",
+            help=_("{steps} steps in {seconds:.1f}s").format(steps=result.steps, seconds=result.seconds),
         )
 
 
@@ -138,21 +152,21 @@ def resnet20_parameters() -> int:
 
 
 job_panel("home-train", render_training)
-st.caption(f"ResNet-20 has {resnet20_parameters():,} parameters (He et al.: 0.27M).")
+st.caption(_("ResNet-20 has {n:,} parameters (He et al.: 0.27M).").format(n=resnet20_parameters()))
 
-st.header("Experiments")
+st.header(_("Experiments"))
 st.page_link(
     "pages/gradient_flow.py",
-    label="Gradient flow — plain vs residual gradients by depth, and the degradation problem",
+    label=_("Gradient flow — plain vs residual gradients by depth, and the degradation problem"),
     icon=":material/waterfall_chart:",
 )
 st.page_link(
     "pages/block_ablation.py",
-    label="Block ablation — delete blocks from trained networks: an ensemble of shallow paths",
+    label=_("Block ablation — delete blocks from trained networks: an ensemble of shallow paths"),
     icon=":material/content_cut:",
 )
 st.page_link(
     "pages/transfer_learning.py",
-    label="Transfer learning — feature extraction vs fine-tuning, side by side",
+    label=_("Transfer learning — feature extraction vs fine-tuning, side by side"),
     icon=":material/swap_horiz:",
 )

@@ -17,11 +17,13 @@ from resnet_core import layers_view as lv
 from resnet_core import preprocess as pp
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_file
 from resnet_core.data import FASHION_CLASSES, load_dataset
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 from resnet_core.plots.architectures import feature_grid_figure, filters_figure, overlay
 
 NETS = {
-    "resnet20": "ResNet-20 trained on Fashion-MNIST (shipped)",
-    **{a: f"torchvision {a} with ImageNet weights" for a in TORCHVISION_WEIGHTS},
+    "resnet20": N_("ResNet-20 trained on Fashion-MNIST (shipped)"),
+    **{a: N_("torchvision {arch} with ImageNet weights") for a in TORCHVISION_WEIGHTS},
 }
 
 
@@ -36,71 +38,80 @@ def show_steps(steps: list[pp.Step], key: str) -> None:
         col.image(pp.enlarge(step.display), caption=step.title, width="stretch")
         col.markdown(
             f"**{step.title}** · {'×'.join(map(str, step.shape))} · {step.dtype}  \n"
-            f"values {step.vmin:.3g} … {step.vmax:.3g}"
+            + _("values {low:.3g} … {high:.3g}").format(low=step.vmin, high=step.vmax)
         )
         col.caption(step.detail)
 
 
-presenter.gate("layers", "What the layers see")
-st.title("What the layers see")
+presenter.gate("layers", _("What the layers see"))
+st.title(_("What the layers see"))
 st.markdown(
-    "Pick an image. First it is **preprocessed** the way a network expects, step by step; then it goes through a "
-    "trained network and you see the **activations after the stem and after each stage** (recorded by forward hooks "
-    "during the network's own forward pass), the first layer's filters, and where the network looks for its answer."
+    _(
+        "Pick an image. First it is **preprocessed** the way a network expects, step by step; then it goes through a "
+        "trained network and you see the **activations after the stem and after each stage** (recorded by forward hooks "
+        "during the network's own forward pass), the first layer's filters, and where the network looks for its answer."
+    )
 )
 
 # ============================================================================================ the image
 c1, c2 = st.columns([1, 2])
 kind = c1.radio(
-    "Image",
+    _("Image"),
     ["photo", "fashion", "upload"],
     **remember("lv-kind"),
-    format_func={"photo": "a bundled photo", "fashion": "a Fashion-MNIST test image", "upload": "your own image"}.get,
+    format_func={
+        "photo": _("a bundled photo"),
+        "fashion": _("a Fashion-MNIST test image"),
+        "upload": _("your own image"),
+    }.get,
 )
 img: Image.Image | None = None
 if kind == "photo":
-    name = c2.selectbox("Photo", pp.list_photos(), **remember("lv-photo"))
+    name = c2.selectbox(_("Photo"), pp.list_photos(), **remember("lv-photo"))
     img = pp.load_photo(name)
-    c2.caption("CC0 / public-domain photos from scikit-image's sample data (assets/photos/README.md).")
+    c2.caption(_("CC0 / public-domain photos from scikit-image's sample data (assets/photos/README.md)."))
 elif kind == "fashion":
     test = bundled_test()
     cls = c2.selectbox(
-        "Class", range(len(FASHION_CLASSES)), format_func=lambda c: FASHION_CLASSES[c], **remember("lv-class")
+        _("Class"), range(len(FASHION_CLASSES)), format_func=lambda c: FASHION_CLASSES[c], **remember("lv-class")
     )
-    nth = int(c2.number_input("Which one of that class", 0, 299, 0, **remember("lv-nth")))
+    nth = int(c2.number_input(_("Which one of that class"), 0, 299, 0, **remember("lv-nth")))
     index = int(np.flatnonzero(test.labels.numpy() == cls)[nth])
     img = Image.fromarray(test.images[index, 0].numpy()).convert("RGB")
-    c2.caption(f"Bundled test image #{index} ({FASHION_CLASSES[cls]}).")
+    c2.caption(_("Bundled test image #{index} ({name}).").format(index=index, name=FASHION_CLASSES[cls]))
 else:
-    file = c2.file_uploader("An image (JPEG or PNG)", type=["jpg", "jpeg", "png"], key="lv-upload")
+    file = c2.file_uploader(_("An image (JPEG or PNG)"), type=["jpg", "jpeg", "png"], key="lv-upload")
     if file is not None:
         try:
             img = pp.load_photo(file.getvalue())
         except (ValueError, OSError) as exc:
-            c2.error(f"This image cannot be used: {exc}")
+            c2.error(_("This image cannot be used: {error}").format(error=exc))
 if img is None:
-    st.info("Choose or upload an image.")
+    st.info(_("Choose or upload an image."))
     st.stop()
 
 # ====================================================================================== preprocessing
-st.header("Preprocessing step by step")
-st.subheader("ImageNet: Resize 256 → CenterCrop 224 → ToTensor → Normalize")
+st.header(_("Preprocessing step by step"))
+st.subheader(_("ImageNet: Resize 256 → CenterCrop 224 → ToTensor → Normalize"))
 st.caption(
-    "Parameters from `ResNet50_Weights.IMAGENET1K_V1.transforms()`, applied with torchvision's transforms v2; "
-    "the last tensor equals what that preset gives."
+    _(
+        "Parameters from `ResNet50_Weights.IMAGENET1K_V1.transforms()`, applied with torchvision's transforms v2; "
+        "the last tensor equals what that preset gives."
+    )
 )
 show_steps(pp.imagenet_steps(img), "imagenet")
-st.subheader("The lab's pipeline: grey 28×28, Fashion-MNIST's mean and std")
+st.subheader(_("The lab's pipeline: grey 28×28, Fashion-MNIST's mean and std"))
 lab = pp.lab_steps(img)
 show_steps(lab, "lab")
 
 # ========================================================================================= the layers
-st.header("Inside a trained network")
+st.header(_("Inside a trained network"))
 net = st.selectbox(
-    "Network",
+    _("Network"),
     list(NETS),
     format_func=lambda n: (
-        NETS[n] + ("" if n == "resnet20" or lv.imagenet_models_available()[n] else " — weights not on this server")
+        _(NETS[n]).format(arch=n)
+        + ("" if n == "resnet20" or lv.imagenet_models_available()[n] else _(" — weights not on this server"))
     ),
     **remember("lv-net"),
 )
@@ -108,11 +119,15 @@ if net == "resnet20":
     model, meta = lv.load_lab_model()
     x, classes = lab[-1].tensor[None], list(FASHION_CLASSES)
     st.caption(
-        f"Shipped checkpoint resnet20: {meta.get('test_acc', float('nan')):.1%} test accuracy on "
-        f"{meta.get('test_data', 'Fashion-MNIST')}."
+        _("Shipped checkpoint resnet20: {acc:.1%} test accuracy on {data}.").format(
+            acc=meta.get("test_acc", float("nan")), data=meta.get("test_data", "Fashion-MNIST")
+        )
         + (
-            " It has only ever seen 28×28 grey clothes: a photo is far outside what it knows, so its answer "
-            "for one is a guess, but its filters still respond to edges."
+            " "
+            + _(
+                "It has only ever seen 28×28 grey clothes: a photo is far outside what it knows, so its answer "
+                "for one is a guess, but its filters still respond to edges."
+            )
             if kind != "fashion"
             else ""
         )
@@ -120,9 +135,11 @@ if net == "resnet20":
 elif not lv.imagenet_models_available()[net]:
     file = imagenet_weights_file(net)
     st.warning(
-        f"The ImageNet weights for {net} are not on this server. Put **{file.name}** in `{file.parent}` "
-        f"(set TORCH_HOME to move that folder), or run `python -m resnet_core download {net}` where the "
-        "internet is reachable; then this view shows the ImageNet network."
+        _(
+            "The ImageNet weights for {net} are not on this server. Put **{file}** in `{folder}` (set TORCH_HOME to "
+            "move that folder), or run `python -m resnet_core download {net}` where the internet is reachable; then "
+            "this view shows the ImageNet network."
+        ).format(net=net, file=file.name, folder=file.parent)
     )
     st.stop()
 else:
@@ -135,31 +152,35 @@ took = time.perf_counter() - start
 probs = fm.probabilities()[0]
 top = probs.argsort(descending=True)[:3].tolist()
 st.markdown(
-    "Prediction: "
+    _("Prediction: ")
     + ", ".join(f"**{classes[i]}** {probs[i]:.0%}" for i in top)
-    + f". One forward pass with the hooks took {took * 1000:.0f} ms here."
+    + ". "
+    + _("One forward pass with the hooks took {ms:.0f} ms here.").format(ms=took * 1000)
 )
 
 c1, c2, c3 = st.columns(3)
 weight = lv.first_conv(model).weight.detach().numpy()
 c1.plotly_chart(
     filters_figure(
-        weight, title=f"First layer: {weight.shape[0]} filters of {weight.shape[2]}×{weight.shape[3]} (red +, blue −)"
+        weight,
+        title=_("First layer: {n} filters of {h}×{w} (red +, blue −)").format(
+            n=weight.shape[0], h=weight.shape[2], w=weight.shape[3]
+        ),
     ),
     width="stretch",
     key="lv-filters",
 )
 seen = lab[-2].display if net == "resnet20" else pp.imagenet_steps(img)[2].display
-c2.image(pp.enlarge(seen, 280), caption="What the network gets (before normalisation)", width="stretch")
+c2.image(pp.enlarge(seen, 280), caption=_("What the network gets (before normalisation)"), width="stretch")
 cam = lv.gradcam(model, list(lv.stage_modules(model).values())[-1], x, [top[0]])[0]
 c3.image(
     pp.enlarge(overlay(seen.transpose(2, 0, 1), cam), 280),
-    caption=f"Grad-CAM at the last stage for '{classes[top[0]]}' (red: most evidence)",
+    caption=_("Grad-CAM at the last stage for '{name}' (red: most evidence)").format(name=classes[top[0]]),
     width="stretch",
 )
 
 per_stage = st.select_slider(
-    "Channels shown per stage (the most active first)", [8, 16, 32, 64], value=16, **remember("lv-k")
+    _("Channels shown per stage (the most active first)"), [8, 16, 32, 64], value=16, **remember("lv-k")
 )
 for sentence, name, act in zip(lv.describe_all(fm, list(x.shape[1:])), fm.names, fm.maps):
     a = act.numpy()
@@ -169,7 +190,9 @@ for sentence, name, act in zip(lv.describe_all(fm, list(x.shape[1:])), fm.names,
         feature_grid_figure(
             a,
             channels,
-            title=f"{name}: {len(channels)} of {a.shape[0]} channels, {a.shape[1]}×{a.shape[2]}",
+            title=_("{name}: {n} of {total} channels, {h}×{w}").format(
+                name=name, n=len(channels), total=a.shape[0], h=a.shape[1], w=a.shape[2]
+            ),
             columns=16,
             tile_px=70,
         ),

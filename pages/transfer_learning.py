@@ -7,6 +7,7 @@ import streamlit as st
 from pages import presenter
 from pages.gradcam_panel import gradcam_section
 from pages.ui import (
+    column_labels,
     current_device,
     current_seed,
     decode_upload,
@@ -22,6 +23,8 @@ from pages.ui import (
 from resnet_core import workloads
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 from resnet_core.plots.transfer import (
     bn_drift_figure,
     confusion_figure,
@@ -68,59 +71,86 @@ JOB_KEY = "transfer-job"
 SWEEP_KEY = "transfer-sweep-job"
 UPLOAD_KEY = "transfer-upload"
 
-presenter.gate("transfer_learning", "Transfer learning")
-st.title("Transfer learning")
+presenter.gate("transfer_learning", _("Transfer learning"))
+st.title(_("Transfer learning"))
 require_data("bundled")
 caps = profile()
 st.markdown(
-    "A network trained on one task holds features another task can reuse: early layers respond to edges and "
-    "textures that almost any image has, later layers to things specific to the classes they were trained on. "
-    "Here five ways to use a pretrained network train **side by side, on the same labelled images and seed** "
-    "(plus, as a diagnostic, the PyTorch tutorial's frozen backbone with BatchNorm left in train mode):"
+    _(
+        "A network trained on one task holds features another task can reuse: early layers respond to edges and "
+        "textures that almost any image has, later layers to things specific to the classes they were trained on. "
+        "Here five ways to use a pretrained network train **side by side, on the same labelled images and seed** "
+        "(plus, as a diagnostic, the PyTorch tutorial's frozen backbone with BatchNorm left in train mode):"
+    )
 )
-st.markdown("\n".join(f"- **{STRATEGY_TITLES[s]}**" for s in STRATEGIES))
-with st.expander("The source network, the target task, and how the class split was chosen"):
+st.markdown("\n".join(f"- **{_(STRATEGY_TITLES[s])}**" for s in STRATEGIES))
+with st.expander(_("The source network, the target task, and how the class split was chosen")):
     st.markdown(
-        f"The default source is a ResNet-20 the project's CLI pretrained (`python -m resnet_core pretrain-source`, "
-        f"5 epochs) on all 36,000 of the full Fashion-MNIST's training images of "
-        f"**{', '.join(FASHION_CLASSES[c] for c in SOURCE_CLASSES)}**. The target task is the four classes it never "
-        f"saw: **{', '.join(FASHION_CLASSES[c] for c in TARGET_CLASSES)}**, with k labelled images per class, a "
-        "fixed validation split and the bundled test images.\n\n"
-        "**How this split was chosen:** by hand, *after* comparing transfer gains on a few candidate splits "
-        "(moving Sneaker into the source gave a smaller gain), so it may flatter transfer. That is why the shipped "
-        "comparison below also runs on splits **drawn at random** with a split seed (`--split-seed N`: 6 source and "
-        "4 target classes from a seeded shuffle, each with its own pretrained source network), chosen by no result.\n\n"
-        "In the default split every target class has relatives among the source classes: *Coat* and *Shirt* share "
-        "sleeves, collars and torso silhouettes with *Pullover*, *T-shirt/top* and *Dress*; *Sneaker* and *Ankle "
-        "boot* share soles and footwear outlines with *Sandal*."
+        _(
+            "The default source is a ResNet-20 the project's CLI pretrained (`python -m resnet_core pretrain-source`, "
+            "5 epochs) on all 36,000 of the full Fashion-MNIST's training images of **{source}**. The target task is "
+            "the four classes it never saw: **{target}**, with k labelled images per class, a fixed validation split "
+            "and the bundled test images."
+        ).format(
+            source=", ".join(FASHION_CLASSES[c] for c in SOURCE_CLASSES),
+            target=", ".join(FASHION_CLASSES[c] for c in TARGET_CLASSES),
+        )
+        + "\n\n"
+        + _(
+            "**How this split was chosen:** by hand, *after* comparing transfer gains on a few candidate splits "
+            "(moving Sneaker into the source gave a smaller gain), so it may flatter transfer. That is why the shipped "
+            "comparison below also runs on splits **drawn at random** with a split seed (`--split-seed N`: 6 source and "
+            "4 target classes from a seeded shuffle, each with its own pretrained source network), chosen by no result.\n\n"
+            "In the default split every target class has relatives among the source classes: *Coat* and *Shirt* share "
+            "sleeves, collars and torso silhouettes with *Pullover*, *T-shirt/top* and *Dress*; *Sneaker* and *Ankle "
+            "boot* share soles and footwear outlines with *Sandal*."
+        )
     )
     entries = read_manifest().get("checkpoints", {})
     for entry in entries.values():
         if entry.get("role") != "transfer-source":
             continue
         st.caption(
-            f"{entry.get('file')} ({split_label(entry.get('split_seed'))}): "
-            f"{entry.get('test_acc', float('nan')):.1%} on {entry.get('test_data')}; made by "
-            f"`{entry.get('command')}` on {entry.get('device')}, {entry.get('date')} "
-            f"({entry.get('train_seconds', 0):.0f}s), sha256 {str(entry.get('sha256'))[:12]}…"
+            _(
+                "{file} ({split}): {acc:.1%} on {data}; made by `{command}` on {device}, {date} ({seconds:.0f}s), "
+                "sha256 {sha}…"
+            ).format(
+                file=entry.get("file"),
+                split=split_label(entry.get("split_seed")),
+                acc=entry.get("test_acc", float("nan")),
+                data=entry.get("test_data"),
+                command=entry.get("command"),
+                device=entry.get("device"),
+                date=entry.get("date"),
+                seconds=entry.get("train_seconds", 0),
+                sha=str(entry.get("sha256"))[:12],
+            )
         )
 
 
 # ------------------------------------------------------------------------------------- shipped comparison
 def provenance_caption(result: TransferResult) -> str:
     prov, cfg = result.provenance, result.config
-    return (
-        f"Computed by `{prov.get('command', '?')}` on {prov.get('device', '?')}, {prov.get('date', '?')} "
-        f"(git {str(prov.get('git_revision', '?'))[:12]}); {cfg.get('epochs')} epochs per run, batch "
-        f"{cfg.get('batch_size')}, {result.data_info.get('val_images')} validation and "
-        f"{result.data_info.get('test_images')} test images; {result.seconds:.0f}s in all."
+    return _(
+        "Computed by `{command}` on {device}, {date} (git {revision}); {epochs} epochs per run, batch {batch}, "
+        "{val} validation and {test} test images; {seconds:.0f}s in all."
+    ).format(
+        command=prov.get("command", "?"),
+        device=prov.get("device", "?"),
+        date=prov.get("date", "?"),
+        revision=str(prov.get("git_revision", "?"))[:12],
+        epochs=cfg.get("epochs"),
+        batch=cfg.get("batch_size"),
+        val=result.data_info.get("val_images"),
+        test=result.data_info.get("test_images"),
+        seconds=result.seconds,
     )
 
 
 SUMMARY_COLUMNS = {
     "test acc (mean)": st.column_config.NumberColumn(format="percent"),
     "sd over seeds": st.column_config.NumberColumn(format="percent"),
-    "test-set SE": st.column_config.NumberColumn(format="percent", help="sqrt(p(1−p)/n) on the n test images"),
+    "test-set SE": st.column_config.NumberColumn(format="percent", help=_("sqrt(p(1−p)/n) on the n test images")),
     "s per run": st.column_config.NumberColumn(format="%.1f"),
     "trainable params": st.column_config.NumberColumn(format="localized"),
 }
@@ -130,26 +160,37 @@ PAIRED_COLUMNS = {c: st.column_config.NumberColumn(format="%+.1f") for c in ("me
 def show_summary(result: TransferResult, key: str) -> None:
     """Mean ± sd over seeds with the test-set SE, the paired differences with 95% intervals, and the verdict."""
     st.markdown(describe_comparison(result))
-    st.dataframe(summary_table(result), hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
+    table = summary_table(result)
+    st.dataframe(
+        table, hide_index=True, width="stretch", column_config=column_labels(table[:1] and table[0], SUMMARY_COLUMNS)
+    )
     rows = paired_differences(result.results)
     if rows:
         st.plotly_chart(paired_figure(rows), width="stretch", key=f"{key}-paired")
-        with st.expander("Paired differences as a table"):
-            st.dataframe(paired_table(result), hide_index=True, width="stretch", column_config=PAIRED_COLUMNS)
+        with st.expander(_("Paired differences as a table")):
+            paired = paired_table(result)
+            st.dataframe(
+                paired,
+                hide_index=True,
+                width="stretch",
+                column_config=column_labels(paired[:1] and paired[0], PAIRED_COLUMNS),
+            )
 
 
 def bn_drift_section(result: TransferResult, key: str) -> None:
     """Feature extraction with BatchNorm frozen beside the PyTorch tutorial's version (BatchNorm in train mode)."""
-    st.subheader("Frozen backbone, but BatchNorm in train mode: the tutorial's bug")
+    st.subheader(_("Frozen backbone, but BatchNorm in train mode: the tutorial's bug"))
     st.markdown(
-        "The PyTorch transfer-learning tutorial freezes the backbone with `requires_grad = False` but calls "
-        "`model.train()` every epoch, which puts every BatchNorm layer in training mode: it normalises with the "
-        "statistics of each target batch and overwrites its running statistics. No weight trains, yet the "
-        "features at test time are no longer the source's. Here the same feature extraction runs both ways."
+        _(
+            "The PyTorch transfer-learning tutorial freezes the backbone with `requires_grad = False` but calls "
+            "`model.train()` every epoch, which puts every BatchNorm layer in training mode: it normalises with the "
+            "statistics of each target batch and overwrites its running statistics. No weight trains, yet the "
+            "features at test time are no longer the source's. Here the same feature extraction runs both ways."
+        )
     )
     text = describe_bn_drift(result)
     if text is None:
-        st.info(f"This result has no `{BN_TRAIN}` runs.")
+        st.info(_("This result has no `{strategy}` runs.").format(strategy=BN_TRAIN))
         return
     st.markdown(text)
     bug = [r for r in result.results if r.strategy == BN_TRAIN and r.bn_drift.get("layer_mean_shift")]
@@ -158,7 +199,7 @@ def bn_drift_section(result: TransferResult, key: str) -> None:
         shift = [sum(r.bn_drift["layer_mean_shift"][i] for r in bug) / len(bug) for i in range(layers)]
         var = [sum(r.bn_drift["layer_var_log_ratio"][i] for r in bug) / len(bug) for i in range(layers)]
         st.plotly_chart(
-            bn_drift_figure(shift, var, title=f"Drift per BatchNorm layer (mean of {len(bug)} seeds)"),
+            bn_drift_figure(shift, var, title=_("Drift per BatchNorm layer (mean of {n} seeds)").format(n=len(bug))),
             width="stretch",
             key=f"{key}-drift",
         )
@@ -167,26 +208,26 @@ def bn_drift_section(result: TransferResult, key: str) -> None:
 def parity_section() -> None:
     """What augmentation parity changed, from the shipped measurements (when present)."""
     files = {
-        "augmented (8 cached views)": "transfer_k20_default.json",
-        "clean cached features": "transfer_k20_default_clean_features.json",
-        "augmentation off for all": "transfer_k20_default_noaug.json",
+        N_("augmented (8 cached views)"): "transfer_k20_default.json",
+        N_("clean cached features"): "transfer_k20_default_clean_features.json",
+        N_("augmentation off for all"): "transfer_k20_default_noaug.json",
     }
     settings = {label: res for label, name in files.items() if (res := load_result(RESULTS_DIR / name)) is not None}
     if len(settings) < 2:
         return
-    with st.expander("Augmentation parity: the choice, and what each option measured (default split, k=20)"):
-        st.markdown(PARITY_TEXT)
+    with st.expander(_("Augmentation parity: the choice, and what each option measured (default split, k=20)")):
+        st.markdown(_(PARITY_TEXT).format(views=TransferConfig().feature_views))
         st.markdown(describe_parity(settings))
         off = settings.get("augmentation off for all")
         if off is not None:
             lines = [describe_pair(d) for d in paired_differences(off.results)]
-            st.markdown("With augmentation off for all:\n\n" + "\n".join(f"- {line}" for line in lines))
+            st.markdown(_("With augmentation off for all:\n\n") + "\n".join(f"- {line}" for line in lines))
 
 
-PARITY_TEXT = (
+PARITY_TEXT = N_(
     "Before issue 10, feature extraction and staged's head phase trained on features of the clean images while "
     "the other strategies saw augmented (cropped and flipped) batches. Two fair options: cache the features of a "
-    f"few augmented views of each image ({TransferConfig().feature_views} views, one drawn per step), or switch "
+    "few augmented views of each image ({views} views, one drawn per step), or switch "
     "augmentation off for everyone. **Shipped: augmented views**, because a scratch baseline without augmentation "
     "is a handicapped baseline that inflates every transfer gain. The price, measured below on the same seeds: "
     "augmentation costs the frozen features about 2 points (a linear head on fixed features gains nothing from "
@@ -195,20 +236,22 @@ PARITY_TEXT = (
     "this choice, so the page shows both."
 )
 
-st.header("Shipped comparison: every strategy on the same seeds, 20 labelled images per class")
+st.header(_("Shipped comparison: every strategy on the same seeds, 20 labelled images per class"))
 shipped_runs = shipped_comparisons()
 if not shipped_runs:
     st.info(
-        "No shipped comparison yet: create it with `python -m resnet_core transfer --seeds 0,1,2,3,4 "
-        "--json assets/results/transfer_k20_default.json` (add `--split-seed N` for a drawn split)."
+        _(
+            "No shipped comparison yet: create it with `python -m resnet_core transfer --seeds 0,1,2,3,4 "
+            "--json assets/results/transfer_k20_default.json` (add `--split-seed N` for a drawn split)."
+        )
     )
 else:
     split_choice = st.radio(
-        "Class split",
+        _("Class split"),
         list(shipped_runs),
         format_func=split_label,
         horizontal=True,
-        help="The default split was picked by hand; the others were drawn by a seed.",
+        help=_("The default split was picked by hand; the others were drawn by a seed."),
         **remember("tl-shipped-split"),
     )
     shown = shipped_runs[split_choice]
@@ -219,16 +262,16 @@ else:
     parity_section()
 
 # ------------------------------------------------------------------------------------------ setup widgets
-st.header("Set up the comparison")
+st.header(_("Set up the comparison"))
 c1, c2 = st.columns(2)
 source_options = ["fashion", *IMAGENET_SOURCES]
 source = c1.selectbox(
-    "Source network",
+    _("Source network"),
     source_options,
     format_func=lambda s: (
-        "ResNet-20 pretrained on 6 Fashion-MNIST classes (shipped)"
+        _("ResNet-20 pretrained on 6 Fashion-MNIST classes (shipped)")
         if s == "fashion"
-        else f"torchvision {IMAGENET_SOURCES[s]} with ImageNet weights"
+        else _("torchvision {arch} with ImageNet weights").format(arch=IMAGENET_SOURCES[s])
     ),
     **remember("tl-source"),
 )
@@ -241,7 +284,7 @@ if source == "fashion":
         if e.get("role") == "transfer-source" and name == source_name(e.get("split_seed"))
     }
     split_seed = c1.selectbox(
-        "Class split (its own pretrained source)",
+        _("Class split (its own pretrained source)"),
         list(sources) or [None],
         format_func=split_label,
         **remember("tl-split-seed"),
@@ -249,118 +292,137 @@ if source == "fashion":
     source_path = CHECKPOINT_DIR / f"{source_name(split_seed)}.pt"
     if not source_path.is_file():
         c1.error(
-            f"The shipped source checkpoint {source_path.name} is missing; recreate it with "
-            "`python -m resnet_core pretrain-source`."
+            _(
+                "The shipped source checkpoint {file} is missing; recreate it with "
+                "`python -m resnet_core pretrain-source`."
+            ).format(file=source_path.name)
         )
 if source in IMAGENET_SOURCES:
     arch = IMAGENET_SOURCES[source]
     if imagenet_weights_available(arch):
-        c1.success(f"ImageNet weights found: {imagenet_weights_file(arch)}")
+        c1.success(_("ImageNet weights found: {file}").format(file=imagenet_weights_file(arch)))
     else:
         c1.warning(
-            f"The ImageNet weights for {arch} are not on this server. Put **{imagenet_weights_file(arch).name}** "
-            f"in `{imagenet_weights_file(arch).parent}` (set TORCH_HOME to move that folder), or allow the "
-            "download below where the internet is reachable."
+            _(
+                "The ImageNet weights for {arch} are not on this server. Put **{file}** in `{folder}` (set TORCH_HOME "
+                "to move that folder), or allow the download below where the internet is reachable."
+            ).format(arch=arch, file=imagenet_weights_file(arch).name, folder=imagenet_weights_file(arch).parent)
         )
-        download_weights = c1.checkbox("Download the weights when training starts (needs internet)", value=False)
+        download_weights = c1.checkbox(_("Download the weights when training starts (needs internet)"), value=False)
     c1.caption(
-        "Images are converted to 3 channels, resized and normalised with the ImageNet mean and std. "
-        "On a CPU this is slow: keep the image size small."
+        _(
+            "Images are converted to 3 channels, resized and normalised with the ImageNet mean and std. "
+            "On a CPU this is slow: keep the image size small."
+        )
     )
 
 target_options = ["fashion-heldout", "cifar10", "upload"]
 target = c2.selectbox(
-    "Target data",
+    _("Target data"),
     target_options,
     format_func={
-        "fashion-heldout": "Held-out Fashion-MNIST classes (bundled)",
-        "cifar10": "CIFAR-10",
-        "upload": "Your own images (zip of class folders)",
+        "fashion-heldout": _("Held-out Fashion-MNIST classes (bundled)"),
+        "cifar10": _("CIFAR-10"),
+        "upload": _("Your own images (zip of class folders)"),
     }.get,
     **remember("tl-target"),
 )
 upload = None
 if target == "cifar10" and not DATASETS["cifar10"].available():
-    c2.warning(f"CIFAR-10 is not on this server. {DATASETS['cifar10'].how_to_get}")
+    cifar10 = DATASETS["cifar10"]
+    c2.warning(_("CIFAR-10 is not on this server.") + " " + _(cifar10.how_to_get))
 if target == "upload":
     file = c2.file_uploader(
-        "Zip of class folders (cats/001.png, dogs/002.jpg, …)",
+        _("Zip of class folders (cats/001.png, dogs/002.jpg, …)"),
         type=["zip"],
-        help=f"At most {caps.max_upload_mb} MB here.",
+        help=_("At most {mb} MB here.").format(mb=caps.max_upload_mb),
     )
     if file is not None:
         decoded = decode_upload(c2, file, size=32, key=UPLOAD_KEY)
         upload = decoded[0] if decoded else None
     else:
         c2.info(
-            "Upload a zip: one folder per class, at least 2 classes and 4 images per class. Images are "
-            "converted to RGB and resized to 32x32; nothing is written to disk."
+            _(
+                "Upload a zip: one folder per class, at least 2 classes and 4 images per class. Images are "
+                "converted to RGB and resized to 32x32; nothing is written to disk."
+            )
         )
 
 strategies = st.multiselect(
-    "Strategies", STRATEGIES, default=MAIN_STRATEGIES, format_func=STRATEGY_TITLES.get, **remember("tl-strategies")
+    _("Strategies"),
+    STRATEGIES,
+    default=MAIN_STRATEGIES,
+    format_func=lambda s: _(STRATEGY_TITLES[s]),
+    **remember("tl-strategies"),
 )
 d = TransferConfig()
 c1, c2, c3, c4 = st.columns(4)
-all_shots = c1.checkbox("All labelled images", value=False, disabled=caps.capped, **remember("tl-all"))
+all_shots = c1.checkbox(_("All labelled images"), value=False, disabled=caps.capped, **remember("tl-all"))
 shots = (
     None
     if all_shots
     else int(
         c1.number_input(
-            "Labelled images per class (k)", 1, caps.max_shots, 20, disabled=all_shots, **remember("tl-shots")
+            _("Labelled images per class (k)"), 1, caps.max_shots, 20, disabled=all_shots, **remember("tl-shots")
         )
     )
 )
-epochs = int(c2.number_input("Epochs", 1, caps.max_epochs, min(d.epochs, caps.max_epochs), **remember("tl-epochs")))
+epochs = int(c2.number_input(_("Epochs"), 1, caps.max_epochs, min(d.epochs, caps.max_epochs), **remember("tl-epochs")))
 n_seeds = int(
     c3.number_input(
-        "Seeds",
+        _("Seeds"),
         1,
         caps.max_seeds,
         1,
-        help="Seeds sidebar-seed, +1, … : a winner needs at least 2 seeds (one seed gives no interval, so no verdict).",
+        help=_(
+            "Seeds sidebar-seed, +1, … : a winner needs at least 2 seeds (one seed gives no interval, so no verdict)."
+        ),
         **remember("tl-seeds"),
     )
 )
-augment = c4.toggle("Augmentation (crop + flip)", value=d.augment, **remember("tl-augment"))
-with st.expander("Learning rates, regularisation, BatchNorm, early stopping"):
+augment = c4.toggle(_("Augmentation (crop + flip)"), value=d.augment, **remember("tl-augment"))
+with st.expander(_("Learning rates, regularisation, BatchNorm, early stopping")):
     a1, a2, a3, a4 = st.columns(4)
-    lr_head = a1.number_input("Head learning rate", 1e-4, 1.0, d.lr_head, format="%.4f", **remember("tl-lr-head"))
+    lr_head = a1.number_input(_("Head learning rate"), 1e-4, 1.0, d.lr_head, format="%.4f", **remember("tl-lr-head"))
     lr_backbone = a2.number_input(
-        "Backbone learning rate (fine-tuning)", 1e-5, 1.0, d.lr_backbone, format="%.4f", **remember("tl-lr-backbone")
+        _("Backbone learning rate (fine-tuning)"), 1e-5, 1.0, d.lr_backbone, format="%.4f", **remember("tl-lr-backbone")
     )
     a2.caption(
-        f"Pretrained layers learn {lr_ratio_text(lr_head, lr_backbone)} than the new head "
-        f"(default {lr_ratio_text(d.lr_head, d.lr_backbone)})."
+        _("Pretrained layers learn {ratio} than the new head (default {default}).").format(
+            ratio=lr_ratio_text(lr_head, lr_backbone), default=lr_ratio_text(d.lr_head, d.lr_backbone)
+        )
     )
     lr_scratch = a3.number_input(
-        "Scratch learning rate", 1e-4, 1.0, d.lr_scratch, format="%.4f", **remember("tl-lr-scratch")
+        _("Scratch learning rate"), 1e-4, 1.0, d.lr_scratch, format="%.4f", **remember("tl-lr-scratch")
     )
-    weight_decay = a4.number_input("Weight decay", 0.0, 0.1, d.weight_decay, format="%.5f", **remember("tl-wd"))
+    weight_decay = a4.number_input(_("Weight decay"), 0.0, 0.1, d.weight_decay, format="%.5f", **remember("tl-wd"))
     b1, b2, b3, b4 = st.columns(4)
-    dropout = b1.slider("Dropout before the head", 0.0, 0.8, d.dropout, 0.1, **remember("tl-dropout"))
+    dropout = b1.slider(_("Dropout before the head"), 0.0, 0.8, d.dropout, 0.1, **remember("tl-dropout"))
     bn_mode = b2.selectbox(
-        "Pretrained BatchNorm statistics",
+        _("Pretrained BatchNorm statistics"),
         ["frozen", "train"],
         format_func={
-            "frozen": "keep the source's (recommended for small k)",
-            "train": "re-estimate from target batches",
+            "frozen": _("keep the source's (recommended for small k)"),
+            "train": _("re-estimate from target batches"),
         }.get,
         **remember("tl-bn"),
     )
     staged_head_epochs = int(
-        b3.number_input("Staged: head-only epochs", 1, 50, d.staged_head_epochs, **remember("tl-staged-head"))
+        b3.number_input(_("Staged: head-only epochs"), 1, 50, d.staged_head_epochs, **remember("tl-staged-head"))
     )
-    early_stopping = b4.toggle("Early stopping on validation", value=d.early_stopping, **remember("tl-early"))
+    early_stopping = b4.toggle(_("Early stopping on validation"), value=d.early_stopping, **remember("tl-early"))
     e1, e2, e3, e4 = st.columns(4)
     patience = int(
-        e1.number_input("Patience (epochs)", 1, 50, d.patience, disabled=not early_stopping, **remember("tl-patience"))
+        e1.number_input(
+            _("Patience (epochs)"), 1, 50, d.patience, disabled=not early_stopping, **remember("tl-patience")
+        )
     )
-    val_per_class = int(e2.number_input("Validation images per class", 5, 500, d.val_per_class, **remember("tl-val")))
+    val_per_class = int(
+        e2.number_input(_("Validation images per class"), 5, 500, d.val_per_class, **remember("tl-val"))
+    )
     test_per_class = int(
         e3.number_input(
-            "Test images per class (0 = all)",
+            _("Test images per class (0 = all)"),
             0,
             caps.max_test_per_class,
             caps.max_test_per_class if caps.capped else 0,
@@ -369,7 +431,9 @@ with st.expander("Learning rates, regularisation, BatchNorm, early stopping"):
     )
     test_per_class = test_per_class or (caps.max_test_per_class if caps.capped else 0)
     image_size = int(
-        e4.number_input("Image size for ImageNet sources", 32, 224, d.image_size, step=16, **remember("tl-image-size"))
+        e4.number_input(
+            _("Image size for ImageNet sources"), 32, 224, d.image_size, step=16, **remember("tl-image-size")
+        )
     )
 
 
@@ -425,7 +489,7 @@ def source_macs(arch: str, size: int) -> int:
 
 
 estimate = transfer_estimate(make_config([shots], list(range(n_seeds)), strategies, epochs)) if ready else None
-if st.button("Train all strategies", type="primary", disabled=not ready):
+if st.button(_("Train all strategies"), type="primary", disabled=not ready):
     device, seed = current_device(), current_seed()
     config = make_config([shots], list(range(seed, seed + n_seeds)), strategies, epochs)
     data = upload
@@ -443,7 +507,7 @@ if st.button("Train all strategies", type="primary", disabled=not ready):
     job = launch(
         JOB_KEY,
         work,
-        title=f"{len(strategies)} strategies, k={shots or 'all'}, {epochs} epochs",
+        title=_("{n} strategies, k={k}, {epochs} epochs").format(n=len(strategies), k=shots or _("all"), epochs=epochs),
         estimate=estimate,
         training=True,
     )
@@ -458,7 +522,7 @@ def runs_from_events(events) -> list[dict]:
     for e in events:
         if e.kind != "epoch" or not e.tag:
             continue
-        strategy, _, rest = e.tag.partition("/")
+        strategy, _sep, rest = e.tag.partition("/")
         seed = int(rest.rsplit("seed=", 1)[-1]) if "seed=" in rest else 0
         runs.setdefault(e.tag, {"strategy": strategy, "seed": seed, "history": []})["history"].append(e.metrics)
     return list(runs.values())
@@ -474,46 +538,66 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
     rows = results_table(result)
     if not rows:
         return
-    st.subheader("Results")
+    st.subheader(_("Results"))
     st.dataframe(
-        [{**r, "strategy": STRATEGY_SHORT.get(r["strategy"], r["strategy"])} for r in rows],
+        [{**r, "strategy": _(STRATEGY_SHORT.get(r["strategy"], r["strategy"]))} for r in rows],
         hide_index=True,
         width="stretch",
-        column_config={
-            "best_val_acc": st.column_config.NumberColumn("best val acc", format="percent"),
-            "final_val_acc": st.column_config.NumberColumn("final val acc", format="percent"),
-            "test_acc": st.column_config.NumberColumn("test acc", format="percent"),
-            "test_se": st.column_config.NumberColumn(
-                "± SE", format="percent", help="test-set standard error sqrt(p(1−p)/n)"
-            ),
-            "bn_mean_shift": st.column_config.NumberColumn(
-                "BN drift", format="%.3f", help="mean |Δ running mean| in source standard deviations (0 = frozen)"
-            ),
-            "train_val_gap": st.column_config.NumberColumn(
-                "train − val",
-                format="percent",
-                help="final accuracy on the labelled training images minus final validation accuracy: overfitting",
-            ),
-            "trainable_params": st.column_config.NumberColumn("trainable params", format="localized"),
-            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
-            "seconds_per_epoch": st.column_config.NumberColumn("s / epoch", format="%.2f"),
-        },
+        column_config=column_labels(
+            rows[0],
+            {
+                "best_val_acc": st.column_config.NumberColumn(_("best val acc"), format="percent"),
+                "final_val_acc": st.column_config.NumberColumn(_("final val acc"), format="percent"),
+                "test_acc": st.column_config.NumberColumn(_("test acc"), format="percent"),
+                "test_se": st.column_config.NumberColumn(
+                    _("± SE"), format="percent", help=_("test-set standard error sqrt(p(1−p)/n)")
+                ),
+                "bn_mean_shift": st.column_config.NumberColumn(
+                    _("BN drift"),
+                    format="%.3f",
+                    help=_("mean |Δ running mean| in source standard deviations (0 = frozen)"),
+                ),
+                "train_val_gap": st.column_config.NumberColumn(
+                    _("train − val"),
+                    format="percent",
+                    help=_(
+                        "final accuracy on the labelled training images minus final validation accuracy: overfitting"
+                    ),
+                ),
+                "trainable_params": st.column_config.NumberColumn(_("trainable params"), format="localized"),
+                "seconds": st.column_config.NumberColumn(_("seconds"), format="%.1f"),
+                "seconds_per_epoch": st.column_config.NumberColumn(_("s / epoch"), format="%.2f"),
+            },
+        ),
     )
     show_summary(result, key)
     if result.data_info:
         st.caption(
-            f"Target: {result.data_info.get('target')}; {result.data_info.get('val_images')} validation and "
-            f"{result.data_info.get('test_images')} test images. Source: {result.source_info.get('name')}."
+            _("Target: {target}; {val} validation and {test} test images. Source: {source}.").format(
+                target=result.data_info.get("target"),
+                val=result.data_info.get("val_images"),
+                test=result.data_info.get("test_images"),
+                source=result.source_info.get("name"),
+            )
         )
-    labels = [f"{r.strategy} (k={r.shots or 'all'}, seed {r.seed})" for r in result.results]
-    pick = st.selectbox("Inspect a run", range(len(labels)), format_func=lambda i: labels[i], key=f"{key}-pick")
+    labels = [
+        _("{strategy} (k={k}, seed {seed})").format(
+            strategy=_(STRATEGY_SHORT.get(r.strategy, r.strategy)), k=r.shots or _("all"), seed=r.seed
+        )
+        for r in result.results
+    ]
+    pick = st.selectbox(_("Inspect a run"), range(len(labels)), format_func=lambda i: labels[i], key=f"{key}-pick")
     run = result.results[pick]
     left, right = st.columns([1, 1])
     with left:
         names = [escape_html(c) for c in result.class_names]  # uploaded folder names: plain text in plotly labels
         st.plotly_chart(
             confusion_figure(
-                run.confusion, names, title=f"Confusion matrix: {STRATEGY_SHORT.get(run.strategy, run.strategy)}"
+                run.confusion,
+                names,
+                title=_("Confusion matrix: {strategy}").format(
+                    strategy=_(STRATEGY_SHORT.get(run.strategy, run.strategy))
+                ),
             ),
             width="stretch",
             key=f"{key}-cm",
@@ -530,31 +614,32 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                         [m["true"] for m in run.misclassified[:18]],
                         [m["pred"] for m in run.misclassified[:18]],
                         [escape_html(c) for c in result.class_names],
-                        title=f"Misclassified (true→predicted), first {len(idx)}",
+                        title=_("Misclassified (true→predicted), first {n}").format(n=len(idx)),
                     ),
                     width="stretch",
                     key=f"{key}-gallery",
                 )
             except (FileNotFoundError, ValueError) as exc:
-                st.info(f"The test images are not available to show: {exc}")
+                st.info(_("The test images are not available to show: {error}").format(error=exc))
         else:
-            st.info("No misclassified test images.")
+            st.info(_("No misclassified test images."))
     download_buttons(result.to_dict(), name=f"transfer_{key}", csv_rows=rows)
 
 
 def render_job(job) -> None:
-    _, events, partial = job.snapshot()
+    _state, events, partial = job.snapshot()
     runs = runs_from_events(events)
     if runs:
         st.plotly_chart(curves_figure(runs), width="stretch", key=f"curves-{job.id}")
     result = job.result if isinstance(job.result, TransferResult) else partial
     if result is not None and not job.active:
-        _, data = st.session_state.get(JOB_KEY + "-config", (None, None))
+        _config, data = st.session_state.get(JOB_KEY + "-config", (None, None))
         show_details(result, "live", data)
         if any(r.strategy == BN_TRAIN for r in result.results):
             bn_drift_section(result, "live")
     elif result is not None:
-        st.dataframe(results_table(result), hide_index=True, width="stretch")
+        rows = results_table(result)
+        st.dataframe(rows, hide_index=True, width="stretch", column_config=column_labels(rows[:1] and rows[0]))
 
 
 job_panel(JOB_KEY, render_job)
@@ -570,53 +655,63 @@ gradcam_section(
 )
 
 # ------------------------------------------------------------------------------------------ label budget
-st.header("Label budget: how many labelled images does each strategy need?")
+st.header(_("Label budget: how many labelled images does each strategy need?"))
 shipped = load_shipped_sweep()
 if shipped is None:
     st.info(
-        "No shipped sweep yet: create it with `python -m resnet_core transfer --shots 5,20,100 --seeds 0,1,2 "
-        "--json assets/results/transfer_sweep.json`."
+        _(
+            "No shipped sweep yet: create it with `python -m resnet_core transfer --shots 5,20,100 --seeds 0,1,2 "
+            "--json assets/results/transfer_sweep.json`."
+        )
     )
 else:
     summary = summarize(shipped.results)
     st.plotly_chart(
-        sweep_figure(summary, title="Shipped sweep: test accuracy vs labelled images per class"),
+        sweep_figure(summary, title=_("Shipped sweep: test accuracy vs labelled images per class")),
         width="stretch",
         key="shipped-sweep",
     )
     st.markdown(describe_sweep(shipped))
     if "feature_views" not in shipped.config:
         st.caption(
-            "This sweep was made before augmentation parity: its feature extraction and staged head phase "
-            "trained on clean features only while the other strategies were augmented."
+            _(
+                "This sweep was made before augmentation parity: its feature extraction and staged head phase "
+                "trained on clean features only while the other strategies were augmented."
+            )
         )
     st.caption(provenance_caption(shipped))
-    with st.expander("Table (mean ± sd over seeds, test-set SE)"):
-        st.dataframe(summary_table(shipped), hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
+    with st.expander(_("Table (mean ± sd over seeds, test-set SE)")):
+        table = summary_table(shipped)
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config=column_labels(table[:1] and table[0], SUMMARY_COLUMNS),
+        )
     download_buttons(shipped.to_dict(), name="transfer_sweep_shipped", csv_rows=results_table(shipped))
 
-with st.expander("Run a sweep live (uses the settings above)"):
+with st.expander(_("Run a sweep live (uses the settings above)")):
     s1, s2, s3 = st.columns(3)
     sweep_shots = s1.multiselect(
-        "Shots per class",
+        _("Shots per class"),
         [n for n in (1, 2, 5, 10, 20, 50, 100, 200) if n <= caps.max_shots],
         default=[5, 20],
         **remember("sweep-shots"),
     )
     sweep_seeds = int(
-        s2.number_input("Seeds per cell", 1, caps.max_seeds, min(3, caps.max_seeds), **remember("sweep-seeds"))
+        s2.number_input(_("Seeds per cell"), 1, caps.max_seeds, min(3, caps.max_seeds), **remember("sweep-seeds"))
     )
     sweep_epochs = int(
-        s3.number_input("Epochs per run", 1, caps.max_epochs, min(epochs, 8), **remember("sweep-epochs"))
+        s3.number_input(_("Epochs per run"), 1, caps.max_epochs, min(epochs, 8), **remember("sweep-epochs"))
     )
     runs_total = len(sweep_shots) * sweep_seeds * len(strategies)
-    st.caption(f"{runs_total} runs.")
+    st.caption(_("{n} runs.").format(n=runs_total))
     sweep_estimate = (
         transfer_estimate(make_config(sorted(sweep_shots), list(range(sweep_seeds)), strategies, sweep_epochs))
         if sweep_shots and strategies
         else None
     )
-    if st.button("Run sweep", disabled=not (sweep_shots and strategies) or (target == "upload" and upload is None)):
+    if st.button(_("Run sweep"), disabled=not (sweep_shots and strategies) or (target == "upload" and upload is None)):
         device, seed = current_device(), current_seed()
         sweep_config = make_config(sorted(sweep_shots), list(range(seed, seed + sweep_seeds)), strategies, sweep_epochs)
         data = upload
@@ -634,18 +729,18 @@ with st.expander("Run a sweep live (uses the settings above)"):
         launch(
             SWEEP_KEY,
             sweep_work,
-            title=f"label-budget sweep, {runs_total} runs",
+            title=_("label-budget sweep, {n} runs").format(n=runs_total),
             estimate=sweep_estimate,
             training=True,
         )
 
     def render_sweep(job) -> None:
-        _, _, partial = job.snapshot()
+        _state, _events, partial = job.snapshot()
         result = job.result if isinstance(job.result, TransferResult) else partial
         if result is None or not result.results:
             return
         st.plotly_chart(
-            sweep_figure(summarize(result.results), title="Live sweep"),
+            sweep_figure(summarize(result.results), title=_("Live sweep")),
             width="stretch",
             key=f"sweep-{job.id}-{len(result.results)}",
         )

@@ -26,6 +26,8 @@ import torch
 
 from resnet_core.devices import pick_device
 from resnet_core.estimates import Estimate, Work, duration_text, observe, ready_estimate, time_left
+from resnet_core.i18n import N_, current_language, language
+from resnet_core.i18n import gettext as _
 from resnet_core.jobs import Job, JobLimiter, JobState
 from resnet_core.profile import Profile, current_profile
 
@@ -74,10 +76,16 @@ def escape_html(text: str) -> str:
     return html.escape(str(text))
 
 
-def show_unexpected(exc: BaseException, what: str = "This page") -> None:
+def show_unexpected(exc: BaseException, what: str = N_("This page")) -> None:
     """An unexpected error as a short message with the details folded away, never a traceback box."""
-    st.error(escape_markdown(f"{what} ran into an unexpected problem: {type(exc).__name__}: {exc}"))
-    with st.expander("Details for a bug report"):
+    st.error(
+        escape_markdown(
+            _("{what} ran into an unexpected problem: {error}").format(
+                what=_(what), error=f"{type(exc).__name__}: {exc}"
+            )
+        )
+    )
+    with st.expander(_("Details for a bug report")):
         st.code("".join(traceback.format_exception(exc)))
 
 
@@ -87,7 +95,11 @@ def require_data(key: str = "bundled") -> None:
 
     source = DATASETS[key]
     if not source.available():
-        st.error(f"{source.title} is missing on this server, and this page needs it. {source.how_to_get}")
+        st.error(
+            _("{title} is missing on this server, and this page needs it.").format(title=_(source.title))
+            + " "
+            + _(source.how_to_get)
+        )
         st.stop()
 
 
@@ -109,6 +121,17 @@ def read_result(path: Path | str) -> dict | None:
         path = resolve(path)
     path = Path(path)
     return _read_json(str(path), path.stat().st_mtime) if path.exists() else None
+
+
+def column_labels(keys, config: dict | None = None) -> dict:
+    """``column_config`` showing each column under its translated name; the data keys (CSV/JSON) stay English."""
+    out = {}
+    for key in keys:
+        column = dict((config or {}).get(key) or {})
+        if not column.get("label"):
+            column["label"] = _(key)
+        out[key] = column
+    return out
 
 
 def current_device() -> torch.device:
@@ -148,18 +171,26 @@ def launch(
     session already has MAX_SESSION_JOBS running. The job cancels itself when the session goes away."""
     existing: Job | None = st.session_state.get(key)
     if existing is not None and existing.active:
-        st.warning("A run is already in progress here: stop it first, or wait for it to finish.")
+        st.warning(_("A run is already in progress here: stop it first, or wait for it to finish."))
         return None
     active = [j for k, j in session_jobs().items() if j.active and not k.startswith("upload:")]
     if counted and len(active) >= MAX_SESSION_JOBS:
         st.warning(
-            f"You already have {len(active)} runs going ({', '.join(j.title for j in active)}). Stop one, or "
-            "wait for one to finish, before starting another: the server is shared."
+            _(
+                "You already have {n} runs going ({titles}). Stop one, or wait for one to finish, before starting "
+                "another: the server is shared."
+            ).format(n=len(active), titles=", ".join(j.title for j in active))
         )
         return None
     prof = profile()
+    lang = current_language()  # the job's progress messages speak the launcher's language
+
+    def in_language(job: Job) -> Any:
+        with language(lang):
+            return fn(job)
+
     job = Job(
-        fn,
+        in_language,
         title=title,
         limiter=limiter or job_limiter(),
         heartbeat_timeout=prof.session_timeout,
@@ -182,20 +213,20 @@ def keep_session_jobs_alive() -> int:
 
 def format_wait(seconds: float | None) -> str:
     if seconds is None:
-        return "no estimate yet"
+        return _("no estimate yet")
     if seconds < 90:
-        return f"about {max(5, round(seconds / 5) * 5):.0f} s"
-    return f"about {seconds / 60:.0f} min"
+        return _("about {seconds:.0f} s").format(seconds=max(5, round(seconds / 5) * 5))
+    return _("about {minutes:.0f} min").format(minutes=seconds / 60)
 
 
 STATE_TEXT = {
-    JobState.QUEUED: "Waiting for a free slot",
-    JobState.RUNNING: "Running",
-    JobState.DONE: "Finished",
-    JobState.CANCELLED: "Stopped — the results so far are kept",
-    JobState.DIVERGED: "Diverged",
-    JobState.FAILED: "Failed",
-    JobState.TIME_LIMIT: "Stopped: time limit",
+    JobState.QUEUED: N_("Waiting for a free slot"),
+    JobState.RUNNING: N_("Running"),
+    JobState.DONE: N_("Finished"),
+    JobState.CANCELLED: N_("Stopped — the results so far are kept"),
+    JobState.DIVERGED: N_("Diverged"),
+    JobState.FAILED: N_("Failed"),
+    JobState.TIME_LIMIT: N_("Stopped: time limit"),
 }
 
 
@@ -204,26 +235,31 @@ def running_progress(job: Job, event) -> tuple[float, str]:
     current sub-run in words; a loss only for training jobs."""
     est: Estimate | None = getattr(job, "estimate", None)
     if event is None:
-        return 0.0, f"{job.title}: starting…"
-    where = f"{event.tag}: " if event.tag else ""
-    where += f"{event.step} of {event.total_steps}"
-    loss = (
-        f", loss {event.loss:.3f}" if getattr(job, "training", False) and math.isfinite(event.loss or math.nan) else ""
-    )
+        return 0.0, _("{title}: starting…").format(title=job.title)
+    where = _("{tag}: {step} of {total}") if event.tag else _("{step} of {total}")
+    where = where.format(tag=event.tag, step=event.step, total=event.total_steps)
+    if getattr(job, "training", False) and math.isfinite(event.loss or math.nan):
+        where += _(", loss {loss:.3f}").format(loss=event.loss)
     elapsed = job.elapsed
     if est is not None and est.total > 0:
         left = time_left(est, elapsed)
-        remaining = f"≈ {duration_text(left)} left" if left > 0 else "taking longer than estimated"
-        frac = min(0.99, elapsed / est.total)
-        return frac, f"{job.title} — {where}{loss} · {duration_text(elapsed)} elapsed, {remaining}"
-    frac = min(1.0, event.step / max(1, event.total_steps))
-    return frac, f"{job.title} — {where}{loss} · {duration_text(elapsed)} elapsed"
+        remaining = (
+            _("≈ {time} left").format(time=duration_text(left)) if left > 0 else _("taking longer than estimated")
+        )
+        text = _("{title} — {where} · {elapsed} elapsed, {remaining}")
+        return min(0.99, elapsed / est.total), text.format(
+            title=job.title, where=where, elapsed=duration_text(elapsed), remaining=remaining
+        )
+    text = _("{title} — {where} · {elapsed} elapsed").format(
+        title=job.title, where=where, elapsed=duration_text(elapsed)
+    )
+    return min(1.0, event.step / max(1, event.total_steps)), text
 
 
 def show_estimate(work: Work, device: torch.device) -> Estimate | None:
     """The "≈ N s on this server" line before a Run button (or "timing this server…" while it calibrates)."""
     est = ready_estimate(work, device)
-    st.caption(est.text() if est is not None else "Timing this server for an estimate (a few seconds)…")
+    st.caption(est.text() if est is not None else _("Timing this server for an estimate (a few seconds)…"))
     return est
 
 
@@ -236,9 +272,11 @@ def job_status(job: Job) -> None:
         limiter = job._limiter
         wait = limiter.estimated_wait(pos) if (pos and limiter) else None
         st.info(
-            f"Queued behind other runs on this server (place {pos} in line; estimated wait {format_wait(wait)})."
+            _("Queued behind other runs on this server (place {pos} in line; estimated wait {wait}).").format(
+                pos=pos, wait=format_wait(wait)
+            )
             if pos
-            else "Starting…"
+            else _("Starting…")
         )
     elif job.state == JobState.RUNNING:
         frac, text = running_progress(job, event)
@@ -248,29 +286,35 @@ def job_status(job: Job) -> None:
         if est is not None and not getattr(job, "observed", True):
             job.observed = True
             observe(est, job.elapsed)  # later estimates of this kind learn from it
-        planned = f" (estimated {duration_text(est.total)})" if est is not None else ""
-        st.success(f"{job.title}: finished in {duration_text(job.elapsed)}{planned}.")
+        planned = _(" (estimated {time})").format(time=duration_text(est.total)) if est is not None else ""
+        st.success(
+            _("{title}: finished in {elapsed}{planned}.").format(
+                title=job.title, elapsed=duration_text(job.elapsed), planned=planned
+            )
+        )
     elif job.state == JobState.CANCELLED:
-        st.warning(f"{job.title}: {STATE_TEXT[job.state]} ({job.elapsed:.1f}s).")
+        st.warning(f"{job.title}: {_(STATE_TEXT[job.state])} ({job.elapsed:.1f}s).")
     elif job.state == JobState.TIME_LIMIT:
         st.warning(
-            f"{job.title}: {job.error}. The results so far are kept; choose fewer epochs, seeds or "
-            "images to finish within the limit."
+            _(
+                "{title}: {error}. The results so far are kept; choose fewer epochs, seeds or images to finish "
+                "within the limit."
+            ).format(title=job.title, error=job.error)
         )
     elif job.state == JobState.DIVERGED:
         st.error(f"{job.title}: {job.error}")
     elif job.state == JobState.FAILED:
-        st.error(f"{job.title} failed: {job.error}")
+        st.error(_("{title} failed: {error}").format(title=job.title, error=job.error))
         if job.error_detail:
-            with st.expander("Details for a bug report"):
+            with st.expander(_("Details for a bug report")):
                 st.code(job.error_detail)
     if job.active:
         st.button(
-            "Stop",
+            _("Stop"),
             key=f"stop-{job.id}",
             on_click=job.stop,
             type="secondary",
-            help="Ends the run within one training step; what it has computed so far is kept.",
+            help=_("Ends the run within one training step; what it has computed so far is kept."),
         )
 
 
@@ -290,7 +334,7 @@ def job_panel(key: str, render: Callable[[Job], None], *, every: float = 1.0) ->
             job_status(job)
             render(job)
         except Exception as exc:  # noqa: BLE001 - a drawing bug must not become a traceback box
-            show_unexpected(exc, "Drawing this run")
+            show_unexpected(exc, N_("Drawing this run"))
         if not job.active and st.session_state.get(f"{key}-drawn-final") != job.id:
             st.session_state[f"{key}-drawn-final"] = job.id
             st.rerun()
@@ -303,7 +347,7 @@ def download_buttons(payload: dict, *, name: str, csv_rows: list[dict] | None = 
     """JSON (and CSV, when rows are given) downloads of a result."""
     cols = st.columns(2)
     cols[0].download_button(
-        "Download JSON",
+        _("Download JSON"),
         json.dumps(payload, indent=1, default=str),
         file_name=f"{name}.json",
         mime="application/json",
@@ -313,7 +357,7 @@ def download_buttons(payload: dict, *, name: str, csv_rows: list[dict] | None = 
         import pandas as pd
 
         cols[1].download_button(
-            "Download CSV",
+            _("Download CSV"),
             pd.DataFrame(csv_rows).to_csv(index=False),
             file_name=f"{name}.csv",
             mime="text/csv",
@@ -330,8 +374,9 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
     limits = profile().upload_limits()
     if file.size > limits.max_upload_bytes:
         container.error(
-            f"This upload cannot be used: it is larger than {limits.max_upload_bytes / 2**20:.0f} MB, "
-            "the limit on this server."
+            _("This upload cannot be used: it is larger than {mb:.0f} MB, the limit on this server.").format(
+                mb=limits.max_upload_bytes / 2**20
+            )
         )
         return None
     blob = file.getvalue()
@@ -351,7 +396,7 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
         job = launch(
             job_key,
             work,
-            title="Decoding the upload",
+            title=_("Decoding the upload"),
             limiter=upload_limiter(),
             time_limit=limits.max_seconds + 10,
             counted=False,
@@ -366,31 +411,41 @@ def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
         if j.state == JobState.DONE:
             images, report = j.result
             container.success(
-                f"{len(images)} images in {len(report.classes)} classes, decoded in "
-                f"{report.seconds:.1f}s. Modes: {', '.join(f'{m} ×{n}' for m, n in sorted(report.modes.items()))}."
+                _("{images} images in {classes} classes, decoded in {seconds:.1f}s. Modes: {modes}.").format(
+                    images=len(images),
+                    classes=len(report.classes),
+                    seconds=report.seconds,
+                    modes=", ".join(f"{m} ×{n}" for m, n in sorted(report.modes.items())),
+                )
             )
             container.dataframe(
-                [{"class (folder name)": c, "images": n} for c, n in zip(report.classes, report.counts)],
+                [{_("class (folder name)"): c, _("images"): n} for c, n in zip(report.classes, report.counts)],
                 hide_index=True,
             )
             if report.ignored:
-                container.caption(f"Ignored {len(report.ignored)} junk/README files (e.g. __MACOSX, .DS_Store).")
+                container.caption(
+                    _("Ignored {n} junk/README files (e.g. __MACOSX, .DS_Store).").format(n=len(report.ignored))
+                )
         elif j.state == JobState.FAILED and isinstance(j.exception, UploadError):
-            container.error("This upload cannot be used: " + escape_markdown(str(j.exception)))
+            container.error(_("This upload cannot be used: ") + escape_markdown(str(j.exception)))
         elif j.state == JobState.FAILED:
-            container.error(escape_markdown(f"Decoding this upload failed unexpectedly: {j.error}"))
-            with container.expander("Details for a bug report"):
+            container.error(
+                escape_markdown(_("Decoding this upload failed unexpectedly: {error}").format(error=j.error))
+            )
+            with container.expander(_("Details for a bug report")):
                 st.code(j.error_detail or "")
         elif j.state in (JobState.CANCELLED, JobState.TIME_LIMIT):
             container.warning(
-                f"Decoding this upload was stopped ({j.error or 'cancelled'}). Upload it again, or a smaller one."
+                _("Decoding this upload was stopped ({why}). Upload it again, or a smaller one.").format(
+                    why=j.error or _("cancelled")
+                )
             )
         else:
             pos = j.queue_position
             container.info(
-                f"Decoding the upload… ({j.elapsed:.0f}s)"
+                _("Decoding the upload… ({elapsed:.0f}s)").format(elapsed=j.elapsed)
                 if not pos
-                else f"Waiting to decode the upload (place {pos} in line)…"
+                else _("Waiting to decode the upload (place {pos} in line)…").format(pos=pos)
             )
             return False
         return True

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from resnet_core.i18n import N_
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PATH = REPO_ROOT / "assets" / "data" / "fashion_mnist_subset.npz"
 
@@ -240,26 +242,30 @@ class DataSource:
 DATASETS: dict[str, DataSource] = {
     "bundled": DataSource(
         "bundled",
-        "Fashion-MNIST subset (bundled)",
+        N_("Fashion-MNIST subset (bundled)"),
         lambda: BUNDLED_PATH.is_file(),
         load_bundled,
-        "Shipped in assets/data; rebuild with `python scripts/build_bundled_subset.py`.",
+        N_("Shipped in assets/data; rebuild with `python scripts/build_bundled_subset.py`."),
     ),
     "fashion": DataSource(
         "fashion",
-        "Fashion-MNIST (full, 70,000 images)",
+        N_("Fashion-MNIST (full, 70,000 images)"),
         lambda: find_fashion_mnist() is not None,
         load_fashion_mnist_full,
-        "apt-get install dataset-fashion-mnist, or the IDX files in $RESNET_LAB_DATA, "
-        "or `python -m resnet_core download fashion` (needs internet).",
+        N_(
+            "apt-get install dataset-fashion-mnist, or the IDX files in $RESNET_LAB_DATA, "
+            "or `python -m resnet_core download fashion` (needs internet)."
+        ),
     ),
     "cifar10": DataSource(
         "cifar10",
-        "CIFAR-10 (60,000 colour images)",
+        N_("CIFAR-10 (60,000 colour images)"),
         lambda: cifar10_root() is not None,
         load_cifar10,
-        "Put 'cifar-10-batches-py' in $RESNET_LAB_DATA or ~/.cache/resnet_lab, "
-        "or `python -m resnet_core download cifar10` (needs internet).",
+        N_(
+            "Put 'cifar-10-batches-py' in $RESNET_LAB_DATA or ~/.cache/resnet_lab, "
+            "or `python -m resnet_core download cifar10` (needs internet)."
+        ),
     ),
 }
 

@@ -1,7 +1,7 @@
 """Time a class can plan on: "≈ N s on this server" before a run starts, and time left while it runs.
 
 The cost model counts work in multiply-accumulates (MACs) of the real networks — counted once per depth with
-``torch.utils.flop_counter`` — as training MACs (forward + backward ≈ 3× forward) and evaluation MACs, plus a
+``resnet_core.macs`` — as training MACs (forward + backward ≈ 3× forward) and evaluation MACs, plus a
 fixed cost per network built. Seconds per MAC come from a calibration timed on this server at first use (a few
 training steps and one evaluation of a ResNet-20 through the engine's own code; about a second; cached per
 process and device), so the figure is this machine's, not one measured elsewhere. Every finished run then
@@ -75,15 +75,13 @@ def duration_text(seconds: float) -> str:
 @cache
 def forward_macs(depth: int, *, residual: bool = True, in_channels: int = 1, size: int = 28, width: int = 16) -> int:
     """MACs of one forward pass of one image through the lab's CIFAR-style net, counted on the real module."""
-    from torch.utils.flop_counter import FlopCounterMode
-
+    from resnet_core.macs import count_macs
     from resnet_core.models import build_cifar_net
 
     model = build_cifar_net(depth, residual=residual, in_channels=in_channels, width=width).eval()
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
+    with torch.no_grad(), count_macs(model) as counted:
         model(torch.zeros(1, in_channels, size, size))
-    return counter.get_total_flops() // 2
+    return counted.total
 
 
 def training_work(kind: str, *, depth: int, images: int, epochs: int, eval_images: int = 0, nets: int = 1) -> Work:

@@ -5,11 +5,17 @@ a module-level constant for extraction (translate it with ``_()`` where it is sh
 Placeholders are named (``_("{n} images").format(n=...)``) so a translation may reorder them.
 
 The catalogs live in ``resnet_core/locale/<lang>/LC_MESSAGES/resnet_lab.po`` (compiled ``.mo`` beside them).
-Update them with Babel (configuration in ``babel.cfg``)::
+Babel (a development requirement; the app itself needs only the committed ``.mo``) keeps them current; one
+command runs ``pybabel extract -F babel.cfg -k N_ -k ngettext:1,2``, ``pybabel update`` and ``pybabel compile``
+through Babel's API (and drops the python-format flag Babel puts on "95% interval")::
 
-    pybabel extract -F babel.cfg -k N_ -o resnet_core/locale/resnet_lab.pot .
-    pybabel update -i resnet_core/locale/resnet_lab.pot -d resnet_core/locale -D resnet_lab
-    pybabel compile -d resnet_core/locale -D resnet_lab
+    python scripts/i18n_catalogs.py            # then translate what it reports as untranslated, and run it again
+    python scripts/i18n_catalogs.py --check    # exit 1 when the catalogs lag behind the code
+
+Never put an f-string inside ``_()`` (it cannot be extracted, and the text would never match the catalog):
+``_("Seed {seed}").format(seed=s)``. ``tests/test_i18n.py`` fails when a message has no Korean translation, a
+translation drops or renames a placeholder, the ``.mo`` is stale, or the code has a message the catalog lacks.
+Data keys (CSV/JSON columns, result dicts) stay English; only what a person reads is translated.
 
 The language of a call is, in order: the one set by :func:`language` in this context (a job thread gets its
 launcher's), else what the installed provider says (the app installs one that reads the browser session's
@@ -45,7 +51,7 @@ def current_language() -> str:
     if lang is None and _provider is not None:
         try:
             lang = _provider()
-        except Exception:  # noqa: BLE001 - a provider outside its context (e.g. a worker thread) means "default"
+        except Exception:  # a provider outside its context (e.g. a worker thread) means "default"
             lang = None
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -75,7 +81,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language()).ngettext(singular, plural, n)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker
+def N_(message: str) -> str:  # the conventional gettext marker
     """Mark a string for extraction without translating it here."""
     return message
 

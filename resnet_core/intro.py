@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from resnet_core.data import DATASET_STATS, load_dataset, normalize
+from resnet_core.i18n import gettext as _
 from resnet_core.models import Block, conv3x3
 from resnet_core.numbers import superscript
 
@@ -72,7 +73,7 @@ def _one_block_jacobian_norm(block: Block, x: torch.Tensor, probes: int, seed: i
     x = x.detach().requires_grad_(True)
     y = block(x)
     norms = []
-    for _ in range(probes):
+    for _probe in range(probes):
         u = torch.randn(y.shape, generator=gen, dtype=y.dtype)
         u = u / u.norm()
         (g,) = torch.autograd.grad(y, x, u, retain_graph=True)
@@ -123,9 +124,14 @@ def describe_identity_demo(r: IdentityDemoResult) -> str:
         exp = math.floor(math.log10(abs(v)))
         return f"{v:.3g}" if -2 <= exp <= 3 else f"{v / 10**exp:.2f}×10{superscript(exp)}"  # 10⁻²⁴, not 10^-24
 
-    return (
-        f"One block on its own: ‖∂F/∂x‖ ≈ {fmt(r.one_block_plain)} without the identity path, "
-        f"‖∂(F(x)+x)/∂x‖ ≈ {fmt(r.one_block_residual)} with it. Through {r.num_blocks} blocks the gradient reaching "
-        f"the first block is {fmt(r.plain[0])} in the plain stack and {fmt(r.residual[0])} in the residual one "
-        f"(both start from a unit-norm gradient at the output)."
+    return _(
+        "One block on its own: ‖∂F/∂x‖ ≈ {one_plain} without the identity path, ‖∂(F(x)+x)/∂x‖ ≈ {one_residual} "
+        "with it. Through {blocks} blocks the gradient reaching the first block is {plain} in the plain stack and "
+        "{residual} in the residual one (both start from a unit-norm gradient at the output)."
+    ).format(
+        one_plain=fmt(r.one_block_plain),
+        one_residual=fmt(r.one_block_residual),
+        blocks=r.num_blocks,
+        plain=fmt(r.plain[0]),
+        residual=fmt(r.residual[0]),
     )

@@ -25,6 +25,8 @@ from resnet_core.checkpoints import (
     load_checkpoint,
     shipped_path,
 )
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 from resnet_core.models import CifarNet, blocks_per_stage
 
 LAB_MODEL = "resnet20"
@@ -115,10 +117,10 @@ def _where(act: Tensor) -> str:
     energy = act.clamp_min(0).sum(0)
     h, w = energy.shape
     if h < 3 or w < 3:
-        return "everywhere at once (the map is too small to say where)"
+        return _("everywhere at once (the map is too small to say where)")
     r, c = divmod(int(energy.argmax()), w)
-    rows, cols = ["top", "middle", "bottom"], ["left", "centre", "right"]
-    return f"the {rows[min(2, 3 * r // h)]} {cols[min(2, 3 * c // w)]}"
+    rows, cols = [N_("top"), N_("middle"), N_("bottom")], [N_("left"), N_("centre"), N_("right")]
+    return _("the {row} {column}").format(row=_(rows[min(2, 3 * r // h)]), column=_(cols[min(2, 3 * c // w)]))
 
 
 def describe_stage(name: str, act: Tensor, previous: Tensor | None, input_shape: list[int]) -> str:
@@ -131,16 +133,32 @@ def describe_stage(name: str, act: Tensor, previous: Tensor | None, input_shape:
     alive = int((means > 0).sum())
     change = ""
     if previous is not None:
-        pc, ph, _ = previous.shape
+        pc, ph, _pw = previous.shape
         if ph != h or pc != c:
-            change = f" (from {pc}×{ph}×{ph}: ×{h / ph:.2g} in size, ×{c / pc:.2g} in channels)"
+            change = _(" (from {pc}×{ph}×{ph}: ×{size:.2g} in size, ×{channels:.2g} in channels)").format(
+                pc=pc, ph=ph, size=h / ph, channels=c / pc
+            )
     elif input_shape:
-        change = f" (input {input_shape[1]}×{input_shape[2]})"
-    silent = "every channel responds" if alive == c else f"{c - alive} of {c} channels are silent for this image"
-    return (
-        f"**{name.capitalize()}**: {c} channels of {h}×{w}{change}. {zero:.0%} of the values are zero after "
-        f"the ReLU and {silent}; the top {k} channels carry {share:.0%} of the activation, strongest in "
-        f"{_where(act)}."
+        change = _(" (input {h}×{w})").format(h=input_shape[1], w=input_shape[2])
+    silent = (
+        _("every channel responds")
+        if alive == c
+        else _("{silent} of {c} channels are silent for this image").format(silent=c - alive, c=c)
+    )
+    return _(
+        "**{name}**: {c} channels of {h}×{w}{change}. {zero:.0%} of the values are zero after the ReLU and "
+        "{silent}; the top {k} channels carry {share:.0%} of the activation, strongest in {where}."
+    ).format(
+        name=name.capitalize(),
+        c=c,
+        h=h,
+        w=w,
+        change=change,
+        zero=zero,
+        silent=silent,
+        k=k,
+        share=share,
+        where=_where(act),
     )
 
 

@@ -19,6 +19,7 @@ from PIL import Image
 from torchvision.transforms import v2
 
 from resnet_core.data import DATASET_STATS, REPO_ROOT, normalize
+from resnet_core.i18n import gettext as _
 
 PHOTO_DIR = REPO_ROOT / "assets" / "photos"
 LAB_SIZE = 28
@@ -131,15 +132,23 @@ def imagenet_steps(img: Image.Image, weights: str = "ResNet50_Weights") -> list[
     mean = ", ".join(f"{m:.3f}" for m in p["mean"])
     std = ", ".join(f"{s:.3f}" for s in p["std"])
     return [
-        _pil_step("Original", f"{img.width}x{img.height} RGB image", img),
+        _pil_step(_("Original"), _("{w}x{h} RGB image").format(w=img.width, h=img.height), img),
         _pil_step(
             f"Resize({p['resize']})",
-            f"shorter side -> {p['resize']} px, aspect ratio kept ({p['interpolation'].value}, antialiased)",
+            _("shorter side -> {size} px, aspect ratio kept ({interpolation}, antialiased)").format(
+                size=p["resize"], interpolation=p["interpolation"].value
+            ),
             resized,
         ),
-        _pil_step(f"CenterCrop({p['crop']})", f"the central {p['crop']}x{p['crop']} square", cropped),
-        _tensor_step("ToTensor", "ToImage + ToDtype(float32, scale=True): channels first, 0..255 -> 0..1", as_tensor),
-        _tensor_step("Normalize", f"(x - mean) / std per channel, mean ({mean}), std ({std}); shown rescaled", normed),
+        _pil_step(f"CenterCrop({p['crop']})", _("the central {size}x{size} square").format(size=p["crop"]), cropped),
+        _tensor_step(
+            "ToTensor", _("ToImage + ToDtype(float32, scale=True): channels first, 0..255 -> 0..1"), as_tensor
+        ),
+        _tensor_step(
+            "Normalize",
+            _("(x - mean) / std per channel, mean ({mean}), std ({std}); shown rescaled").format(mean=mean, std=std),
+            normed,
+        ),
     ]
 
 
@@ -153,12 +162,16 @@ def lab_steps(img: Image.Image, size: int = LAB_SIZE) -> list[Step]:
     mean, std = DATASET_STATS[1]
     normed = normalize(as_uint8[None], mean, std)[0]
     return [
-        _pil_step("Original", f"{img.width}x{img.height} RGB image", img),
-        _pil_step("Grey", "PIL 'L': 0.299 R + 0.587 G + 0.114 B", grey),
-        _pil_step(f"Resize({size}x{size})", "squashed to a square, bilinear (like the lab's uploads)", small),
-        _tensor_step("To 0..1", "uint8 -> float32 / 255, one channel", as_float),
+        _pil_step(_("Original"), _("{w}x{h} RGB image").format(w=img.width, h=img.height), img),
+        _pil_step(_("Grey"), "PIL 'L': 0.299 R + 0.587 G + 0.114 B", grey),
+        _pil_step(f"Resize({size}x{size})", _("squashed to a square, bilinear (like the lab's uploads)"), small),
+        _tensor_step(_("To 0..1"), _("uint8 -> float32 / 255, one channel"), as_float),
         _tensor_step(
-            "Normalize", f"(x - {mean[0]:.4f}) / {std[0]:.4f}: Fashion-MNIST's mean and std; shown rescaled", normed
+            "Normalize",
+            _("(x - {mean:.4f}) / {std:.4f}: Fashion-MNIST's mean and std; shown rescaled").format(
+                mean=mean[0], std=std[0]
+            ),
+            normed,
         ),
     ]
 

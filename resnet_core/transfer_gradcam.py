@@ -23,6 +23,7 @@ from torch import nn
 
 from resnet_core.data import DATASET_STATS, ImageSet, normalize, stratified_kshot
 from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, train, train_head
+from resnet_core.i18n import gettext as _
 from resnet_core.layers_view import gradcam
 
 COMPARED = ("feature_extraction", "full_finetune")
@@ -200,31 +201,38 @@ def describe_gradcam(result: GradcamComparison) -> str:
     import numpy as np
 
     if not result.indices:
-        return "Neither model misclassifies any test image: there is nothing to compare."
+        return _("Neither model misclassifies any test image: there is nothing to compare.")
     names = {
-        "feature_extraction": "feature extraction",
-        "full_finetune": "full fine-tuning",
-        "partial_finetune": "partial fine-tuning",
-        "staged": "staged fine-tuning",
-        "scratch": "scratch",
+        "feature_extraction": _("feature extraction"),
+        "full_finetune": _("full fine-tuning"),
+        "partial_finetune": _("partial fine-tuning"),
+        "staged": _("staged fine-tuning"),
+        "scratch": _("scratch"),
     }
-    parts = [f"{names.get(s, s)} {result.test_acc[s]:.1%} on the test set" for s in result.strategies]
-    text = "Retrained with the same recipe and k-shot draw: " + ", ".join(parts) + ". "
+    parts = [
+        _("{name} {acc:.1%} on the test set").format(name=names.get(s, s), acc=result.test_acc[s])
+        for s in result.strategies
+    ]
+    text = _("Retrained with the same recipe and k-shot draw: {parts}.").format(parts=", ".join(parts)) + " "
     wrong = {s: sum(p != t for p, t in zip(result.preds[s], result.true)) for s in result.strategies}
     text += (
-        "Of the "
-        + str(len(result.indices))
-        + " images shown, "
-        + ", ".join(f"{names.get(s, s)} gets {wrong[s]} wrong" for s in result.strategies)
-        + ". "
+        _("Of the {n} images shown, {wrong}.").format(
+            n=len(result.indices),
+            wrong=", ".join(
+                _("{name} gets {n} wrong").format(name=names.get(s, s), n=wrong[s]) for s in result.strategies
+            ),
+        )
+        + " "
     )
     if len(result.strategies) == 2:
         a, b = (np.asarray(result.heatmaps[s]) for s in result.strategies)
         inter = np.minimum(a, b).sum((1, 2))
         union = np.maximum(a, b).sum((1, 2)).clip(1e-12)
-        text += f"Their Grad-CAM maps overlap by {np.mean(inter / union):.0%} on average (soft IoU): " + (
-            "the two models mostly look at the same places."
+        text += _("Their Grad-CAM maps overlap by {overlap:.0%} on average (soft IoU): ").format(
+            overlap=np.mean(inter / union)
+        ) + (
+            _("the two models mostly look at the same places.")
             if np.mean(inter / union) > 0.6
-            else "fine-tuning moved where the network looks."
+            else _("fine-tuning moved where the network looks.")
         )
     return text

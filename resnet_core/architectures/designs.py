@@ -9,9 +9,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from resnet_core.architectures.zoo import NetStats, build_net, net_stats
+from resnet_core.i18n import gettext as _
+from resnet_core.macs import count_macs
 
 # ----------------------------------------------------------------------------------- basic vs bottleneck
 
@@ -27,17 +28,23 @@ def block_costs(channels: int = 256, width: int = 64, size: int = 56) -> list[di
 
     with torch.device("meta"):
         designs = [
-            ("basic", f"basic block, {width}-d", BasicBlock(width, width), width, [f"3x3 {width}", f"3x3 {width}"]),
+            (
+                "basic",
+                _("basic block, {width}-d").format(width=width),
+                BasicBlock(width, width),
+                width,
+                [f"3x3 {width}", f"3x3 {width}"],
+            ),
             (
                 "bottleneck",
-                f"bottleneck, {channels}-d",
+                _("bottleneck, {width}-d").format(width=channels),
                 Bottleneck(channels, width),
                 channels,
                 [f"1x1 {width}", f"3x3 {width}", f"1x1 {channels}"],
             ),
             (
                 "basic_wide",
-                f"basic block, {channels}-d",
+                _("basic block, {width}-d").format(width=channels),
                 BasicBlock(channels, channels),
                 channels,
                 [f"3x3 {channels}", f"3x3 {channels}"],
@@ -45,9 +52,9 @@ def block_costs(channels: int = 256, width: int = 64, size: int = 56) -> list[di
         ]
     rows = []
     for key, title, block, c_in, convs in designs:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), count_macs(block) as counter:
             block.eval()(torch.empty(1, c_in, size, size, device="meta"))
-        macs = counter.get_total_flops() // 2
+        macs = counter.total
         conv_params = sum(m.weight.numel() for m in block.modules() if isinstance(m, nn.Conv2d))
         rows.append(
             {
@@ -70,22 +77,34 @@ def describe_params(stats: list[NetStats]) -> str:
     for s in stats:
         fc = s.params_by_kind["linear"]
         parts.append(
-            f"**{s.title}**: {fc / s.params:.0%} of its {s.params / 1e6:.1f} M parameters are in "
-            f"fully-connected layers ({fc / 1e6:.1f} M), {s.params_by_kind['conv'] / 1e6:.1f} M in convolutions"
+            _(
+                "**{net}**: {share:.0%} of its {total:.1f} M parameters are in fully-connected layers ({fc:.1f} M), "
+                "{conv:.1f} M in convolutions"
+            ).format(
+                net=s.title, share=fc / s.params, total=s.params / 1e6, fc=fc / 1e6, conv=s.params_by_kind["conv"] / 1e6
+            )
         )
-    return "; ".join(parts) + "."
+    return _("; ").join(parts) + "."
 
 
 def describe_blocks(rows: list[dict]) -> str:
     """Why ResNet-50+ use bottlenecks, from the measured costs."""
     basic, bottleneck, wide = (next(r for r in rows if r["design"] == k) for k in ("basic", "bottleneck", "basic_wide"))
-    return (
-        f"A bottleneck keeps a **{bottleneck['in_channels']}-d** representation for {bottleneck['params']:,} "
-        f"parameters and {bottleneck['macs'] / 1e6:,.0f} M MACs, about what a basic block on only "
-        f"{basic['in_channels']}-d costs ({basic['params']:,}; {basic['macs'] / 1e6:,.0f} M MACs). A basic block "
-        f"as wide as the bottleneck would cost {wide['params'] / bottleneck['params']:.0f}× the parameters and "
-        f"{wide['macs'] / bottleneck['macs']:.0f}× the MACs: the 1×1 convs shrink the channels before the "
-        "expensive 3×3 and restore them after, which is how ResNet-50/101/152 get deep and wide at once."
+    return _(
+        "A bottleneck keeps a **{width}-d** representation for {params:,} parameters and {mmacs:,.0f} M MACs, about "
+        "what a basic block on only {basic_width}-d costs ({basic_params:,}; {basic_mmacs:,.0f} M MACs). A basic "
+        "block as wide as the bottleneck would cost {param_ratio:.0f}× the parameters and {mac_ratio:.0f}× the MACs: "
+        "the 1×1 convs shrink the channels before the expensive 3×3 and restore them after, which is how "
+        "ResNet-50/101/152 get deep and wide at once."
+    ).format(
+        width=bottleneck["in_channels"],
+        params=bottleneck["params"],
+        mmacs=bottleneck["macs"] / 1e6,
+        basic_width=basic["in_channels"],
+        basic_params=basic["params"],
+        basic_mmacs=basic["macs"] / 1e6,
+        param_ratio=wide["params"] / bottleneck["params"],
+        mac_ratio=wide["macs"] / bottleneck["macs"],
     )
 
 
@@ -128,10 +147,10 @@ def shortcut_gradients(depths: tuple[int, ...] = (20, 56), *, seed: int = 0, bat
 def describe_shortcuts(rows: list[dict], grads: dict | None = None) -> str:
     """Words from the numbers: what option B adds and what it changes in the measured gradient flow."""
     added = sum(r["added_by_B"] for r in rows)
-    text = (
-        f"Option B adds **{added:,} parameters** ({len(rows)} projections); option A adds none: it "
-        "subsamples with stride 2 and zero-pads the new channels."
-    )
+    text = _(
+        "Option B adds **{added:,} parameters** ({n} projections); option A adds none: it subsamples with stride 2 "
+        "and zero-pads the new channels."
+    ).format(added=added, n=len(rows))
     if grads:
         parts = []
         for ra, rb in zip(grads["A"]["runs"], grads["B"]["runs"]):
@@ -139,10 +158,10 @@ def describe_shortcuts(rows: list[dict], grads: dict | None = None) -> str:
             if a and b:
                 parts.append(f"ResNet-{ra['depth']}: ‖∂L/∂x‖ block 0 ÷ last block {a:.2f} (A) vs {b:.2f} (B)")
         if parts:
-            text += (
-                " Measured at initialisation on one batch of 64 bundled images (‖∂L/∂W‖ of the first block's first "
-                "conv ÷ that of the last block's; 1 = the same gradient at both ends): " + "; ".join(parts) + "."
-            )
+            text += " " + _(
+                "Measured at initialisation on one batch of 64 bundled images (‖∂L/∂W‖ of the first block's first "
+                "conv ÷ that of the last block's; 1 = the same gradient at both ends): {parts}."
+            ).format(parts="; ".join(parts))
     return text
 
 

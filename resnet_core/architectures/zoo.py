@@ -8,10 +8,10 @@ ResNet-152 went from 0.9 s to 0.1 s once BatchNorm became a pass-through while c
 
 Conventions (stated once, used everywhere):
 
-- **MACs**: multiply-accumulates of the convolutions and linear layers, counted by
-  ``torch.utils.flop_counter.FlopCounterMode`` (kept in PyTorch itself, works on meta tensors and sees every
-  op the forward really runs; torchinfo would be an extra dependency that re-derives them from module
-  shapes). **FLOPs = 2 x MACs.** ResNet-50 at 224x224: 4.09 G MACs, the commonly cited "4.1 GFLOPs" (which are
+- **MACs**: multiply-accumulates of the convolutions and linear layers, counted by forward hooks on those
+  modules during one real forward pass on meta tensors (``resnet_core.macs``; identical, layer by layer, to
+  ``torch.utils.flop_counter.FlopCounterMode``, whose process-wide hooks would break other threads' backward
+  passes on a shared server; torchinfo would be an extra dependency that re-derives them from module shapes). **FLOPs = 2 x MACs.** ResNet-50 at 224x224: 4.09 G MACs, the commonly cited "4.1 GFLOPs" (which are
   MACs) and torchvision's published ``_ops`` (4.089). BatchNorm, ReLU, pooling and the residual additions are
   not counted (about 1 % of the total).
 - **Activation memory**: the float32 outputs of every leaf module for one image (what a training step keeps
@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
+from resnet_core.macs import MacCount, count_macs
 from resnet_core.models import CifarNet, blocks_per_stage, build_cifar_net
 
 IMAGENET_INPUT = (3, 224, 224)
@@ -140,15 +140,9 @@ def layer_units(name: str, model: nn.Module) -> list[Unit]:
     return units
 
 
-def _leaf_macs(model: nn.Module, counter: FlopCounterMode) -> dict[str, int]:
+def _leaf_macs(model: nn.Module, counted: MacCount) -> dict[str, int]:
     """MACs per leaf module (qualified name) from one counted forward pass."""
-    counts = counter.get_flop_counts()
-    prefix = type(model).__name__
-    out = {}
-    for qname, m in model.named_modules():
-        if not list(m.children()):
-            out[qname] = sum(counts.get(f"{prefix}.{qname}", {}).values()) // 2
-    return out
+    return {q: counted.per_module.get(q, 0) for q, m in model.named_modules() if not list(m.children())}
 
 
 # ------------------------------------------------------------------------------------------------ stats
@@ -210,7 +204,7 @@ def measure(model: nn.Module, name: str, input_shape: tuple[int, int, int]) -> N
     for m in norms:
         m.forward = _passthrough
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), count_macs(model) as counter:
             model.eval()(torch.empty(1, *input_shape, device=device))
     finally:
         for h in hooks:

@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from resnet_core.ablation import AblationResult, path_length_distribution
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 from resnet_core.plots.common import LAYOUT
 
 COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
@@ -28,7 +30,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
         cols=max(1, len(kinds)),
         shared_yaxes=True,
         horizontal_spacing=0.06,
-        subplot_titles=[f"{result.models[k].name}: delete one block" for k in kinds],
+        subplot_titles=[_("{net}: delete one block").format(net=result.models[k].name) for k in kinds],
     )
     for col, kind in enumerate(kinds, start=1):
         m = result.models[kind]
@@ -41,7 +43,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
             go.Bar(
                 x=[r["block"] for r in normal],
                 y=[r["acc"] for r in normal],
-                name=f"{kind}: block deleted",
+                name=_("{kind}: block deleted").format(kind=_(kind)),
                 width=0.8,
                 marker_color=COLORS[kind],
                 showlegend=col == 1 or kind == "plain",
@@ -55,7 +57,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                 go.Bar(
                     x=[r["block"] for r in down],
                     y=[r["acc"] for r in down],
-                    name="downsampling block (shortcut kept)",
+                    name=_("downsampling block (shortcut kept)"),
                     marker_color="#9467bd",
                     width=0.8,
                     hovertemplate="block %{x} (downsampling)<br>acc %{y:.2%}<extra></extra>",
@@ -70,7 +72,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                     y=[0.0] * len(blocked),
                     mode="markers",
                     marker=dict(symbol="x", size=11, color="black"),
-                    name="not removable (shape changes)",
+                    name=_("not removable (shape changes)"),
                     hovertemplate="block %{x}: changes the shape, cannot be deleted<extra></extra>",
                 ),
                 row=1,
@@ -82,7 +84,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                 y=[m.baseline_acc] * 2,
                 mode="lines",
                 line=dict(color=COLORS[kind], dash="dash"),
-                name=f"{m.name} intact ({m.baseline_acc:.1%})",
+                name=_("{net} intact ({acc:.1%})").format(net=m.name, acc=m.baseline_acc),
                 hoverinfo="skip",
             ),
             row=1,
@@ -94,15 +96,15 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                 y=[m.chance_acc] * 2,
                 mode="lines",
                 line=dict(color="gray", dash="dot"),
-                name=f"chance ({m.chance_acc:.0%})",
+                name=_("chance ({acc:.0%})").format(acc=m.chance_acc),
                 showlegend=col == 1,
                 hoverinfo="skip",
             ),
             row=1,
             col=col,
         )
-        fig.update_xaxes(title_text="deleted block (0 = nearest the input)", range=[-0.6, n - 0.4], row=1, col=col)
-    fig.update_yaxes(title_text="test accuracy", range=[0, 1.02], tickformat=".0%", row=1, col=1)
+        fig.update_xaxes(title_text=_("deleted block (0 = nearest the input)"), range=[-0.6, n - 0.4], row=1, col=col)
+    fig.update_yaxes(title_text=_("test accuracy"), range=[0, 1.02], tickformat=".0%", row=1, col=1)
     fig.update_layout(barmode="overlay", height=420, **LAYOUT)
     return fig
 
@@ -125,22 +127,22 @@ def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_ti
                 y=ys,
                 error_y=dict(type="data", array=sd, visible=True),
                 mode="lines+markers",
-                name=f"{m.name} (mean ± std over trials)",
+                name=_("{net} (mean ± std over trials)").format(net=m.name),
                 line=dict(color=COLORS[kind]),
-                hovertemplate=f"{x_title} %{{x}}<br>acc %{{y:.2%}}<extra>{m.name}</extra>",
+                hovertemplate=f"{_(x_title)} %{{x}}<br>acc %{{y:.2%}}<extra>{m.name}</extra>",
             )
         )
     chance = next((m.chance_acc for m in result.models.values()), 0.1)
     fig.add_hline(
         y=chance,
         line=dict(color="gray", dash="dot"),
-        annotation_text=f"chance {chance:.0%}",
+        annotation_text=_("chance {acc:.0%}").format(acc=chance),
         annotation_position="bottom right",
     )
     fig.update_layout(
-        title=title,
-        xaxis_title=x_title,
-        yaxis=dict(title="test accuracy", range=[0, 1.02], tickformat=".0%"),
+        title=_(title),
+        xaxis_title=_(x_title),
+        yaxis=dict(title=_("test accuracy"), range=[0, 1.02], tickformat=".0%"),
         xaxis=dict(range=[-0.3, xmax + 0.3]),
         height=400,
         **LAYOUT,
@@ -151,14 +153,14 @@ def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_ti
 def delete_k_figure(result: AblationResult | dict) -> go.Figure:
     """Mean ± std accuracy vs the number k of deleted blocks (k = 0: intact), both nets."""
     return _curve_figure(
-        _result(result), "delete_k", "k", "Delete k random blocks (shape-keeping blocks)", "blocks deleted (k)"
+        _result(result), "delete_k", "k", N_("Delete k random blocks (shape-keeping blocks)"), N_("blocks deleted (k)")
     )
 
 
 def reorder_figure(result: AblationResult | dict) -> go.Figure:
     """Mean ± std accuracy vs the number of random swaps of same-stage blocks (0: original order)."""
     return _curve_figure(
-        _result(result), "reorder", "swaps", "Reorder: swap random pairs of same-shape blocks", "random swaps"
+        _result(result), "reorder", "swaps", N_("Reorder: swap random pairs of same-shape blocks"), N_("random swaps")
     )
 
 
@@ -177,9 +179,10 @@ def paths_figure(n_blocks: int, *, name: str = "") -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"{name + ': ' if name else ''}{n_blocks} blocks → 2^{n_blocks} = {d['n_paths']:,} paths",
-        xaxis_title="path length (blocks whose convs the path goes through)",
-        yaxis=dict(title="fraction of paths", tickformat=".0%"),
+        title=(f"{name}: " if name else "")
+        + _("{blocks} blocks → 2^{blocks} = {paths:,} paths").format(blocks=n_blocks, paths=d["n_paths"]),
+        xaxis_title=_("path length (blocks whose convs the path goes through)"),
+        yaxis=dict(title=_("fraction of paths"), tickformat=".0%"),
         height=360,
         **LAYOUT,
     )

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from resnet_core.i18n import gettext as _
 from resnet_core.plots.common import LAYOUT
 
 FAMILY_COLORS = {"vgg": "#ff7f0e", "resnet_basic": "#1f77b4", "resnet_bottleneck": "#2ca02c"}
@@ -29,7 +30,11 @@ def _family(stats) -> str:
 def zoo_bubble_figure(stats: Sequence) -> go.Figure:
     """ImageNet top-1 vs GMACs, bubble area proportional to parameters (nets with published accuracy only)."""
     fig = go.Figure()
-    labels = {"vgg": "VGG (plain)", "resnet_basic": "ResNet, basic blocks", "resnet_bottleneck": "ResNet, bottlenecks"}
+    labels = {
+        "vgg": _("VGG (plain)"),
+        "resnet_basic": _("ResNet, basic blocks"),
+        "resnet_bottleneck": _("ResNet, bottlenecks"),
+    }
     for family, label in labels.items():
         rows = [s for s in stats if s.imagenet_top1 is not None and _family(s) == family]
         if not rows:
@@ -55,9 +60,9 @@ def zoo_bubble_figure(stats: Sequence) -> go.Figure:
         )
     fig.update_xaxes(tickvals=[1, 2, 5, 10, 20], ticktext=["1", "2", "5", "10", "20"])
     fig.update_layout(
-        title="ImageNet top-1 vs compute (bubble area ∝ parameters)",
-        xaxis_title="GMACs per 224×224 image (log)",
-        yaxis_title="top-1 accuracy (%)",
+        title=_("ImageNet top-1 vs compute (bubble area ∝ parameters)"),
+        xaxis_title=_("GMACs per 224×224 image (log)"),
+        yaxis_title=_("top-1 accuracy (%)"),
         xaxis_type="log",
         height=460,
         **LAYOUT,
@@ -76,7 +81,7 @@ def params_where_figure(stats: Sequence) -> go.Figure:
             color = (
                 HEAD_COLOR if is_head else STAGE_COLORS[min(i, len(STAGE_COLORS) - 1) if len(conv_stages) < 7 else -1]
             )
-            label = "fully connected" if is_head else st["name"]
+            label = _("fully connected") if is_head else st["name"]
             fig.add_trace(
                 go.Bar(
                     y=[s.title],
@@ -94,8 +99,8 @@ def params_where_figure(stats: Sequence) -> go.Figure:
             )
     fig.update_layout(
         barmode="stack",
-        title="Where the parameters sit, stage by stage (orange: fully-connected layers)",
-        xaxis_title="parameters (millions)",
+        title=_("Where the parameters sit, stage by stage (orange: fully-connected layers)"),
+        xaxis_title=_("parameters (millions)"),
         height=150 + 70 * len(stats),
         uniformtext_minsize=10,
         uniformtext_mode="hide",
@@ -134,7 +139,7 @@ def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
     for col, d in enumerate(designs):
         x = col * 1.6
         y = 0.0
-        _box(fig, x, y, f"input: {d['in_channels']}-d", "#eeeeee")
+        _box(fig, x, y, _("input: {channels}-d").format(channels=d["in_channels"]), "#eeeeee")
         for conv in d["convs"]:
             kernel, width = conv.split()
             _arrow(fig, x, y, y - 1)
@@ -150,7 +155,7 @@ def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
             line=dict(color="#2ca02c", width=2, dash="dot"),
         )
         fig.add_annotation(
-            x=x + 0.66, y=y / 2, text="identity", textangle=-90, showarrow=False, font=dict(color="#2ca02c")
+            x=x + 0.66, y=y / 2, text=_("identity"), textangle=-90, showarrow=False, font=dict(color="#2ca02c")
         )
         fig.add_annotation(x=x, y=0.75, text=f"<b>{d['title']}</b>", showarrow=False, font=dict(size=14, color="#222"))
         fig.add_annotation(
@@ -159,7 +164,9 @@ def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
             showarrow=False,
             align="center",
             font=dict(size=13, color="#222"),
-            text=f"{d['params']:,} parameters<br>{d['macs'] / 1e6:,.0f} M MACs on {d['map'][1]}×{d['map'][2]}",
+            text=_("{params:,} parameters<br>{mmacs:,.0f} M MACs on {h}×{w}").format(
+                params=d["params"], mmacs=d["macs"] / 1e6, h=d["map"][1], w=d["map"][2]
+            ),
         )
     fig.update_xaxes(visible=False, range=[-0.6, 1.6 * len(designs) - 0.6])
     fig.update_yaxes(visible=False, range=[-5.3, 1.0])
@@ -183,15 +190,15 @@ def shortcut_gradient_figure(grads: dict) -> go.Figure:
                     y=ys,
                     mode="lines+markers",
                     marker=dict(size=4),
-                    name=f"ResNet-{run['depth']}, option {option}",
+                    name=_("ResNet-{depth}, option {option}").format(depth=run["depth"], option=option),
                     line=dict(dash=dashes[option], color=color),
                     hovertemplate="block %{x}<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>",
                 )
             )
     fig.update_layout(
-        title="Gradient reaching each block's input, shortcut A vs B (at initialisation)",
-        xaxis_title="block (1 = nearest the input)",
-        yaxis_title="‖∂L/∂x‖ (log)",
+        title=_("Gradient reaching each block's input, shortcut A vs B (at initialisation)"),
+        xaxis_title=_("block (1 = nearest the input)"),
+        yaxis_title=_("‖∂L/∂x‖ (log)"),
         yaxis_type="log",
         height=380,
         **LAYOUT,
@@ -239,7 +246,7 @@ def feature_grid_figure(
 
 def filters_figure(weight: np.ndarray, *, title: str, columns: int | None = None, height: int = 300) -> go.Figure:
     """First-layer filters [out, in, k, k] in a square-ish grid: grey tiles for one input channel, RGB for three."""
-    out_c, in_c, k, _ = weight.shape
+    out_c, in_c, k, _k2 = weight.shape
     columns = columns or math.ceil(math.sqrt(out_c))
     if in_c == 3:
         w = weight - weight.min((1, 2, 3), keepdims=True)
@@ -258,7 +265,7 @@ def filters_figure(weight: np.ndarray, *, title: str, columns: int | None = None
                 zmin=-lim,
                 zmax=lim,
                 hoverongaps=False,
-                colorbar=dict(title="weight", thickness=10),
+                colorbar=dict(title=_("weight"), thickness=10),
             )
         )
         fig.update_yaxes(autorange="reversed")
@@ -297,7 +304,7 @@ def gradcam_figure(result, titles: dict[str, str]) -> go.Figure:
     names = result.class_names
     subtitles = []
     for i in range(n):
-        subtitles.append(f"true: {names[result.true[i]]}")
+        subtitles.append(_("true: {name}").format(name=names[result.true[i]]))
         for s in result.strategies:
             p = result.preds[s][i]
             subtitles.append(f"{titles.get(s, s)}: {names[p]} {'✓' if p == result.true[i] else '✗'}")

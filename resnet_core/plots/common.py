@@ -5,11 +5,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from resnet_core.engine import ProgressEvent
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
 
 
-def training_curve(events: list[ProgressEvent], *, title: str = "Training loss") -> go.Figure:
+def training_curve(events: list[ProgressEvent], *, title: str = N_("Training loss")) -> go.Figure:
     """Running training loss vs step (one line per tag), with test accuracy per epoch on a second axis."""
     fig = go.Figure()
     tags = sorted({e.tag for e in events})
@@ -20,7 +22,7 @@ def training_curve(events: list[ProgressEvent], *, title: str = "Training loss")
                 x=[e.step for e in steps],
                 y=[e.loss for e in steps],
                 mode="lines+markers",
-                name=f"{tag + ' ' if tag else ''}train loss",
+                name=f"{tag + ' ' if tag else ''}" + _("train loss"),
                 hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>",
             )
         )
@@ -31,16 +33,16 @@ def training_curve(events: list[ProgressEvent], *, title: str = "Training loss")
                     x=[e.step for e in epochs],
                     y=[e.metrics["test_acc"] for e in epochs],
                     mode="lines+markers",
-                    name=f"{tag + ' ' if tag else ''}test accuracy",
+                    name=f"{tag + ' ' if tag else ''}" + _("test accuracy"),
                     yaxis="y2",
                     hovertemplate="step %{x}<br>test acc %{y:.2%}<extra></extra>",
                 )
             )
     fig.update_layout(
-        title=title,
-        xaxis_title="step",
-        yaxis_title="loss",
-        yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1], tickformat=".0%"),
+        title=_(title),
+        xaxis_title=_("step"),
+        yaxis_title=_("loss"),
+        yaxis2=dict(title=_("accuracy"), overlaying="y", side="right", range=[0, 1], tickformat=".0%"),
         **LAYOUT,
     )
     return fig
@@ -50,7 +52,7 @@ def identity_demo_figure(result) -> go.Figure:
     """Gradient norm at each block's input, plain vs residual, log scale."""
     blocks = list(range(1, result.num_blocks + 1))
     fig = go.Figure()
-    for name, values in (("plain: y = F(x)", result.plain), ("residual: y = F(x) + x", result.residual)):
+    for name, values in ((_("plain: y = F(x)"), result.plain), (_("residual: y = F(x) + x"), result.residual)):
         fig.add_trace(
             go.Scatter(
                 x=blocks,
@@ -61,9 +63,9 @@ def identity_demo_figure(result) -> go.Figure:
             )
         )
     fig.update_layout(
-        title="Gradient reaching each block (unit gradient at the output)",
-        xaxis_title="block (1 = nearest the input)",
-        yaxis_title="gradient norm (log scale)",
+        title=_("Gradient reaching each block (unit gradient at the output)"),
+        xaxis_title=_("block (1 = nearest the input)"),
+        yaxis_title=_("gradient norm (log scale)"),
         yaxis_type="log",
         **LAYOUT,
     )

@@ -13,6 +13,8 @@ from plotly.subplots import make_subplots
 
 from resnet_core.degradation import DegradationResult, DegradationRun
 from resnet_core.gradients import GradientResult, GradientRun
+from resnet_core.i18n import N_, ngettext
+from resnet_core.i18n import gettext as _
 from resnet_core.models import variant_name
 from resnet_core.numbers import fmt_number
 
@@ -20,10 +22,10 @@ from resnet_core.numbers import fmt_number
 DEPTH_COLORS = ["#636efa", "#00a676", "#ef553b", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880"]
 
 GRADIENT_METRICS = {
-    "block_input": ("block_input_grad_norms", "‖∂L/∂x‖ at each block's input"),
-    "relative": ("layer_relative_grads", "‖∂L/∂W‖ ÷ ‖W‖ per conv layer"),
-    "layer": ("layer_grad_norms", "‖∂L/∂W‖ per conv layer"),
-    "jacobian": ("block_jacobian_gain", "block gain ‖∂y/∂x‖ (RMS over random v)"),
+    "block_input": ("block_input_grad_norms", N_("‖∂L/∂x‖ at each block's input")),
+    "relative": ("layer_relative_grads", N_("‖∂L/∂W‖ ÷ ‖W‖ per conv layer")),
+    "layer": ("layer_grad_norms", N_("‖∂L/∂W‖ per conv layer")),
+    "jacobian": ("block_jacobian_gain", N_("block gain ‖∂y/∂x‖ (RMS over random v)")),
 }
 VARIANT_COLORS = {False: "#d62728", True: "#1f77b4"}  # plain red, residual blue: as on the ablation page
 
@@ -85,7 +87,7 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
     depths = sorted({r.depth for r in res.runs})
     variants = [v for v in (False, True) if any(r.residual == v for r in res.runs)] or [False, True]
     n_seeds = len(res.seeds)
-    titles = [("residual" if v else "plain") for v in variants]
+    titles = [(_("residual") if v else _("plain")) for v in variants]
     fig = make_subplots(rows=1, cols=len(variants), shared_yaxes=True, subplot_titles=titles, horizontal_spacing=0.04)
     for col, residual in enumerate(variants, start=1):
         for depth in depths:
@@ -114,7 +116,7 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
                     x=xs,
                     y=mid,
                     mode="lines+markers",
-                    name=f"depth {depth}",
+                    name=_("depth {depth}").format(depth=depth),
                     legendgroup=str(depth),
                     showlegend=col == 1,
                     line=dict(color=color, width=2),
@@ -127,13 +129,13 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
                 col=col,
             )
         fig.update_xaxes(
-            title_text="relative depth (0 = input side, 1 = output side)", range=[-0.03, 1.03], row=1, col=col
+            title_text=_("relative depth (0 = input side, 1 = output side)"), range=[-0.03, 1.03], row=1, col=col
         )
     fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # every panel: the axes are shared
-    fig.update_yaxes(title_text=GRADIENT_METRICS[metric][1], row=1, col=1)
-    band = f" · band: min–max over {n_seeds} seeds" if n_seeds > 1 else ""
+    fig.update_yaxes(title_text=_(GRADIENT_METRICS[metric][1]), row=1, col=1)
+    band = _(" · band: min–max over {n} seeds").format(n=n_seeds) if n_seeds > 1 else ""
     fig.update_layout(
-        height=430, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest", legend=dict(title=f"depth{band}")
+        height=430, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest", legend=dict(title=_("depth") + band)
     )
     return fig
 
@@ -160,7 +162,7 @@ def ratio_figure(result: GradientResult | dict) -> go.Figure:
                 x=xs,
                 y=mid,
                 mode="lines+markers",
-                name="residual" if residual else "plain",
+                name=_("residual") if residual else _("plain"),
                 line=dict(dash=dash, width=2, color=VARIANT_COLORS[residual]),
                 marker=dict(size=9, symbol=symbol),
                 error_y=dict(
@@ -175,8 +177,8 @@ def ratio_figure(result: GradientResult | dict) -> go.Figure:
             )
         )
     fig.add_hline(y=1, line=dict(color="grey", dash="dot"))
-    fig.update_xaxes(title_text="depth (weighted layers)")
-    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="‖∂L/∂x‖ block 0 ÷ last block")
+    fig.update_xaxes(title_text=_("depth (weighted layers)"))
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text=_("‖∂L/∂x‖ block 0 ÷ last block"))
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10))
     return fig
 
@@ -203,11 +205,11 @@ def gradient_table(result: GradientResult | dict) -> list[dict]:
 
 
 def setting_text(config: dict) -> str:
-    norm = "with BatchNorm" if config.get("norm", "batch") == "batch" else "without normalisation"
+    norm = _("with BatchNorm") if config.get("norm", "batch") == "batch" else _("without normalisation")
     act = config.get("activation", "relu")
     steps = int(config.get("train_steps", 0) or 0)
-    when = "at initialisation" if steps == 0 else f"after {steps} training steps"
-    return f"{norm}, {act} activations, {when}"
+    when = _("at initialisation") if steps == 0 else _("after {steps} training steps").format(steps=steps)
+    return _("{norm}, {activation} activations, {when}").format(norm=norm, activation=act, when=when)
 
 
 # ========================================================================================== degradation
@@ -235,7 +237,7 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
     res = _as_degradation_result(result)
     depths = sorted({r.depth for r in res.runs})
     multi = len(res.seeds) > 1
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["training error", "test error"], horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[_("training error"), _("test error")], horizontal_spacing=0.08)
     for col, key in ((1, "train_err"), (2, "test_err")):
         for depth in depths:
             for residual in (False, True):
@@ -276,12 +278,12 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
                     row=1,
                     col=col,
                 )
-        fig.update_xaxes(title_text="epoch", row=1, col=col)
-        fig.update_yaxes(title_text="error (%)", rangemode="tozero", row=1, col=col)
+        fig.update_xaxes(title_text=_("epoch"), row=1, col=col)
+        fig.update_yaxes(title_text=_("error (%)"), rangemode="tozero", row=1, col=col)
     fig.update_layout(
         height=420,
         margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(title="band: min–max over seeds" if multi else None),
+        legend=dict(title=_("band: min–max over seeds") if multi else None),
     )
     return fig
 
@@ -302,9 +304,9 @@ def degradation_live_figure(events: list, *, metric: str = "loss") -> go.Figure:
                 x=xs, y=ys, mode="lines", name=tag, line=dict(dash="dash" if tag.startswith("plain") else "solid")
             )
         )
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text=_("epoch"))
     fig.update_yaxes(
-        title_text="training loss (running)" if metric == "loss" else "training error (%)", rangemode="tozero"
+        title_text=_("training loss (running)") if metric == "loss" else _("training error (%)"), rangemode="tozero"
     )
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=20, b=10))
     return fig
@@ -340,21 +342,37 @@ def budget_text(result: DegradationResult | dict) -> str:
     res = _as_degradation_result(result)
     c = res.config
     prov = res.provenance or {}
-    data = {"fashion": "full Fashion-MNIST", "bundled": "the bundled Fashion-MNIST subset", "cifar10": "CIFAR-10"}.get(
-        c.get("dataset", ""), c.get("dataset", "?")
-    )
-    parts = [f"{data}: {res.train_images:,} training images" + (" (stratified subset)" if c.get("train_size") else "")]
+    data = {
+        "fashion": _("full Fashion-MNIST"),
+        "bundled": _("the bundled Fashion-MNIST subset"),
+        "cifar10": "CIFAR-10",
+    }.get(c.get("dataset", ""), c.get("dataset", "?"))
+    parts = [
+        _("{data}: {n:,} training images").format(data=data, n=res.train_images)
+        + (_(" (stratified subset)") if c.get("train_size") else "")
+    ]
     if res.train_eval_images:
-        parts.append(f"training error on a fixed {res.train_eval_images:,} of them in eval mode")
-    parts.append(f"test error on {res.test_images:,} test images")
+        parts.append(_("training error on a fixed {n:,} of them in eval mode").format(n=res.train_eval_images))
+    parts.append(_("test error on {n:,} test images").format(n=res.test_images))
     seeds = res.seeds or c.get("seeds", [])
     parts.append(
-        f"{c.get('epochs')} epochs, batch {c.get('batch_size')}, SGD lr {c.get('lr')} {c.get('schedule')}, "
-        f"weight decay {c.get('weight_decay')}, {'augmented' if c.get('augment') else 'no augmentation'}, "
-        f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+        _("{epochs} epochs, batch {batch}, SGD lr {lr} {schedule}, weight decay {wd}, {augment}").format(
+            epochs=c.get("epochs"),
+            batch=c.get("batch_size"),
+            lr=c.get("lr"),
+            schedule=c.get("schedule"),
+            wd=c.get("weight_decay"),
+            augment=_("augmented") if c.get("augment") else _("no augmentation"),
+        )
+        + ", "
+        + ngettext("seed {seeds}", "seeds {seeds}", len(seeds)).format(seeds=", ".join(map(str, seeds)))
     )
     if c.get("max_steps"):
-        parts.append(f"at most {c['max_steps']} steps")
+        parts.append(_("at most {n} steps").format(n=c["max_steps"]))
     if res.seconds:
-        parts.append(f"{res.seconds / 60:.0f} CPU-minutes in all" if "parts" in prov else f"{res.seconds / 60:.1f} min")
-    return "; ".join(parts) + "."
+        parts.append(
+            _("{minutes:.0f} CPU-minutes in all").format(minutes=res.seconds / 60)
+            if "parts" in prov
+            else _("{minutes:.1f} min").format(minutes=res.seconds / 60)
+        )
+    return _("; ").join(parts) + "."

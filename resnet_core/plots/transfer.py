@@ -11,6 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 from resnet_core.plots.common import LAYOUT
 
 STRATEGY_COLORS = {
@@ -22,12 +24,12 @@ STRATEGY_COLORS = {
     "feature_extraction_bn_train": "#ff7f0e",
 }
 STRATEGY_LABELS = {
-    "scratch": "scratch",
-    "feature_extraction": "feature extraction",
-    "partial_finetune": "partial fine-tune",
-    "full_finetune": "full fine-tune",
-    "staged": "staged fine-tune",
-    "feature_extraction_bn_train": "feature extraction, BN in train mode",
+    "scratch": N_("scratch"),
+    "feature_extraction": N_("feature extraction"),
+    "partial_finetune": N_("partial fine-tune"),
+    "full_finetune": N_("full fine-tune"),
+    "staged": N_("staged fine-tune"),
+    "feature_extraction_bn_train": N_("feature extraction, BN in train mode"),
 }
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash"]
 
@@ -36,7 +38,7 @@ def _get(run, key, default=None):
     return run.get(key, default) if isinstance(run, dict) else getattr(run, key, default)
 
 
-def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss per strategy") -> go.Figure:
+def curves_figure(runs: Sequence, *, title: str = N_("Validation accuracy and loss per strategy")) -> go.Figure:
     """2x2: validation accuracy / loss against epoch and against seconds. ``runs``: RunResult objects or dicts with
     strategy, seed, history (rows with epoch, val_acc, val_loss, seconds). One colour per strategy, one dash per seed."""
     fig = make_subplots(
@@ -46,10 +48,10 @@ def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss 
         horizontal_spacing=0.08,
         vertical_spacing=0.14,
         subplot_titles=(
-            "Validation accuracy vs epoch",
-            "Validation accuracy vs seconds",
-            "Validation loss vs epoch",
-            "Validation loss vs seconds",
+            _("Validation accuracy vs epoch"),
+            _("Validation accuracy vs seconds"),
+            _("Validation loss vs epoch"),
+            _("Validation loss vs seconds"),
         ),
     )
     seeds = sorted({_get(r, "seed", 0) for r in runs})
@@ -61,7 +63,9 @@ def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss 
             continue
         color = STRATEGY_COLORS.get(strategy, "#333")
         dash = DASHES[seeds.index(seed) % len(DASHES)] if seed in seeds else "solid"
-        label = STRATEGY_LABELS.get(strategy, strategy) + (f" (seed {seed})" if len(seeds) > 1 else "")
+        label = _(STRATEGY_LABELS.get(strategy, strategy)) + (
+            _(" (seed {seed})").format(seed=seed) if len(seeds) > 1 else ""
+        )
         ep = [h["epoch"] for h in hist]
         sec = [h["seconds"] for h in hist]
         for row, key, fmt in ((1, "val_acc", ".1%"), (2, "val_loss", ".3f")):
@@ -85,13 +89,15 @@ def curves_figure(runs: Sequence, *, title: str = "Validation accuracy and loss 
                 shown.add(label)
     fig.update_yaxes(tickformat=".0%", row=1)
     fig.update_yaxes(type="log", row=2)  # one diverging epoch (scratch at a high rate) must not flatten the rest
-    fig.update_xaxes(title_text="epoch", col=1, row=2)
-    fig.update_xaxes(title_text="seconds since the run started", col=2, row=2)
-    fig.update_layout(title=title, height=620, **{**LAYOUT, "legend": dict(orientation="h", y=-0.12)})
+    fig.update_xaxes(title_text=_("epoch"), col=1, row=2)
+    fig.update_xaxes(title_text=_("seconds since the run started"), col=2, row=2)
+    fig.update_layout(title=_(title), height=620, **{**LAYOUT, "legend": dict(orientation="h", y=-0.12)})
     return fig
 
 
-def sweep_figure(summary: Sequence[dict], *, title: str = "Test accuracy vs labelled images per class") -> go.Figure:
+def sweep_figure(
+    summary: Sequence[dict], *, title: str = N_("Test accuracy vs labelled images per class")
+) -> go.Figure:
     """Mean test accuracy over seeds against shots per class (log axis), one line per strategy, ±1 std error bars
     and the individual seeds as faint dots when given (rows of ``summarize``)."""
     fig = go.Figure()
@@ -106,7 +112,7 @@ def sweep_figure(summary: Sequence[dict], *, title: str = "Test accuracy vs labe
                 x=xs,
                 y=[r["test_acc_mean"] for r in rows],
                 mode="lines+markers",
-                name=STRATEGY_LABELS.get(s, s),
+                name=_(STRATEGY_LABELS.get(s, s)),
                 line=dict(color=STRATEGY_COLORS.get(s)),
                 error_y=dict(type="data", array=[r["test_acc_std"] for r in rows], visible=True),
                 customdata=[[r["test_acc_std"], r["n_seeds"], r["train_seconds_mean"]] for r in rows],
@@ -122,9 +128,9 @@ def sweep_figure(summary: Sequence[dict], *, title: str = "Test accuracy vs labe
         ticktext=[str(t) if t != 10 * max_shots or any(r["shots"] == t for r in summary) else "all" for t in ticks],
     )
     fig.update_layout(
-        title=title,
-        xaxis_title="labelled training images per class (log scale)",
-        yaxis_title="test accuracy (mean ± std over seeds)",
+        title=_(title),
+        xaxis_title=_("labelled training images per class (log scale)"),
+        yaxis_title=_("test accuracy (mean ± std over seeds)"),
         xaxis_type="log",
         yaxis_tickformat=".0%",
         **LAYOUT,
@@ -146,14 +152,14 @@ def confusion_figure(confusion: Sequence[Sequence[int]], class_names: Sequence[s
             zmax=1,
             text=m.astype(int),
             texttemplate="%{text}",
-            colorbar=dict(title="share", tickformat=".0%"),
+            colorbar=dict(title=_("share"), tickformat=".0%"),
             hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%} of the class)<extra></extra>",
         )
     )
     fig.update_layout(
-        title=title or "Confusion matrix on the test set",
-        xaxis_title="predicted",
-        yaxis_title="true",
+        title=_(title) if title else _("Confusion matrix on the test set"),
+        xaxis_title=_("predicted"),
+        yaxis_title=_("true"),
         yaxis_autorange="reversed",
         height=460,
         **{**LAYOUT, "legend": {}},
@@ -168,14 +174,14 @@ def gallery_figure(
     class_names: Sequence[str],
     *,
     columns: int = 6,
-    title: str = "Misclassified test images",
+    title: str = N_("Misclassified test images"),
 ) -> go.Figure:
     """A grid of uint8 images [N, C, H, W] labelled 'true → predicted'."""
     images = np.asarray(images)
     n = len(images)
     if n == 0:
         fig = go.Figure()
-        fig.update_layout(title=title + " (none)", **LAYOUT)
+        fig.update_layout(title=_(title) + _(" (none)"), **LAYOUT)
         return fig
     rows = (n + columns - 1) // columns
     titles = [f"{class_names[t][:10]}→{class_names[p][:10]}" for t, p in zip(true, pred)]
@@ -189,17 +195,19 @@ def gallery_figure(
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_annotations(font_size=9)
-    fig.update_layout(title=title, height=130 * rows + 70, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white")
+    fig.update_layout(
+        title=_(title), height=130 * rows + 70, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white"
+    )
     return fig
 
 
 def paired_figure(
-    rows: Sequence[dict], *, title: str = "Paired differences: mean, 95% interval, each seed (grey bar = tie)"
+    rows: Sequence[dict], *, title: str = N_("Paired differences: mean, 95% interval, each seed (grey bar = tie)")
 ) -> go.Figure:
     """One horizontal bar per paired difference a − b (rows of ``paired_differences``): the mean in points, a 95%
     t-interval as the error bar, each seed's difference as a dot, and the zero line a verdict must clear."""
     fig = go.Figure()
-    labels = [f"{STRATEGY_LABELS.get(r['a'], r['a'])} − {STRATEGY_LABELS.get(r['b'], r['b'])}" for r in rows]
+    labels = [" − ".join(_(STRATEGY_LABELS.get(s, s)) for s in (r["a"], r["b"])) for r in rows]
     means = [100 * r["mean"] for r in rows]
     plus = [100 * (r["high"] - r["mean"]) if r.get("high") is not None else 0 for r in rows]
     minus = [100 * (r["mean"] - r["low"]) if r.get("low") is not None else 0 for r in rows]
@@ -217,7 +225,7 @@ def paired_figure(
             y=labels,
             orientation="h",
             marker_color=colors,
-            name="mean",
+            name=_("mean"),
             error_x=dict(type="data", array=plus, arrayminus=minus, visible=True, color="#333"),
             hovertemplate="%{y}<br>mean %{x:+.1f} points<extra></extra>",
         )
@@ -229,15 +237,15 @@ def paired_figure(
             x=xs,
             y=ys,
             mode="markers",
-            name="one seed",
+            name=_("one seed"),
             marker=dict(color="#111", size=6, symbol="circle-open"),
             hovertemplate="%{y}<br>one seed: %{x:+.1f} points<extra></extra>",
         )
     )
     fig.add_vline(x=0, line_color="#333", line_width=1)
     fig.update_layout(
-        title=title,
-        xaxis_title="a − b, test accuracy points (green / red: the interval excludes 0)",
+        title=_(title),
+        xaxis_title=_("a − b, test accuracy points (green / red: the interval excludes 0)"),
         yaxis_autorange="reversed",
         height=120 + 45 * len(rows),
         **{**LAYOUT, "margin": dict(l=20, r=20, t=50, b=50)},
@@ -250,18 +258,18 @@ def bn_drift_figure(
     layer_shift: Sequence[float],
     layer_var: Sequence[float],
     *,
-    title: str = "How far each BatchNorm layer's running statistics moved",
+    title: str = N_("How far each BatchNorm layer's running statistics moved"),
 ) -> go.Figure:
     """Per BatchNorm layer of the backbone (input side first): mean |Δ running mean| in source standard
     deviations, and mean |log(running var after / before)|."""
     fig = go.Figure()
     xs = list(range(len(layer_shift)))
-    fig.add_trace(go.Bar(x=xs, y=list(layer_shift), name="mean |Δμ| / σ_source", marker_color="#ff7f0e"))
-    fig.add_trace(go.Bar(x=xs, y=list(layer_var), name="mean |log(σ²_after / σ²_source)|", marker_color="#1f77b4"))
+    fig.add_trace(go.Bar(x=xs, y=list(layer_shift), name=_("mean |Δμ| / σ_source"), marker_color="#ff7f0e"))
+    fig.add_trace(go.Bar(x=xs, y=list(layer_var), name=_("mean |log(σ²_after / σ²_source)|"), marker_color="#1f77b4"))
     fig.update_layout(
-        title=title,
-        xaxis_title="BatchNorm layer (0 = stem, input side)",
-        yaxis_title="drift",
+        title=_(title),
+        xaxis_title=_("BatchNorm layer (0 = stem, input side)"),
+        yaxis_title=_("drift"),
         barmode="group",
         height=360,
         **LAYOUT,

@@ -9,12 +9,14 @@ from __future__ import annotations
 import statistics
 
 from resnet_core.ablation import AblationResult, ModelAblation
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 from resnet_core.stats import binomial_se
 
 SMALL_DROP = 3.0  # points: a median single-deletion drop below this "barely changes" the net
 BROKEN = 0.6  # a plain net whose every single deletion ends at or below this accuracy is "broken" by one deletion
 
-BN_EXPLANATION = (
+BN_EXPLANATION = N_(
     "**Raw vs re-estimated BatchNorm statistics.** Every BatchNorm layer normalises with a mean and variance "
     "stored during training. Deleting a block changes what reaches all later layers, so those stored statistics "
     "no longer fit: with *raw* statistics (as Veit et al. evaluated) a lesion measures two things at once — the "
@@ -40,13 +42,13 @@ def summary_rows(result: AblationResult | dict) -> list[dict]:
         complete = res.complete
         rows.append(
             {
-                "net": m.name,
-                "intact (%)": 100 * m.baseline_acc,
-                "± SE (points)": 100 * binomial_se(m.baseline_acc, res.test_size),
-                "worst single deletion (%)": 100 * min(accs) if accs and complete else None,
-                "median single deletion (%)": 100 * statistics.median(accs) if accs and complete else None,
-                "best single deletion (%)": 100 * max(accs) if accs and complete else None,
-                "blocks deleted": len(accs),
+                N_("net"): m.name,
+                N_("intact (%)"): 100 * m.baseline_acc,
+                N_("± SE (points)"): 100 * binomial_se(m.baseline_acc, res.test_size),
+                N_("worst single deletion (%)"): 100 * min(accs) if accs and complete else None,
+                N_("median single deletion (%)"): 100 * statistics.median(accs) if accs and complete else None,
+                N_("best single deletion (%)"): 100 * max(accs) if accs and complete else None,
+                N_("blocks deleted"): len(accs),
             }
         )
     return rows
@@ -78,47 +80,59 @@ def headline(result: AblationResult | dict, *, markdown: bool = True) -> str:
     res = _as_result(result)
     b = "**" if markdown else ""
     if not res.complete:
-        state = "stopped" if res.status == "cancelled" else "so far"
-        return (
-            f"{b}Partial result{b} ({res.evaluations} evaluations {state}): no median or verdict until the "
-            "run is complete."
+        text = (
+            _("{b}Partial result{b} ({n} evaluations stopped): no median or verdict until the run is complete.")
+            if res.status == "cancelled"
+            else _("{b}Partial result{b} ({n} evaluations so far): no median or verdict until the run is complete.")
         )
+        return text.format(b=b, n=res.evaluations)
     resid, plain = res.models.get("residual"), res.models.get("plain")
     parts = []
-    bn = "re-estimated" if res.bn_stats == "recompute" else "raw (as trained)"
+    bn = _("re-estimated") if res.bn_stats == "recompute" else _("raw (as trained)")
     se = 100 * binomial_se(0.85, res.test_size)
     if resid is not None and single_deletions(resid):
         accs = single_deletions(resid)
         drop = 100 * (resid.baseline_acc - statistics.median(accs))
         if drop <= SMALL_DROP:
             parts.append(
-                f"{b}Deleting one block barely changes {resid.name}:{b} the median single deletion is "
-                f"{drop:.1f} points below intact ({100 * resid.baseline_acc:.1f}%)."
+                _(
+                    "{b}Deleting one block barely changes {net}:{b} the median single deletion is {drop:.1f} points "
+                    "below intact ({intact:.1f}%)."
+                ).format(b=b, net=resid.name, drop=drop, intact=100 * resid.baseline_acc)
             )
         else:
             parts.append(
-                f"{b}Not seen here:{b} deleting one block costs {resid.name} a median {drop:.1f} points "
-                f"(intact {100 * resid.baseline_acc:.1f}%)."
+                _(
+                    "{b}Not seen here:{b} deleting one block costs {net} a median {drop:.1f} points (intact "
+                    "{intact:.1f}%)."
+                ).format(b=b, net=resid.name, drop=drop, intact=100 * resid.baseline_acc)
             )
         worst = min(resid.delete_one, key=lambda r: r["acc"] if r["acc"] is not None else 2.0)
         if worst["acc"] is not None and worst["acc"] <= resid.chance_acc + 0.05:
             parts.append(
-                f"Block {worst['block']} is the exception: without it the net falls to "
-                f"{100 * worst['acc']:.1f}% (chance {100 * resid.chance_acc:.0f}%)"
-                + (" — compare with re-estimated BatchNorm statistics." if res.bn_stats == "raw" else ".")
+                _(
+                    "Block {block} is the exception: without it the net falls to {acc:.1f}% (chance {chance:.0f}%)"
+                ).format(block=worst["block"], acc=100 * worst["acc"], chance=100 * resid.chance_acc)
+                + (_(" — compare with re-estimated BatchNorm statistics.") if res.bn_stats == "raw" else ".")
             )
     if plain is not None and single_deletions(plain):
         accs = single_deletions(plain)
         if max(accs) <= BROKEN:
             parts.append(
-                f"Every single deletion breaks {plain.name}: at best {100 * max(accs):.1f}% "
-                f"(intact {100 * plain.baseline_acc:.1f}%)."
+                _("Every single deletion breaks {net}: at best {best:.1f}% (intact {intact:.1f}%).").format(
+                    net=plain.name, best=100 * max(accs), intact=100 * plain.baseline_acc
+                )
             )
         else:
             drop = 100 * (plain.baseline_acc - statistics.median(accs))
             parts.append(
-                f"{plain.name}: median single deletion {drop:.1f} points below intact "
-                f"({100 * plain.baseline_acc:.1f}%); best {100 * max(accs):.1f}%."
+                _(
+                    "{net}: median single deletion {drop:.1f} points below intact ({intact:.1f}%); best {best:.1f}%."
+                ).format(net=plain.name, drop=drop, intact=100 * plain.baseline_acc, best=100 * max(accs))
             )
-    parts.append(f"BatchNorm statistics: {bn}; {res.test_size:,} test images (SE about ±{se:.1f} points).")
+    parts.append(
+        _("BatchNorm statistics: {bn}; {n:,} test images (SE about ±{se:.1f} points).").format(
+            bn=bn, n=res.test_size, se=se
+        )
+    )
     return " ".join(parts)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from resnet_core.degradation import DegradationResult
+from resnet_core.i18n import gettext as _
+from resnet_core.i18n import ngettext
 from resnet_core.stats import Interval, mean_interval
 
 MARGIN = 1.0  # points of training error: gaps smaller than this on some seed are not called a direction
@@ -60,8 +62,10 @@ def gaps(result: DegradationResult | dict) -> dict[str, Gap]:
 
 def _pm(iv: Interval) -> str:
     if iv.n < 2:
-        return f"{iv.mean:+.1f} points (one seed: no interval)"
-    return f"{iv.mean:+.1f} points (95% interval {iv.low:+.1f} to {iv.high:+.1f}, {iv.n} seeds)"
+        return _("{mean:+.1f} points (one seed: no interval)").format(mean=iv.mean)
+    return _("{mean:+.1f} points (95% interval {low:+.1f} to {high:+.1f}, {n} seeds)").format(
+        mean=iv.mean, low=iv.low, high=iv.high, n=iv.n
+    )
 
 
 def headline(result: DegradationResult | dict, *, markdown: bool = True) -> str:
@@ -70,43 +74,44 @@ def headline(result: DegradationResult | dict, *, markdown: bool = True) -> str:
     b = "**" if markdown else ""
     if not res.complete:
         done = sum(r.status in ("done", "diverged") for r in res.runs)
-        return (
-            f"{b}Partial result{b} ({done} finished runs so far{'' if res.status == 'running' else ', stopped'}):"
-            f" no verdict until every run has finished."
+        text = (
+            _("{b}Partial result{b} ({done} finished runs so far): no verdict until every run has finished.")
+            if res.status == "running"
+            else _(
+                "{b}Partial result{b} ({done} finished runs so far, stopped): no verdict until every run has finished."
+            )
         )
+        return text.format(b=b, done=done)
     g = gaps(res)
     plain, resid = g.get("plain"), g.get("residual")
     if plain is None:
-        return "Plain nets at two depths are needed to judge degradation."
-    seeds = f"{len(plain.per_seed)} seed{'s' if len(plain.per_seed) > 1 else ''}"
+        return _("Plain nets at two depths are needed to judge degradation.")
+    n = len(plain.per_seed)
+    seeds = ngettext("{n} seed", "{n} seeds", n).format(n=n)
     if plain.direction == "worse":
-        text = (
-            f"{b}The degradation problem shows on every seed ({seeds}):{b} plain-{plain.deep} ends with higher "
-            f"training error than plain-{plain.shallow}, by {_pm(plain.interval)}."
+        text = _(
+            "{b}The degradation problem shows on every seed ({seeds}):{b} plain-{deep} ends with higher training "
+            "error than plain-{shallow}, by {gap}."
         )
     elif plain.direction == "better":
-        text = (
-            f"{b}Not seen here:{b} plain-{plain.deep} trains *better* than plain-{plain.shallow} on every seed "
-            f"({_pm(plain.interval)})."
-        )
+        text = _("{b}Not seen here:{b} plain-{deep} trains *better* than plain-{shallow} on every seed ({gap}).")
     else:
-        text = (
-            f"{b}Not seen on every seed:{b} plain-{plain.deep} minus plain-{plain.shallow} training error is "
-            f"{_pm(plain.interval)}; the seeds disagree or the gap is under {MARGIN:g} point."
+        text = _(
+            "{b}Not seen on every seed:{b} plain-{deep} minus plain-{shallow} training error is {gap}; the seeds "
+            "disagree or the gap is under {margin:g} point."
         )
+    text = text.format(b=b, seeds=seeds, deep=plain.deep, shallow=plain.shallow, gap=_pm(plain.interval), margin=MARGIN)
     if resid is not None:
         if resid.interval.mean <= 0 and resid.direction != "worse":
-            text += (
-                f" Residual-{resid.deep} ends at or below residual-{resid.shallow} on the mean "
-                f"({_pm(resid.interval)}): the shortcuts remove the degradation."
+            more = _(
+                "Residual-{deep} ends at or below residual-{shallow} on the mean ({gap}): the shortcuts remove the "
+                "degradation."
             )
         elif resid.direction == "worse":
-            text += (
-                f" Residual-{resid.deep} also ends above residual-{resid.shallow} on every seed "
-                f"({_pm(resid.interval)})."
-            )
+            more = _("Residual-{deep} also ends above residual-{shallow} on every seed ({gap}).")
         else:
-            text += f" Residual: a tie within seed noise ({_pm(resid.interval)})."
+            more = _("Residual: a tie within seed noise ({gap}).")
+        text += " " + more.format(deep=resid.deep, shallow=resid.shallow, gap=_pm(resid.interval))
     return text
 
 
@@ -115,9 +120,13 @@ def details(result: DegradationResult | dict) -> list[str]:
     res = _as_result(result)
     lines = []
     for name, gap in gaps(res).items():
-        per = ", ".join(f"seed {s}: {v:+.1f}" for s, v in sorted(gap.per_seed.items()))
-        lines.append(f"{name}-{gap.deep} minus {name}-{gap.shallow} training error (points): {per}")
-    diverged = [f"{r.name} (seed {r.seed})" for r in res.runs if r.status == "diverged"]
+        per = ", ".join(_("seed {seed}: {gap:+.1f}").format(seed=s, gap=v) for s, v in sorted(gap.per_seed.items()))
+        lines.append(
+            _("{name}-{deep} minus {name}-{shallow} training error (points): {per}").format(
+                name=name, deep=gap.deep, shallow=gap.shallow, per=per
+            )
+        )
+    diverged = [_("{net} (seed {seed})").format(net=r.name, seed=r.seed) for r in res.runs if r.status == "diverged"]
     if diverged:
-        lines.append("Diverged and left out of the comparison: " + ", ".join(diverged) + ".")
+        lines.append(_("Diverged and left out of the comparison: {nets}.").format(nets=", ".join(diverged)))
     return lines

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 
 from resnet_core.gradients import GradientResult
+from resnet_core.i18n import gettext as _
+from resnet_core.i18n import ngettext
 from resnet_core.numbers import fmt_number
 
 VANISH, EXPLODE = 0.1, 10.0  # a plain ratio below / above these on every seed is called vanishing / exploding
@@ -79,7 +81,7 @@ class DepthComparison:
     def range_text(self, variant: str) -> str:
         vals = [v for v in (self.plain if variant == "plain" else self.residual).values() if v is not None]
         if not vals:
-            return "not finite"
+            return _("not finite")
         lo, hi = min(vals), max(vals)
         return fmt_number(lo) if len(vals) == 1 or lo == hi else f"{fmt_number(lo)}–{fmt_number(hi)}"
 
@@ -102,52 +104,60 @@ def headline(result: GradientResult | dict, *, markdown: bool = True) -> str:
     if not res.complete:
         c = res.config
         total = len(c.get("seeds", [0])) * len(c.get("depths", [])) * len(c.get("variants", []))
-        state = "stopped" if res.status == "cancelled" else "so far"
-        return f"{b}Partial result{b} ({len(res.runs)} of {total} networks {state}): no verdict until every run is measured."
+        text = (
+            _("{b}Partial result{b} ({n} of {total} networks stopped): no verdict until every run is measured.")
+            if res.status == "cancelled"
+            else _("{b}Partial result{b} ({n} of {total} networks so far): no verdict until every run is measured.")
+        )
+        return text.format(b=b, n=len(res.runs), total=total)
     comps = comparisons(res)
     if not comps:
-        return "Measure plain and residual nets at the same depth to compare them."
+        return _("Measure plain and residual nets at the same depth to compare them.")
     deep = comps[-1]
     n = len(deep.seeds)
-    seeds = f"{n} seed{'s' if n > 1 else ''}"
+    seeds = ngettext("{n} seed", "{n} seeds", n).format(n=n)
     plain_what = {
-        "vanishing": "vanishes on the way back to the first block of the plain net",
-        "exploding": "explodes on the way back to the first block of the plain net",
-        "shrinking": "shrinks on the way back to the first block of the plain net",
-        "growing": "grows on the way back to the first block of the plain net",
-    }.get(deep.plain_behaviour, "changes on the way back through the plain net")
-    ratios = (
-        f"‖∂L/∂x‖ at block 0 ÷ at the last block: plain {deep.range_text('plain')}, residual "
-        f"{deep.range_text('residual')}"
+        "vanishing": _("vanishes on the way back to the first block of the plain net"),
+        "exploding": _("explodes on the way back to the first block of the plain net"),
+        "shrinking": _("shrinks on the way back to the first block of the plain net"),
+        "growing": _("grows on the way back to the first block of the plain net"),
+    }.get(deep.plain_behaviour, _("changes on the way back through the plain net"))
+    ratios = _("‖∂L/∂x‖ at block 0 ÷ at the last block: plain {plain}, residual {residual}").format(
+        plain=deep.range_text("plain"), residual=deep.range_text("residual")
     )
     if not deep.residual_helps_on_every_seed:
-        return (
-            f"{b}Not seen on every seed ({seeds}):{b} at depth {deep.depth} the residual net does not counteract "
-            f"the plain net's trend on every seed ({ratios})."
-        )
-    text = f"{b}Seen on every seed ({seeds}):{b} at depth {deep.depth} the gradient {plain_what}"
+        return _(
+            "{b}Not seen on every seed ({seeds}):{b} at depth {depth} the residual net does not counteract the "
+            "plain net's trend on every seed ({ratios})."
+        ).format(b=b, seeds=seeds, depth=deep.depth, ratios=ratios)
     plain_shrinks = deep.plain_behaviour in ("vanishing", "shrinking")
     if deep.residual_behaviour == "steady":
-        text += f"; the identity path keeps it within 10× of the last block's ({ratios})."
+        tail = _("the identity path keeps it within 10× of the last block's ({ratios}).")
     elif plain_shrinks and deep.residual_behaviour == "growing":
-        text += (
-            f"; the identity path keeps it from vanishing — it even grows toward the input ({ratios}): without "
+        tail = _(
+            "the identity path keeps it from vanishing — it even grows toward the input ({ratios}): without "
             "normalisation each block adds its branch to its input, so the signal and its gradient grow with "
             "depth (BatchNorm or a Fixup-style initialisation keeps that in check)."
         )
     elif plain_shrinks:
-        text += f"; the identity path lets more of it through ({ratios})."
+        tail = _("the identity path lets more of it through ({ratios}).")
     else:
-        text += f"; the identity path keeps it far smaller ({ratios})."
-    return text
+        tail = _("the identity path keeps it far smaller ({ratios}).")
+    return _("{b}Seen on every seed ({seeds}):{b} at depth {depth} the gradient {what}; {tail}").format(
+        b=b, seeds=seeds, depth=deep.depth, what=plain_what, tail=tail.format(ratios=ratios)
+    )
 
 
 def depth_lines(result: GradientResult | dict) -> list[str]:
     """One line per depth: plain and residual ratio ranges over seeds and whether residual is closer to 1."""
     lines = []
     for comp in comparisons(result):
-        mark = "residual counteracts it on every seed" if comp.residual_helps_on_every_seed else "not on every seed"
+        mark = (
+            _("residual counteracts it on every seed") if comp.residual_helps_on_every_seed else _("not on every seed")
+        )
         lines.append(
-            f"depth {comp.depth}: plain {comp.range_text('plain')}, residual {comp.range_text('residual')} ({mark})"
+            _("depth {depth}: plain {plain}, residual {residual} ({mark})").format(
+                depth=comp.depth, plain=comp.range_text("plain"), residual=comp.range_text("residual"), mark=mark
+            )
         )
     return lines

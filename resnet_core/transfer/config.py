@@ -14,14 +14,18 @@ from dataclasses import asdict, dataclass, field
 
 from resnet_core.checkpoints import CHECKPOINT_DIR
 from resnet_core.data import FASHION_CLASSES
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
 
 SOURCE_CLASSES = [0, 1, 2, 3, 5, 8]  # T-shirt/top, Trouser, Pullover, Dress, Sandal, Bag
 TARGET_CLASSES = [4, 6, 7, 9]  # Coat, Shirt, Sneaker, Ankle boot
 SOURCE_NAME = "source_fashion_resnet20"
 SOURCE_PATH = CHECKPOINT_DIR / f"{SOURCE_NAME}.pt"
 SPLIT_HOW = {
-    None: "picked by hand after comparing transfer gains on a few candidate splits (issue 5), so it may favour transfer",
-    "drawn": "drawn at random with split seed {seed} (6 source, 4 target classes), not chosen by any result",
+    None: N_(
+        "picked by hand after comparing transfer gains on a few candidate splits (issue 5), so it may favour transfer"
+    ),
+    "drawn": N_("drawn at random with split seed {seed} (6 source, 4 target classes), not chosen by any result"),
 }
 
 
@@ -38,15 +42,17 @@ def source_name(split_seed: int | None) -> str:
 
 
 def split_label(split_seed: int | None) -> str:
-    return "default split" if split_seed is None else f"split seed {split_seed}"
+    return _("default split") if split_seed is None else _("split seed {seed}").format(seed=split_seed)
 
 
 def describe_split(split_seed: int | None) -> str:
     source, target = draw_split(split_seed)
-    how = SPLIT_HOW[None] if split_seed is None else SPLIT_HOW["drawn"].format(seed=split_seed)
-    return (
-        f"source {', '.join(FASHION_CLASSES[c] for c in source)}; target "
-        f"{', '.join(FASHION_CLASSES[c] for c in target)} ({how})"
+    how = SPLIT_HOW[None] if split_seed is None else SPLIT_HOW["drawn"]
+    how = _(how).format(seed=split_seed)
+    return _("source {source}; target {target} ({how})").format(
+        source=", ".join(FASHION_CLASSES[c] for c in source),
+        target=", ".join(FASHION_CLASSES[c] for c in target),
+        how=how,
     )
 
 
@@ -59,20 +65,20 @@ BN_TRAIN = "feature_extraction_bn_train"
 STRATEGIES = [*MAIN_STRATEGIES, BN_TRAIN]
 PRETRAINED = [s for s in STRATEGIES if s != "scratch"]
 STRATEGY_TITLES = {
-    "scratch": "Scratch (random init)",
-    "feature_extraction": "Feature extraction (frozen backbone, new head)",
-    "partial_finetune": "Partial fine-tuning (last stage + head)",
-    "full_finetune": "Full fine-tuning (all layers, lower backbone lr)",
-    "staged": "Staged fine-tuning (head first, then all)",
-    BN_TRAIN: "Feature extraction with BatchNorm left in train mode (the tutorial bug)",
+    "scratch": N_("Scratch (random init)"),
+    "feature_extraction": N_("Feature extraction (frozen backbone, new head)"),
+    "partial_finetune": N_("Partial fine-tuning (last stage + head)"),
+    "full_finetune": N_("Full fine-tuning (all layers, lower backbone lr)"),
+    "staged": N_("Staged fine-tuning (head first, then all)"),
+    BN_TRAIN: N_("Feature extraction with BatchNorm left in train mode (the tutorial bug)"),
 }
 STRATEGY_SHORT = {
-    "scratch": "scratch",
-    "feature_extraction": "feature extraction",
-    "partial_finetune": "partial fine-tune",
-    "full_finetune": "full fine-tune",
-    "staged": "staged fine-tune",
-    BN_TRAIN: "feature extraction, BN in train mode",
+    "scratch": N_("scratch"),
+    "feature_extraction": N_("feature extraction"),
+    "partial_finetune": N_("partial fine-tune"),
+    "full_finetune": N_("full fine-tune"),
+    "staged": N_("staged fine-tune"),
+    BN_TRAIN: N_("feature extraction, BN in train mode"),
 }
 IMAGENET_SOURCES = {"imagenet-resnet18": "resnet18", "imagenet-resnet34": "resnet34", "imagenet-resnet50": "resnet50"}
 SOURCES = ["fashion", *IMAGENET_SOURCES]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from resnet_core.i18n import N_, ngettext
+from resnet_core.i18n import gettext as _
 from resnet_core.transfer.config import BN_TRAIN, MAIN_STRATEGIES, STRATEGY_SHORT, TransferConfig
 from resnet_core.transfer.results import TransferResult, binomial_se, paired_differences, summarize
 
@@ -32,33 +34,37 @@ def acc_se(acc: float, se: float) -> str:
 def lr_ratio_text(lr_head: float, lr_backbone: float) -> str:
     """How the pretrained layers' learning rate compares with the head's, from the numbers (e.g. '50× slower')."""
     if lr_backbone <= 0 or lr_head <= 0:
-        return "not at all" if lr_backbone <= 0 else "without a head learning rate"
+        return _("not at all") if lr_backbone <= 0 else _("without a head learning rate")
     ratio = lr_head / lr_backbone
     if math.isclose(ratio, 1.0, rel_tol=1e-3):
-        return "as fast as the head"
-    return f"{ratio:.3g}× slower" if ratio > 1 else f"{1 / ratio:.3g}× faster"
+        return _("as fast as the head")
+    return (
+        _("{ratio:.3g}× slower").format(ratio=ratio) if ratio > 1 else _("{ratio:.3g}× faster").format(ratio=1 / ratio)
+    )
 
 
 def no_verdict_reason(result: TransferResult) -> str | None:
     """Why this result may not give verdicts at all (None: it may)."""
     if result.status != "done":
-        return f"a partial run ({result.status}: {len(result.results)} runs so far) gives no verdict"
+        return _("a partial run ({status}: {n} runs so far) gives no verdict").format(
+            status=result.status, n=len(result.results)
+        )
     if not result.results:
-        return "no run has finished"
+        return _("no run has finished")
     return None
 
 
 def pair_verdict(row: dict, result_status: str = "done") -> dict:
     """{'verdict': 'a' | 'b' | 'tie' | None, 'reason'} for one paired-difference row (a - b over seeds)."""
     if result_status != "done":
-        return {"verdict": None, "reason": "partial run: no verdict"}
+        return {"verdict": None, "reason": _("partial run: no verdict")}
     if row["n"] < 2 or row.get("low") is None:
-        return {"verdict": None, "reason": "one seed: no interval, no verdict"}
+        return {"verdict": None, "reason": _("one seed: no interval, no verdict")}
     if row["low"] > 0:
-        return {"verdict": "a", "reason": "the 95% interval is above 0"}
+        return {"verdict": "a", "reason": _("the 95% interval is above 0")}
     if row["high"] < 0:
-        return {"verdict": "b", "reason": "the 95% interval is below 0"}
-    return {"verdict": "tie", "reason": "the 95% interval includes 0"}
+        return {"verdict": "b", "reason": _("the 95% interval is below 0")}
+    return {"verdict": "tie", "reason": _("the 95% interval includes 0")}
 
 
 def overall_verdict(result: TransferResult, shots: int | None) -> dict:
@@ -69,17 +75,17 @@ def overall_verdict(result: TransferResult, shots: int | None) -> dict:
     reason = no_verdict_reason(result)
     rows = [r for r in summarize(result.results) if r["shots"] == shots and r["strategy"] in MAIN_STRATEGIES]
     if not rows:
-        return {"verdict": None, "best": None, "tied": [], "reason": reason or "no main strategy ran"}
+        return {"verdict": None, "best": None, "tied": [], "reason": reason or _("no main strategy ran")}
     best = max(rows, key=lambda r: r["test_acc_mean"])["strategy"]
     if reason:
         return {"verdict": None, "best": best, "tied": [], "reason": reason}
     others = [r["strategy"] for r in rows if r["strategy"] != best]
     if not others:
-        return {"verdict": None, "best": best, "tied": [], "reason": "only one strategy: nothing to compare"}
+        return {"verdict": None, "best": best, "tied": [], "reason": _("only one strategy: nothing to compare")}
     diffs = [d for d in paired_differences(result.results, [(best, o) for o in others]) if d["shots"] == shots]
     verdicts = {d["b"]: pair_verdict(d)["verdict"] for d in diffs}
     if any(v is None for v in verdicts.values()) or len(verdicts) < len(others):
-        return {"verdict": None, "best": best, "tied": [], "reason": "one seed: no interval, no verdict"}
+        return {"verdict": None, "best": best, "tied": [], "reason": _("one seed: no interval, no verdict")}
     tied = [o for o in others if verdicts[o] != "a"]
     if tied:
         return {
@@ -87,14 +93,14 @@ def overall_verdict(result: TransferResult, shots: int | None) -> dict:
             "best": best,
             "tied": tied,
             "beaten": [o for o in others if o not in tied],
-            "reason": "the best mean does not beat every other strategy with a 95% interval above 0",
+            "reason": _("the best mean does not beat every other strategy with a 95% interval above 0"),
         }
     return {
         "verdict": "winner",
         "best": best,
         "tied": [],
         "beaten": others,
-        "reason": "beats every other strategy (95% intervals above 0)",
+        "reason": _("beats every other strategy (95% intervals above 0)"),
     }
 
 
@@ -107,17 +113,24 @@ def verdicts(result: TransferResult) -> dict:
 
 
 def _name(strategy: str) -> str:
-    return STRATEGY_SHORT.get(strategy, strategy)
+    return _(STRATEGY_SHORT.get(strategy, strategy))
 
 
 def describe_pair(row: dict, result_status: str = "done") -> str:
     """One line: 'full fine-tune − feature extraction: +1.3 points (95% CI +0.6 to +2.0; 5 seeds, better on 5) → ...'."""
     v = pair_verdict(row, result_status)
-    head = f"{_name(row['a'])} − {_name(row['b'])}: {points(row['mean'])} points"
+    head = _("{a} − {b}: {mean} points").format(a=_name(row["a"]), b=_name(row["b"]), mean=points(row["mean"]))
     if v["verdict"] is None:
-        return f"{head} ({row['n']} seed{'s' if row['n'] != 1 else ''}) → no verdict ({v['reason']})"
-    ci = f"95% CI {points(row['low'])} to {points(row['high'])}; {row['n']} seeds, higher on {row['a_wins']}"
-    call = {"a": f"**{_name(row['a'])}** better", "b": f"**{_name(row['b'])}** better", "tie": "**tie**"}[v["verdict"]]
+        seeds = ngettext("{n} seed", "{n} seeds", row["n"]).format(n=row["n"])
+        return _("{head} ({seeds}) → no verdict ({reason})").format(head=head, seeds=seeds, reason=v["reason"])
+    ci = _("95% CI {low} to {high}; {n} seeds, higher on {wins}").format(
+        low=points(row["low"]), high=points(row["high"]), n=row["n"], wins=row["a_wins"]
+    )
+    call = {
+        "a": _("**{name}** better").format(name=_name(row["a"])),
+        "b": _("**{name}** better").format(name=_name(row["b"])),
+        "tie": _("**tie**"),
+    }[v["verdict"]]
     return f"{head} ({ci}) → {call}"
 
 
@@ -126,29 +139,34 @@ def describe_comparison(result: TransferResult) -> str:
     a winner or a tie, the paired differences, and the cost of fine-tuning over feature extraction."""
     rows = summarize(result.results)
     if not rows:
-        return "No run has finished yet."
+        return _("No run has finished yet.")
     parts = []
     status = "done" if no_verdict_reason(result) is None else result.status
     for shots in sorted({r["shots"] for r in rows}, key=lambda k: k or 10**9):
         cell = {r["strategy"]: r for r in rows if r["shots"] == shots}
-        k = f"{shots} labelled images per class" if shots else "all labelled images"
+        k = _("{n} labelled images per class").format(n=shots) if shots else _("all labelled images")
         call = overall_verdict(result, shots)
         best = cell.get(call["best"]) if call["best"] else None
         if best is None:
-            parts.append(f"With {k}: {call['reason']}.")
+            parts.append(_("With {k}: {reason}.").format(k=k, reason=call["reason"]))
             continue
-        seeds = f"{best['n_seeds']} seed{'s' if best['n_seeds'] != 1 else ''}"
-        acc = f"{acc_se(best['test_acc_mean'], best['test_se'])}, mean of {seeds}"
+        seeds = ngettext("{n} seed", "{n} seeds", best["n_seeds"]).format(n=best["n_seeds"])
+        acc = _("{acc}, mean of {seeds}").format(acc=acc_se(best["test_acc_mean"], best["test_se"]), seeds=seeds)
+        name = _name(call["best"])
         if call["verdict"] == "winner":
-            text = f"With {k}, **{_name(call['best'])}** wins ({acc}): its paired 95% intervals exclude 0 against every other strategy."
+            text = _(
+                "With {k}, **{name}** wins ({acc}): its paired 95% intervals exclude 0 against every other strategy."
+            ).format(k=k, name=name, acc=acc)
         elif call["verdict"] == "tie":
             tied = ", ".join(_name(s) for s in call["tied"])
-            text = (
-                f"With {k}, **no single winner**: {_name(call['best'])} has the best mean ({acc}) but is tied with "
-                f"{tied} (the 95% intervals of the paired differences include 0)."
-            )
+            text = _(
+                "With {k}, **no single winner**: {name} has the best mean ({acc}) but is tied with {tied} (the 95% "
+                "intervals of the paired differences include 0)."
+            ).format(k=k, name=name, acc=acc, tied=tied)
         else:
-            text = f"With {k}, {_name(call['best'])} has the best mean ({acc}); no verdict: {call['reason']}."
+            text = _("With {k}, {name} has the best mean ({acc}); no verdict: {reason}.").format(
+                k=k, name=name, acc=acc, reason=call["reason"]
+            )
         lines = [
             describe_pair(d, status)
             for d in paired_differences(result.results)
@@ -161,10 +179,16 @@ def describe_comparison(result: TransferResult) -> str:
         if fe is not None and tuned:
             top = max(tuned, key=lambda r: r["test_acc_mean"])
             ratio = top["train_seconds_mean"] / max(1e-9, fe["train_seconds_mean"])
-            text += (
-                f"\n\nCost: {_name(top['strategy'])} took {ratio:.0f}× the time of feature extraction "
-                f"({top['train_seconds_mean']:.1f}s vs {fe['train_seconds_mean']:.1f}s per run) and trained "
-                f"{top['trainable_params']:,} parameters instead of {fe['trainable_params']:,}."
+            text += "\n\n" + _(
+                "Cost: {name} took {ratio:.0f}× the time of feature extraction ({tuned:.1f}s vs {fe:.1f}s per run) "
+                "and trained {tuned_params:,} parameters instead of {fe_params:,}."
+            ).format(
+                name=_name(top["strategy"]),
+                ratio=ratio,
+                tuned=top["train_seconds_mean"],
+                fe=fe["train_seconds_mean"],
+                tuned_params=top["trainable_params"],
+                fe_params=fe["trainable_params"],
             )
         parts.append(text)
     return "\n\n".join(parts)
@@ -175,34 +199,46 @@ def describe_sweep(result: TransferResult) -> str:
     rows = summarize(result.results)
     budgets = sorted({r["shots"] for r in rows}, key=lambda k: k or 10**9)
     if not budgets:
-        return "No run has finished yet."
+        return _("No run has finished yet.")
     lines = []
     for shots in budgets:
         call = overall_verdict(result, shots)
         cell = {r["strategy"]: r for r in rows if r["shots"] == shots}
         best = cell.get(call["best"]) if call["best"] else None
-        label = f"**{shots if shots else 'all'} per class**"
+        label = "**" + _("{n} per class").format(n=shots if shots else _("all")) + "**"
         if best is None:
             lines.append(f"- {label}: {call['reason']}.")
             continue
-        acc = f"{pct(best['test_acc_mean'])} ± {100 * best['test_acc_std']:.1f} (sd over seeds)"
+        acc = _("{acc} ± {sd:.1f} (sd over seeds)").format(
+            acc=pct(best["test_acc_mean"]), sd=100 * best["test_acc_std"]
+        )
+        name = _name(call["best"])
         if call["verdict"] == "winner":
-            line = f"- {label}: **{_name(call['best'])}** wins with {acc}"
+            line = f"- {label}: " + _("**{name}** wins with {acc}").format(name=name, acc=acc)
         elif call["verdict"] == "tie":
-            line = (
-                f"- {label}: tie — {_name(call['best'])} has the best mean, {acc}, but its paired intervals "
-                f"include 0 against {', '.join(_name(s) for s in call['tied'])}"
-            )
+            line = f"- {label}: " + _(
+                "tie — {name} has the best mean, {acc}, but its paired intervals include 0 against {tied}"
+            ).format(name=name, acc=acc, tied=", ".join(_name(s) for s in call["tied"]))
         else:
-            line = f"- {label}: {_name(call['best'])} has the best mean, {acc}; no verdict ({call['reason']})"
+            line = f"- {label}: " + _("{name} has the best mean, {acc}; no verdict ({reason})").format(
+                name=name, acc=acc, reason=call["reason"]
+            )
         scratch = cell.get("scratch")
         if scratch is not None and call["best"] != "scratch":
-            line += f"; scratch {pct(scratch['test_acc_mean'])} ± {100 * scratch['test_acc_std']:.1f}"
+            line += "; " + _("scratch {acc} ± {sd:.1f}").format(
+                acc=pct(scratch["test_acc_mean"]), sd=100 * scratch["test_acc_std"]
+            )
         lines.append(line + ".")
     n_seeds = max(r["n_seeds"] for r in rows)
     lines.append(
-        f"\n(Mean ± standard deviation over {n_seeds} seed{'s' if n_seeds != 1 else ''}; a winner is named only "
-        "when the 95% interval of its paired difference with every other strategy excludes 0.)"
+        "\n"
+        + ngettext(
+            "(Mean ± standard deviation over {n} seed; a winner is named only when the 95% interval of its paired "
+            "difference with every other strategy excludes 0.)",
+            "(Mean ± standard deviation over {n} seeds; a winner is named only when the 95% interval of its paired "
+            "difference with every other strategy excludes 0.)",
+            n_seeds,
+        ).format(n=n_seeds)
     )
     return "\n".join(lines)
 
@@ -217,12 +253,19 @@ def describe_bn_drift(result: TransferResult) -> str | None:
         return None
     shift, var = bug["bn_mean_shift"], bug["bn_var_log_ratio"]
     status = "done" if no_verdict_reason(result) is None else result.status
-    text = (
-        f"With BatchNorm left in train mode, no weight of the backbone trains, yet its running means moved by "
-        f"**{shift:.3f} source standard deviations** on average per channel and its running variances by about "
-        f"**{100 * (math.exp(var) - 1):.0f}%** (mean |log ratio| {var:.3f}; frozen: {frozen['bn_mean_shift'] or 0:.3f} "
-        f"and {frozen['bn_var_log_ratio'] or 0:.3f}). Test accuracy: {acc_se(bug['test_acc_mean'], bug['test_se'])} "
-        f"vs {acc_se(frozen['test_acc_mean'], frozen['test_se'])} with BatchNorm frozen."
+    text = _(
+        "With BatchNorm left in train mode, no weight of the backbone trains, yet its running means moved by "
+        "**{shift:.3f} source standard deviations** on average per channel and its running variances by about "
+        "**{var_pct:.0f}%** (mean |log ratio| {var:.3f}; frozen: {frozen_shift:.3f} and {frozen_var:.3f}). Test "
+        "accuracy: {bug_acc} vs {frozen_acc} with BatchNorm frozen."
+    ).format(
+        shift=shift,
+        var_pct=100 * (math.exp(var) - 1),
+        var=var,
+        frozen_shift=frozen["bn_mean_shift"] or 0,
+        frozen_var=frozen["bn_var_log_ratio"] or 0,
+        bug_acc=acc_se(bug["test_acc_mean"], bug["test_se"]),
+        frozen_acc=acc_se(frozen["test_acc_mean"], frozen["test_se"]),
     )
     return text + "\n\n- " + describe_pair(pair, status)
 
@@ -231,14 +274,14 @@ def summary_table(result: TransferResult) -> list[dict]:
     """One row per (budget, strategy): mean ± sd over seeds and the test-set standard error."""
     return [
         {
-            "shots": r["shots"] if r["shots"] else "all",
-            "strategy": _name(r["strategy"]),
-            "test acc (mean)": r["test_acc_mean"],
-            "sd over seeds": r["test_acc_std"],
-            "test-set SE": r["test_se"],
-            "seeds": r["n_seeds"],
-            "s per run": r["train_seconds_mean"],
-            "trainable params": r["trainable_params"],
+            N_("shots"): r["shots"] if r["shots"] else "all",
+            N_("strategy"): _name(r["strategy"]),
+            N_("test acc (mean)"): r["test_acc_mean"],
+            N_("sd over seeds"): r["test_acc_std"],
+            N_("test-set SE"): r["test_se"],
+            N_("seeds"): r["n_seeds"],
+            N_("s per run"): r["train_seconds_mean"],
+            N_("trainable params"): r["trainable_params"],
         }
         for r in summarize(result.results)
     ]
@@ -249,17 +292,17 @@ def paired_table(result: TransferResult) -> list[dict]:
     out = []
     for d in paired_differences(result.results):
         v = pair_verdict(d, status)["verdict"]
-        call = {"a": _name(d["a"]), "b": _name(d["b"]), "tie": "tie", None: "no verdict"}[v]
+        call = {"a": _name(d["a"]), "b": _name(d["b"]), "tie": _("tie"), None: _("no verdict")}[v]
         out.append(
             {
-                "shots": d["shots"] if d["shots"] else "all",
-                "difference": f"{_name(d['a'])} − {_name(d['b'])}",
-                "mean (points)": 100 * d["mean"],
-                "95% low": None if d["low"] is None else 100 * d["low"],
-                "95% high": None if d["high"] is None else 100 * d["high"],
-                "seeds": d["n"],
-                "a higher on": d["a_wins"],
-                "verdict": call,
+                N_("shots"): d["shots"] if d["shots"] else "all",
+                N_("difference"): f"{_name(d['a'])} − {_name(d['b'])}",
+                N_("mean (points)"): 100 * d["mean"],
+                N_("95% low"): None if d["low"] is None else 100 * d["low"],
+                N_("95% high"): None if d["high"] is None else 100 * d["high"],
+                N_("seeds"): d["n"],
+                N_("a higher on"): d["a_wins"],
+                N_("verdict"): call,
             }
         )
     return out
@@ -269,9 +312,9 @@ def results_table(result: TransferResult) -> list[dict]:
     """One row per run for tables and CSV downloads."""
     return [
         {
-            "strategy": r.strategy,
-            "shots": r.shots if r.shots else "all",
-            "seed": r.seed,
+            N_("strategy"): r.strategy,
+            N_("shots"): r.shots if r.shots else "all",
+            N_("seed"): r.seed,
             "best_val_acc": r.best_val_acc,
             "final_val_acc": r.final_val_acc,
             "test_acc": r.test_acc,
@@ -280,10 +323,10 @@ def results_table(result: TransferResult) -> list[dict]:
             "trainable_params": r.trainable_params,
             "seconds": r.train_seconds,
             "seconds_per_epoch": r.seconds_per_epoch,
-            "epochs": r.epochs_run,
-            "status": r.status,
+            N_("epochs"): r.epochs_run,
+            N_("status"): r.status,
             "bn_mean_shift": r.bn_drift.get("mean_shift"),
-            "device": r.device,
+            N_("device"): r.device,
         }
         for r in result.results
     ]
@@ -293,17 +336,16 @@ def config_notes(config: TransferConfig) -> list[str]:
     """Sentences derived from the config (never hard-coded numbers)."""
     views = config.feature_views if config.augment else 0
     if views:
-        parity = (
-            f"Feature extraction and staged's head phase train on cached features of {views} augmented views "
-            "of each labelled image, so every strategy sees augmented images."
-        )
+        parity = _(
+            "Feature extraction and staged's head phase train on cached features of {views} augmented views of each "
+            "labelled image, so every strategy sees augmented images."
+        ).format(views=views)
     elif config.augment:
-        parity = "Cached-feature strategies see clean images only, while the others are augmented."
+        parity = _("Cached-feature strategies see clean images only, while the others are augmented.")
     else:
-        parity = "Augmentation is off for all strategies."
-    lr = (
-        f"Pretrained layers learn {lr_ratio_text(config.lr_head, config.lr_backbone)} than the new head "
-        f"(backbone lr {config.lr_backbone:g}, head lr {config.lr_head:g})."
+        parity = _("Augmentation is off for all strategies.")
+    lr = _("Pretrained layers learn {ratio} than the new head (backbone lr {backbone:g}, head lr {head:g}).").format(
+        ratio=lr_ratio_text(config.lr_head, config.lr_backbone), backbone=config.lr_backbone, head=config.lr_head
     )
     return [lr, parity]
 
@@ -322,6 +364,6 @@ def describe_parity(settings: dict[str, TransferResult]) -> str:
     for label, res in settings.items():
         for row in summarize(res.results):
             if row["strategy"] in MAIN_STRATEGIES:
-                value = f"{label} {pct(row['test_acc_mean'])} ± {100 * row['test_acc_std']:.1f}"
+                value = f"{_(label)} {pct(row['test_acc_mean'])} ± {100 * row['test_acc_std']:.1f}"
                 cells.setdefault(row["strategy"], []).append(value)
     return "\n".join(f"- {_name(s)}: " + "; ".join(v) for s, v in cells.items())
