@@ -64,6 +64,18 @@ pages = {
 page = st.navigation(pages)
 
 
+@st.cache_resource
+def warm_up() -> bool:
+    """Once per server, in the background: count the Architectures page's zoo (~1.5 s of CPU) before anyone asks."""
+    from resnet_core.architectures.zoo import warm_up as count_zoo
+
+    count_zoo()
+    return True
+
+
+warm_up()
+
+
 @st.cache_data(ttl=60)
 def availability() -> dict:
     """What data and weights this server has (re-checked every minute, not on every rerun)."""

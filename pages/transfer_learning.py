@@ -533,14 +533,20 @@ def _test_images(config_dict: dict):
     return load_target(TransferConfig.from_dict(config_dict)).test
 
 
-def show_details(result: TransferResult, key: str, data=None) -> None:
-    """Table, text, confusion matrix and misclassified gallery of a finished (or partial) comparison."""
-    rows = results_table(result)
-    if not rows:
-        return
-    st.subheader(_("Results"))
+RUN_STATUS = {"done": N_("done"), "cancelled": N_("stopped"), "diverged": N_("diverged")}
+
+
+def results_dataframe(rows: list[dict]) -> None:
+    """One row per run, human column names with units, percentages as percentages, a stopped run as "stopped"."""
     st.dataframe(
-        [{**r, "strategy": _(STRATEGY_SHORT.get(r["strategy"], r["strategy"]))} for r in rows],
+        [
+            {
+                **r,
+                "strategy": _(STRATEGY_SHORT.get(r["strategy"], r["strategy"])),
+                "status": _(RUN_STATUS.get(r["status"], r["status"])),
+            }
+            for r in rows
+        ],
         hide_index=True,
         width="stretch",
         column_config=column_labels(
@@ -570,6 +576,15 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
             },
         ),
     )
+
+
+def show_details(result: TransferResult, key: str, data=None) -> None:
+    """Table, text, confusion matrix and misclassified gallery of a finished (or partial) comparison."""
+    rows = results_table(result)
+    if not rows:
+        return
+    st.subheader(_("Results"))
+    results_dataframe(rows)
     show_summary(result, key)
     if result.data_info:
         st.caption(
@@ -586,7 +601,14 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
         )
         for r in result.results
     ]
-    pick = st.selectbox(_("Inspect a run"), range(len(labels)), format_func=lambda i: labels[i], key=f"{key}-pick")
+    scores = [r.test_acc if r.test_acc is not None else -1.0 for r in result.results]
+    pick = st.selectbox(
+        _("Inspect a run"),
+        range(len(labels)),
+        index=scores.index(max(scores)),  # opens on the best run
+        format_func=lambda i: labels[i],
+        key=f"{key}-pick",
+    )
     run = result.results[pick]
     left, right = st.columns([1, 1])
     with left:
@@ -638,8 +660,17 @@ def render_job(job) -> None:
         if any(r.strategy == BN_TRAIN for r in result.results):
             bn_drift_section(result, "live")
     elif result is not None:
-        rows = results_table(result)
-        st.dataframe(rows, hide_index=True, width="stretch", column_config=column_labels(rows[:1] and rows[0]))
+        total = (
+            len(result.config.get("strategies", []))
+            * len(result.config.get("seeds", []))
+            * len(result.config.get("shots", []))
+        )
+        st.caption(
+            _("So far: {done} of {total} runs. Means, intervals and the winner appear when every run is done.").format(
+                done=len(result.results), total=total
+            )
+        )
+        results_dataframe(results_table(result))
 
 
 job_panel(JOB_KEY, render_job)
