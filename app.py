@@ -73,8 +73,6 @@ def warm_up() -> bool:
     return True
 
 
-warm_up()
-
 
 @st.cache_data(ttl=60)
 def availability() -> dict:
@@ -175,5 +173,6 @@ with st.sidebar:
 
 try:
     page.run()
+    warm_up()  # after the first page is drawn, so it does not compete with it
 except Exception as exc:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass through
     show_unexpected(exc)

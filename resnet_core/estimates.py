@@ -184,6 +184,11 @@ def estimate(work: Work, device: torch.device | str) -> Estimate:
 _background: dict[tuple[str, str], threading.Thread] = {}
 
 
+def _estimate_soon(work: Work, device: torch.device | str, delay: float = 0.5) -> None:
+    time.sleep(delay)  # let the page that asked finish drawing before the timing takes the CPU
+    estimate(work, device)
+
+
 def ready_estimate(work: Work, device: torch.device | str) -> Estimate | None:
     """The estimate if this server's calibration (and the kind's probe) is done, else None — and the timing starts
     in a background thread, so a page never waits for it (it shows "timing this server…" and the figure on the
@@ -197,7 +202,7 @@ def ready_estimate(work: Work, device: torch.device | str) -> Estimate | None:
         thread = _background.get(key)
         if thread is None or not thread.is_alive():
             thread = threading.Thread(
-                target=lambda: estimate(work, device), name=f"resnet-lab-calibrate-{work.kind}", daemon=True
+                target=_estimate_soon, args=(work, device), name=f"resnet-lab-calibrate-{work.kind}", daemon=True
             )
             _background[key] = thread
             thread.start()
