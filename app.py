@@ -1,12 +1,12 @@
 """ResNet Lab — entry point: page navigation and the sidebar every page shares.
 
-Run with `streamlit run app.py`. The pages are thin scripts in pages/; the work lives in resnet_core.
+Run with `streamlit run app.py`. The pages are thin scripts in lab_pages/; the work lives in resnet_core.
 """
 
 import streamlit as st
 
-from pages import presenter
-from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive, profile, remember, show_unexpected
+from lab_pages import presenter
+from lab_pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive, profile, remember, show_unexpected
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data import dataset_status
 from resnet_core.devices import available_devices, describe_device, pick_device
@@ -50,15 +50,15 @@ if profile().capped:
 HERE, MISSING = ":material/check_circle: " + _("here:"), ":material/block: " + _("missing:")
 
 pages = {
-    "": [st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True)],
+    "": [st.Page("lab_pages/home.py", title=_("Home"), icon=":material/home:", default=True)],
     _("Residual networks"): [
-        st.Page("pages/gradient_flow.py", title=_("Gradient flow"), icon=":material/waterfall_chart:"),
-        st.Page("pages/block_ablation.py", title=_("Block ablation"), icon=":material/content_cut:"),
-        st.Page("pages/architectures.py", title=_("Architectures"), icon=":material/account_tree:"),
-        st.Page("pages/layers.py", title=_("What the layers see"), icon=":material/visibility:"),
+        st.Page("lab_pages/gradient_flow.py", title=_("Gradient flow"), icon=":material/waterfall_chart:"),
+        st.Page("lab_pages/block_ablation.py", title=_("Block ablation"), icon=":material/content_cut:"),
+        st.Page("lab_pages/architectures.py", title=_("Architectures"), icon=":material/account_tree:"),
+        st.Page("lab_pages/layers.py", title=_("What the layers see"), icon=":material/visibility:"),
     ],
     _("Transfer learning"): [
-        st.Page("pages/transfer_learning.py", title=_("Transfer learning"), icon=":material/swap_horiz:"),
+        st.Page("lab_pages/transfer_learning.py", title=_("Transfer learning"), icon=":material/swap_horiz:"),
     ],
 }
 page = st.navigation(pages)
@@ -71,7 +71,6 @@ def warm_up() -> bool:
 
     count_zoo()
     return True
-
 
 
 @st.cache_data(ttl=60)

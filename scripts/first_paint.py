@@ -1,10 +1,10 @@
 """Time every page's first paint (Streamlit's AppTest, no browser) and the library reads behind it.
 
-Usage: python scripts/first_paint.py [pages/gradient_flow.py ...]
+Usage: python scripts/first_paint.py [lab_pages/gradient_flow.py ...]
 
 One server process: the app runs once (imports, Home), then each page is opened for the first time ("first
 paint": its caches are cold) and once more ("rerun"). Then every library entry is read by name through
-``pages.ui.read_result`` (cold, then cached). Not a test: timings depend on the machine and on its load.
+``lab_pages.ui.read_result`` (cold, then cached). Not a test: timings depend on the machine and on its load.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PAGES = [
-    "pages/home.py",
-    "pages/gradient_flow.py",
-    "pages/block_ablation.py",
-    "pages/architectures.py",
-    "pages/layers.py",
-    "pages/transfer_learning.py",
+    "lab_pages/home.py",
+    "lab_pages/gradient_flow.py",
+    "lab_pages/block_ablation.py",
+    "lab_pages/architectures.py",
+    "lab_pages/layers.py",
+    "lab_pages/transfer_learning.py",
 ]
 
 
@@ -47,7 +47,7 @@ def main(pages: list[str]) -> None:
     for name in list(logging.root.manager.loggerDict):  # read_result outside a script run: a warning per call
         if name.startswith("streamlit"):
             logging.getLogger(name).setLevel(logging.ERROR)
-    from pages.ui import read_result
+    from lab_pages.ui import read_result
     from resnet_core.library.entries import SHIPPED
 
     total = 0.0

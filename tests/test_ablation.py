@@ -296,7 +296,7 @@ def test_block_ablation_page_runs_a_small_sweep():
 
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/block_ablation.py")
+    at.switch_page("lab_pages/block_ablation.py")
     at.run(timeout=120)
     assert not at.exception
     at.selectbox(key="ablation-depth").set_value(20)

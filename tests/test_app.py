@@ -6,7 +6,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/home.py", "pages/gradient_flow.py", "pages/block_ablation.py", "pages/transfer_learning.py"]
+PAGES = [
+    "lab_pages/home.py",
+    "lab_pages/gradient_flow.py",
+    "lab_pages/block_ablation.py",
+    "lab_pages/transfer_learning.py",
+]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ def texts(at) -> str:
 
 
 def test_architectures_page_renders_with_counted_numbers(app):
-    app.switch_page("pages/architectures.py").run()
+    app.switch_page("lab_pages/architectures.py").run()
     assert not app.exception, app.exception
     zoo = app.dataframe[0].value
     r50 = zoo[zoo["model"] == "ResNet-50"].iloc[0]
@@ -30,7 +30,7 @@ def test_architectures_page_renders_with_counted_numbers(app):
 
 
 def test_architectures_page_widgets(app):
-    app.switch_page("pages/architectures.py").run()
+    app.switch_page("lab_pages/architectures.py").run()
     app.selectbox(key="arch-net").set_value("vgg16").run()
     app.radio(key="arch-sc-depth").set_value(56).run()
     app.selectbox(key="arch-src").set_value("resnet50")
@@ -45,7 +45,7 @@ def test_architectures_page_widgets(app):
 
 
 def test_layers_page_photo_fashion_and_missing_imagenet_weights(app):
-    app.switch_page("pages/layers.py").run()
+    app.switch_page("lab_pages/layers.py").run()
     assert not app.exception, app.exception
     assert "Stage 3" in texts(app) and "One forward pass with the hooks took" in texts(app)
     app.radio(key="lv-kind").set_value("fashion").run()
@@ -64,7 +64,7 @@ def test_layers_page_photo_fashion_and_missing_imagenet_weights(app):
 
 def test_transfer_gradcam_view():
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/transfer_learning.py").run()
+    at.switch_page("lab_pages/transfer_learning.py").run()
     assert not at.exception, at.exception
     numbers = {n.label: n for n in at.number_input}
     numbers["Labelled images per class (k)"].set_value(2)
@@ -99,7 +99,7 @@ def test_layers_page_with_imagenet_weights_present(monkeypatch, tmp_path):
     load_imagenet_model.cache_clear()
     try:
         at = AppTest.from_file(APP, default_timeout=120).run()
-        at.switch_page("pages/layers.py").run()
+        at.switch_page("lab_pages/layers.py").run()
         at.selectbox(key="lv-net").set_value("resnet18").run()
         assert not at.exception, at.exception
         assert "Stage 4" in texts(at) and "512 channels of 7×7" in texts(at)

@@ -8,7 +8,12 @@ from streamlit.testing.v1 import AppTest
 from resnet_core import data as data_mod
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/home.py", "pages/gradient_flow.py", "pages/block_ablation.py", "pages/transfer_learning.py"]
+PAGES = [
+    "lab_pages/home.py",
+    "lab_pages/gradient_flow.py",
+    "lab_pages/block_ablation.py",
+    "lab_pages/transfer_learning.py",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -16,7 +21,7 @@ def test_missing_bundled_data_is_a_message_not_an_exception(page, monkeypatch, t
     monkeypatch.setattr(data_mod, "BUNDLED_PATH", tmp_path / "missing.npz")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    if page != "pages/home.py":
+    if page != "lab_pages/home.py":
         at.switch_page(page).run()
     assert not at.exception, at.exception
     errors = " ".join(e.value for e in at.error)
@@ -25,17 +30,17 @@ def test_missing_bundled_data_is_a_message_not_an_exception(page, monkeypatch, t
 
 def test_hosted_profile_caps_the_transfer_page(monkeypatch):
     monkeypatch.setenv("RESNET_LAB_PROFILE", "hosted")
-    import pages.ui
+    import lab_pages.ui
 
-    pages.ui.profile.clear()
+    lab_pages.ui.profile.clear()
     try:
         at = AppTest.from_file(APP, default_timeout=120)
         at.run()
         assert any("Hosted demo" in c.value for c in at.sidebar.caption)
-        at.switch_page("pages/transfer_learning.py").run()
+        at.switch_page("lab_pages/transfer_learning.py").run()
         assert not at.exception, at.exception
         epochs = next(w for w in at.number_input if w.label == "Epochs")
         seeds = next(w for w in at.number_input if w.label == "Seeds")
         assert epochs.max == 8 and seeds.max == 2
     finally:
-        pages.ui.profile.clear()
+        lab_pages.ui.profile.clear()

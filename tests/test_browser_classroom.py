@@ -30,7 +30,11 @@ def test_a_link_restores_the_settings_and_the_copy_box_carries_them(context, ser
     no_exception(page)
     assert page.get_by_role("radio", name="none", exact=True).first.is_checked()
     assert page.locator(".st-key-gf-activation input").input_value() == "tanh"
-    print("SIDEBAR", repr(page.locator('[data-testid="stSidebar"]').inner_text()[:500]), page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed"))
+    print(
+        "SIDEBAR",
+        repr(page.locator('[data-testid="stSidebar"]').inner_text()[:500]),
+        page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed"),
+    )
     assert page.get_by_label("Seed", exact=True).input_value() == "3"
     page.get_by_text("Link to this experiment").click()
     link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').inner_text()

@@ -172,7 +172,7 @@ def test_page_reproduces_degradation_live_with_a_tiny_budget():
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/gradient_flow.py").run()
+    at.switch_page("lab_pages/gradient_flow.py").run()
     at.multiselect(key="gf-deg-depths").set_value([8])
     at.select_slider(key="gf-deg-size").set_value(500)
     at.number_input(key="gf-deg-epochs").set_value(1)

@@ -194,7 +194,7 @@ def test_page_measures_live_with_a_small_depth():
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/gradient_flow.py").run()
+    at.switch_page("lab_pages/gradient_flow.py").run()
     assert not at.exception, at.exception
     at.multiselect(key="gf-depths").set_value([8])
     at.select_slider(key="gf-batch").set_value(16)

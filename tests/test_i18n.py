@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PO = ROOT / "resnet_core" / "locale" / "ko" / "LC_MESSAGES" / "resnet_lab.po"
 PAGES = [
-    "pages/home.py",
-    "pages/gradient_flow.py",
-    "pages/block_ablation.py",
-    "pages/architectures.py",
-    "pages/layers.py",
-    "pages/transfer_learning.py",
+    "lab_pages/home.py",
+    "lab_pages/gradient_flow.py",
+    "lab_pages/block_ablation.py",
+    "lab_pages/architectures.py",
+    "lab_pages/layers.py",
+    "lab_pages/transfer_learning.py",
 ]
 BRACE = re.compile(r"\{[^{}]*\}")  # {name}, {n:,}, {acc:.1%}: name and format spec must both survive
 PERCENT = re.compile(r"%(\([^)]*\))?[#0+-]?\d*(\.\d+)?[sdifr]")  # %s, %(name)d; "95% interval" is not one

@@ -173,7 +173,7 @@ def test_unknown_entry_names_are_refused(capsys):
 
 
 def test_pages_read_a_result_by_library_name():
-    from pages.ui import read_result
+    from lab_pages.ui import read_result
 
     by_name = read_result("ablation56")
     assert by_name is not None

@@ -26,7 +26,7 @@ def widget(at: AppTest, kind: str, key: str):
 
 def test_gradient_flow_link_restores_its_settings_and_the_sidebar_seed():
     at = opened(
-        "pages/gradient_flow.py",
+        "lab_pages/gradient_flow.py",
         **{"gf-norm": "none", "gf-depths": ["20", "56"], "gf-activation": "tanh", "gf-steps": "7", "seed": "3"},
     )
     assert widget(at, "radio", "gf-norm").value == "none"
@@ -38,7 +38,7 @@ def test_gradient_flow_link_restores_its_settings_and_the_sidebar_seed():
 
 def test_transfer_link_restores_shots_epochs_and_strategies():
     at = opened(
-        "pages/transfer_learning.py",
+        "lab_pages/transfer_learning.py",
         **{
             "tl-shots": "5",
             "tl-epochs": "4",
@@ -55,7 +55,7 @@ def test_transfer_link_restores_shots_epochs_and_strategies():
 
 def test_values_a_widget_does_not_accept_are_ignored():
     at = opened(
-        "pages/gradient_flow.py",
+        "lab_pages/gradient_flow.py",
         **{"gf-norm": "<script>", "gf-depths": ["7", "x"], "gf-steps": "100000", "seed": "-5"},
     )
     assert widget(at, "radio", "gf-norm").value == "batch"
@@ -64,11 +64,11 @@ def test_values_a_widget_does_not_accept_are_ignored():
 
 
 def test_settings_survive_a_page_switch():
-    at = opened("pages/home.py")
+    at = opened("lab_pages/home.py")
     widget(at, "slider", "home-blocks").set_value(12).run()
     widget(at, "selectbox", "home-act").set_value("tanh").run()
-    at.switch_page("pages/architectures.py").run()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("lab_pages/architectures.py").run()
+    at.switch_page("lab_pages/home.py").run()
     assert not at.exception
     assert widget(at, "slider", "home-blocks").value == 12
     assert widget(at, "selectbox", "home-act").value == "tanh"

@@ -12,12 +12,12 @@ from resnet_core import classroom
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 RESULTS = Path(__file__).resolve().parent.parent / "assets" / "results"
 PAGES = [
-    "pages/home.py",
-    "pages/gradient_flow.py",
-    "pages/block_ablation.py",
-    "pages/architectures.py",
-    "pages/layers.py",
-    "pages/transfer_learning.py",
+    "lab_pages/home.py",
+    "lab_pages/gradient_flow.py",
+    "lab_pages/block_ablation.py",
+    "lab_pages/architectures.py",
+    "lab_pages/layers.py",
+    "lab_pages/transfer_learning.py",
 ]
 
 
@@ -45,7 +45,7 @@ def test_reveal_after_a_prediction_shows_the_measured_answer():
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["present"] = "1"
     at.run()
-    at.switch_page("pages/gradient_flow.py").run()
+    at.switch_page("lab_pages/gradient_flow.py").run()
     at.radio(key="present-gradients-guess").set_value("plain").run()
     at.button(key="present-gradients-reveal").click().run()
     assert not at.exception
@@ -59,7 +59,7 @@ def test_settings_toggle_draws_the_page_itself():
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["present"] = "1"
     at.run()
-    at.switch_page("pages/gradient_flow.py").run()
+    at.switch_page("lab_pages/gradient_flow.py").run()
     at.toggle(key="present-settings").set_value(True).run()
     assert not at.exception
     assert any(r.key == "gf-norm" for r in at.radio)

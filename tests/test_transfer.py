@@ -521,7 +521,7 @@ def test_page_runs_a_tiny_comparison():
 
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/transfer_learning.py")
+    at.switch_page("lab_pages/transfer_learning.py")
     at.run()
     assert not at.exception
     if tr.shipped_comparisons():  # the shipped result shows at once, with its verdict words and the BN section

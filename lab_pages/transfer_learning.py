@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import presenter
-from pages.gradcam_panel import gradcam_section
-from pages.ui import (
+from lab_pages import presenter
+from lab_pages.gradcam_panel import gradcam_section
+from lab_pages.ui import (
     column_labels,
     current_device,
     current_seed,

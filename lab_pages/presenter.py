@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import current_seed, read_result
+from lab_pages.ui import current_seed, read_result
 from resnet_core import classroom
 from resnet_core.classroom import Question
 from resnet_core.data import REPO_ROOT

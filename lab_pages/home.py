@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages import presenter
-from pages.ui import (
+from lab_pages import presenter
+from lab_pages.ui import (
     current_device,
     current_seed,
     job_panel,
@@ -156,17 +156,17 @@ st.caption(_("ResNet-20 has {n:,} parameters (He et al.: 0.27M).").format(n=resn
 
 st.header(_("Experiments"))
 st.page_link(
-    "pages/gradient_flow.py",
+    "lab_pages/gradient_flow.py",
     label=_("Gradient flow — plain vs residual gradients by depth, and the degradation problem"),
     icon=":material/waterfall_chart:",
 )
 st.page_link(
-    "pages/block_ablation.py",
+    "lab_pages/block_ablation.py",
     label=_("Block ablation — delete blocks from trained networks: an ensemble of shallow paths"),
     icon=":material/content_cut:",
 )
 st.page_link(
-    "pages/transfer_learning.py",
+    "lab_pages/transfer_learning.py",
     label=_("Transfer learning — feature extraction vs fine-tuning, side by side"),
     icon=":material/swap_horiz:",
 )

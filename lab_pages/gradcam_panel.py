@@ -1,6 +1,6 @@
 """The Transfer page's "where each strategy's model looks" section: one call, ``gradcam_section(config, ...)``.
 
-Kept out of pages/transfer_learning.py so that page only gains one import and one call. The work (retraining
+Kept out of lab_pages/transfer_learning.py so that page only gains one import and one call. The work (retraining
 feature extraction and full fine-tuning with the page's recipe, then Grad-CAM) runs as a job, like every other
 training on the page.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import current_device, job_panel, launch
+from lab_pages.ui import current_device, job_panel, launch
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
 from resnet_core.transfer_gradcam import COMPARED, GradcamComparison, describe_gradcam, run_gradcam_comparison

@@ -11,8 +11,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from pages import presenter
-from pages.ui import remember
+from lab_pages import presenter
+from lab_pages.ui import remember
 from resnet_core import layers_view as lv
 from resnet_core import preprocess as pp
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_file

@@ -7,8 +7,8 @@ measured live.
 
 import streamlit as st
 
-from pages import presenter
-from pages.ui import (
+from lab_pages import presenter
+from lab_pages.ui import (
     current_device,
     current_seed,
     download_buttons,

@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-from pages import presenter
-from pages.ui import column_labels, current_seed, remember
+from lab_pages import presenter
+from lab_pages.ui import column_labels, current_seed, remember
 from resnet_core import architectures as arch
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
