@@ -161,7 +161,7 @@ def show_step(number: int, step: Step) -> None:
     elif guess == q.answer:
         st.success(_("Measured: **{answer}**, as the class predicted.").format(answer=q.options[q.answer]))
     else:
-        st.error(
+        st.info(
             _("Measured: **{answer}**. The class predicted: {guess}.").format(
                 answer=q.options[q.answer], guess=q.options.get(guess, "")
             )

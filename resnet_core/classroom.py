@@ -57,9 +57,16 @@ def identity_question(demo, seed: int = 0) -> Question:
         },
         answer=answer,
         explanation=_(
-            "Measured just now: {plain} in the plain stack, {resid} in the residual one. Without + I the gradient "
-            "is a product of {n} Jacobians; with it, every factor stays close to the identity."
-        ).format(plain=fmt_number(plain), resid=fmt_number(resid), n=demo.num_blocks),
+            "Measured just now: {plain} in the plain stack, {resid} in the residual one. The gradient is a product "
+            "of {n} Jacobians, one per block: about {one_plain} each without + I, about {one_resid} with it "
+            "(one block measured alone)."
+        ).format(
+            plain=fmt_number(plain),
+            resid=fmt_number(resid),
+            n=demo.num_blocks,
+            one_plain=fmt_number(demo.one_block_plain),
+            one_resid=fmt_number(demo.one_block_residual),
+        ),
         evidence=_("measured just now on 8 bundled images, seed {seed}").format(seed=seed),
     )
 
@@ -207,8 +214,8 @@ def stage_size_question(stats) -> Question:
         options={"more": _("More"), "same": _("About as many"), "fewer": _("Fewer")},
         answer=answer,
         explanation=_(
-            "{numbers} numbers after the last stage. Each stage halves the width and height and doubles the "
-            "channels: fewer positions, more features per position ({shapes})."
+            "{numbers} numbers after the last stage. The stages that downsample halve the width and height and "
+            "double the channels: fewer positions, more features per position ({shapes})."
         ).format(numbers=f"{numbers:,}", shapes=shapes),
         evidence=_("output shapes recorded by forward hooks on the real module"),
     )
