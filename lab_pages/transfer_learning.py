@@ -272,6 +272,7 @@ source = c1.selectbox(
         _("ResNet-20 pretrained on 6 Fashion-MNIST classes (shipped)")
         if s == "fashion"
         else _("torchvision {arch} with ImageNet weights").format(arch=IMAGENET_SOURCES[s])
+        + ("" if imagenet_weights_available(IMAGENET_SOURCES[s]) else _(" — weights not on this server"))
     ),
     **remember("tl-source"),
 )
@@ -322,7 +323,7 @@ target = c2.selectbox(
     target_options,
     format_func={
         "fashion-heldout": _("Held-out Fashion-MNIST classes (bundled)"),
-        "cifar10": _("CIFAR-10"),
+        "cifar10": _("CIFAR-10") + ("" if DATASETS["cifar10"].available() else _(" — not on this server")),
         "upload": _("Your own images (zip of class folders)"),
     }.get,
     **remember("tl-target"),

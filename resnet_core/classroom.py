@@ -166,7 +166,7 @@ def ablation_question(result: dict) -> Question:
         options=options,
         answer=answer,
         explanation=ablation_report.headline(result),
-        evidence=_("shipped result, {n} test images").format(n=res.test_size),
+        evidence=_("shipped result, {n} test images").format(n=f"{res.test_size:,}"),
     )
 
 
