@@ -8,9 +8,9 @@ from plotly.subplots import make_subplots
 from resnet_core.ablation import AblationResult, path_length_distribution
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
-from resnet_core.plots.common import LAYOUT
+from resnet_core.plots.common import LAYOUT, VARIANT_COLORS
 
-COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
+COLORS = VARIANT_COLORS  # plain red, residual blue, as on every chart
 LABELS = {"residual": "residual", "plain": "plain"}
 
 

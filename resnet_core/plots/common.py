@@ -48,17 +48,26 @@ def training_curve(events: list[ProgressEvent], *, title: str = N_("Training los
     return fig
 
 
+# One colour per kind of network on every chart of the app: plain red, residual blue.
+VARIANT_COLORS = {"plain": "#d62728", "residual": "#1f77b4"}
+
+
 def identity_demo_figure(result) -> go.Figure:
     """Gradient norm at each block's input, plain vs residual, log scale."""
     blocks = list(range(1, result.num_blocks + 1))
     fig = go.Figure()
-    for name, values in ((_("plain: y = F(x)"), result.plain), (_("residual: y = F(x) + x"), result.residual)):
+    traces = (
+        (_("plain: y = F(x)"), result.plain, VARIANT_COLORS["plain"]),
+        (_("residual: y = F(x) + x"), result.residual, VARIANT_COLORS["residual"]),
+    )
+    for name, values, color in traces:
         fig.add_trace(
             go.Scatter(
                 x=blocks,
                 y=values,
                 mode="lines+markers",
                 name=name,
+                line=dict(color=color),
                 hovertemplate="block %{x}<br>‖∂/∂x‖ = %{y:.3e}<extra></extra>",
             )
         )

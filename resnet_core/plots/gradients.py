@@ -17,6 +17,7 @@ from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
 from resnet_core.models import variant_name
 from resnet_core.numbers import fmt_number
+from resnet_core.plots.common import VARIANT_COLORS as COMMON_COLORS
 
 # One colour per depth (same in every figure), dashed = plain, solid = residual.
 DEPTH_COLORS = ["#636efa", "#00a676", "#ef553b", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880"]
@@ -27,7 +28,7 @@ GRADIENT_METRICS = {
     "layer": ("layer_grad_norms", N_("‖∂L/∂W‖ per conv layer")),
     "jacobian": ("block_jacobian_gain", N_("block gain ‖∂y/∂x‖ (RMS over random v)")),
 }
-VARIANT_COLORS = {False: "#d62728", True: "#1f77b4"}  # plain red, residual blue: as on the ablation page
+VARIANT_COLORS = {False: COMMON_COLORS["plain"], True: COMMON_COLORS["residual"]}  # plain red, residual blue
 
 
 def _as_gradient_result(result: GradientResult | dict) -> GradientResult:
