@@ -20,7 +20,6 @@ from lab_pages.ui import (
     column_labels,
     current_device,
     current_seed,
-    decode_upload,
     download_buttons,
     job_panel,
     launch,
@@ -29,6 +28,7 @@ from lab_pages.ui import (
     require_data,
     show_estimate,
 )
+from lab_pages.upload_ui import decode_upload
 from resnet_core import workloads
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
