@@ -25,6 +25,7 @@ from resnet_core.data import REPO_ROOT, dataset_status
 from resnet_core.degradation import DegradationConfig, DegradationResult, run_degradation
 from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
 from resnet_core.i18n import gettext as _
+from resnet_core.jobs import JobState
 from resnet_core.plots.gradients import (
     GRADIENT_METRICS,
     budget_text,
@@ -228,7 +229,11 @@ with tab_grad:
         format_func={"shipped": _("Shipped measurement (5 seeds)"), "live": _("Your live run")}.get,
         disabled=not has_live,
     )
-    if view == "shipped" or not has_live:
+    live_job = st.session_state.get(GRAD_JOB)
+    waiting = live_job is not None and live_job.state == JobState.QUEUED  # keep showing something while in line
+    if view == "live" and waiting:
+        job_panel(GRAD_JOB, render_gradient_job)
+    if view == "shipped" or not has_live or waiting:
         shipped_norm = st.radio(
             _("Shipped measurement"),
             ["batch", "none"],
@@ -248,7 +253,7 @@ with tab_grad:
             show_gradients(ship, name=f"gradients-shipped-{shipped_norm}")
         else:
             st.info(_("Press **Measure** to compute the gradient norms live."))
-    if view == "live" and has_live:
+    if view == "live" and has_live and not waiting:
         job_panel(GRAD_JOB, render_gradient_job)
 
 # ========================================================================================== degradation

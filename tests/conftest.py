@@ -27,3 +27,15 @@ def tiny_train(bundled):
 @pytest.fixture
 def cpu():
     return torch.device("cpu")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _finish_background_work():
+    """Pages start background threads (the server-speed calibration behind "≈ N s", the architecture zoo
+    count): let them finish before the interpreter exits, or torch aborts the process mid-operation."""
+    yield
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith(("resnet-lab-calibrate-", "resnet-lab-zoo-")):
+            thread.join(timeout=300)
