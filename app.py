@@ -9,6 +9,9 @@ from pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive,
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data import dataset_status
 from resnet_core.devices import available_devices, describe_device, pick_device
+from resnet_core.threads import configure as configure_threads
+
+configure_threads()  # once per server process: CPU thread settings (resnet_core.threads; RESNET_LAB_THREADS)
 
 st.set_page_config(page_title="ResNet Lab", page_icon=":material/hub:", layout="wide")
 if profile().capped:

@@ -266,6 +266,16 @@ class BatchPreparer:
         return x
 
 
+def eval_batch_size(image_size: int, base: int = HYPERPARAMS["eval_batch_size"], base_size: int = 64) -> int:
+    """Evaluation / feature-extraction batch for images of ``image_size`` pixels: ``base`` images up to
+    ``base_size`` px, then fewer (a power of two, at least 16) so that a batch holds about as many pixels: 512
+    images of 224 px would be ~3 GB of activations (double in fp32 on MPS)."""
+    if image_size <= base_size:
+        return base
+    fit = int(base * (base_size / image_size) ** 2)
+    return max(16, 1 << max(0, fit.bit_length() - 1))
+
+
 def _device_generator(device: torch.device, seed: int) -> torch.Generator | None:
     try:
         return torch.Generator(device=device).manual_seed(seed)

@@ -4,6 +4,8 @@ restore the best weights when early stopping, test."""
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +13,28 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from resnet_core import threads
 from resnet_core.data import ImageSet, stratified_kshot
-from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, train
+from resnet_core.engine import (
+    ProgressEvent,
+    TrainConfig,
+    eval_batch_size,
+    evaluate,
+    extract_features,
+    fast_path,
+    train,
+)
 from resnet_core.models import count_parameters
 from resnet_core.provenance import provenance
 from resnet_core.transfer.config import PRETRAINED, TransferConfig
-from resnet_core.transfer.head import EarlyStopper, cached_features, epoch_set, train_head_on_features
+from resnet_core.transfer.head import (
+    EarlyStopper,
+    cached_features,
+    cached_metrics,
+    epoch_set,
+    train_head_on_features,
+    train_on_cache,
+)
 from resnet_core.transfer.models import (
     SourceModel,
     TransferNet,
@@ -26,6 +44,7 @@ from resnet_core.transfer.models import (
     configure_strategy,
     load_source,
 )
+from resnet_core.transfer.prefix import cached_prefix, split_prefix_tail
 from resnet_core.transfer.results import RunResult, TransferResult
 from resnet_core.transfer.target import TargetData, load_target
 
@@ -61,7 +80,7 @@ def _engine_phase(
         augment=config.augment,
         seed=seed,
         log_every=10**9,
-        eval_batch_size=512,
+        eval_batch_size=eval_batch_size(train_set.images.shape[-1], 512),
     )
     keys = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
@@ -102,29 +121,86 @@ def _accuracies(
     cached: dict | None,
     labels: dict | None,
     device: torch.device,
+    *,
+    cached_forward: Callable | None = None,
+    known_val_acc: float | None = None,
 ) -> dict:
-    """Test loss, predictions, and the accuracy of the tested weights on the labelled and validation images."""
+    """Test loss, predictions, and the accuracy of the tested weights on the labelled and validation images
+    (from cached features or prefix activations where the run has them; ``known_val_acc``: the last epoch's
+    validation accuracy when the tested weights are that epoch's, so it is not computed twice)."""
     model.eval()
+    batch = eval_batch_size(target.test.images.shape[-1], 512)
     if strategy == "feature_extraction" and cached is not None and labels is not None:
-        logits = model.head(extract_features(model, target.test, device=device, batch_size=512))
+        logits = model.head(extract_features(model, target.test, device=device, batch_size=batch))
         test_y = target.test.labels.to(device)
-
-        def acc(feats: torch.Tensor, ys: torch.Tensor) -> float:
-            return (model.head(feats).argmax(1) == ys).float().mean().item()
-
         return {
             "test_loss": F.cross_entropy(logits, test_y).item(),
             "preds": logits.argmax(1).cpu(),
-            "train_acc": acc(cached["train"], labels["train"]),
-            "val_acc": acc(cached["val"], labels["val"]),
+            "train_acc": cached_metrics(model.head, cached["train"], labels["train"])[1],
+            "val_acc": cached_metrics(model.head, cached["val"], labels["val"])[1],
         }
-    ev = evaluate(model, target.test, device=device, batch_size=512, return_predictions=True)
-    return {
-        "test_loss": ev["loss"],
-        "preds": ev["predictions"],
-        "train_acc": evaluate(model, train_set, device=device, batch_size=512)["acc"],
-        "val_acc": evaluate(model, target.val, device=device, batch_size=512)["acc"],
-    }
+    ev = evaluate(model, target.test, device=device, batch_size=batch, return_predictions=True)
+    out = {"test_loss": ev["loss"], "preds": ev["predictions"]}
+    if cached_forward is not None and cached is not None and labels is not None:
+        autocast = functools.partial(fast_path(device).autocast, device)
+        out["train_acc"] = cached_metrics(cached_forward, cached["train"], labels["train"], autocast)[1]
+        out["val_acc"] = cached_metrics(cached_forward, cached["val"], labels["val"], autocast)[1]
+        return out
+    out["train_acc"] = evaluate(model, train_set, device=device, batch_size=batch)["acc"]
+    if known_val_acc is None:
+        known_val_acc = evaluate(model, target.val, device=device, batch_size=batch)["acc"]
+    out["val_acc"] = known_val_acc
+    return out
+
+
+RUN_COST = {"scratch": 5.0, "full_finetune": 4.0, "staged": 3.0, "partial_finetune": 1.0}  # relative, measured
+
+
+def _prefix_phase(
+    model: TransferNet,
+    train_set: ImageSet,
+    target: TargetData,
+    config: TransferConfig,
+    *,
+    seed: int,
+    device: torch.device,
+    start: float,
+    should_stop,
+    on_epoch: Callable,
+) -> tuple[list[dict], str, dict, dict, Callable] | None:
+    """Partial fine-tuning on cached prefix activations (resnet_core.transfer.prefix); None where the body or
+    the cache size does not allow it (the engine trains it then)."""
+    split = split_prefix_tail(model)
+    if split is None:
+        return None
+    prefix, tail = split
+    cached = cached_prefix(model, prefix, train_set, target.val, config, seed=seed, device=device)
+    if cached is None:
+        return None
+    labels = {"train": train_set.labels.to(device), "val": target.val.labels.to(device)}
+    groups, set_mode = configure_strategy(model, "partial_finetune", config)
+    fp = fast_path(device)
+
+    def forward(h: torch.Tensor) -> torch.Tensor:
+        return tail(h.contiguous(memory_format=torch.channels_last) if fp.channels_last else h)
+
+    history, status = train_on_cache(
+        model,
+        forward,
+        groups,
+        set_mode,
+        cached,
+        labels,
+        config,
+        epochs=config.epochs,
+        seed=seed,
+        device=device,
+        start_time=start,
+        should_stop=should_stop,
+        on_epoch=on_epoch,
+        autocast=functools.partial(fp.autocast, device),
+    )
+    return history, status, cached, labels, forward
 
 
 def run_one(
@@ -201,8 +277,29 @@ def run_one(
             should_stop=should_stop,
             on_epoch=epoch_hook,
         )
+    cached_forward = None
+    if strategy == "partial_finetune" and config.cache_prefix:
+        phase = _prefix_phase(
+            model,
+            train_set,
+            target,
+            config,
+            seed=seed,
+            device=device,
+            start=start,
+            should_stop=should_stop,
+            on_epoch=epoch_hook,
+        )
+        if phase is not None:
+            history, status, cached, labels, cached_forward = phase
+            model.train()  # what the engine leaves behind too (train_on_cache ends in eval mode)
     # 3. Engine phase: everything else (staged: the rest of the epochs with all layers unfrozen).
-    if strategy != "feature_extraction" and status == "done" and len(history) < config.epochs:
+    if (
+        strategy != "feature_extraction"
+        and cached_forward is None
+        and status == "done"
+        and len(history) < config.epochs
+    ):
         phase = "full_finetune" if strategy == "staged" else strategy
         status = _engine_phase(
             model,
@@ -227,7 +324,19 @@ def run_one(
         return None  # stopped by request: an unfinished run is not a result (its curve stays in the progress events)
     # 4. Early stopping: test the best-validation weights. 5. Test once.
     stopper.restore()
-    acc = _accuracies(model, strategy, train_set, target, cached, labels, device)
+    same_weights = not (config.early_stopping and stopper.best_state is not None)
+    last_val = history[-1].get("val_acc") if history and status == "done" and same_weights else None
+    acc = _accuracies(
+        model,
+        strategy,
+        train_set,
+        target,
+        cached,
+        labels,
+        device,
+        cached_forward=cached_forward,
+        known_val_acc=last_val,
+    )
     preds, true = acc["preds"], target.test.labels.cpu()
     test_acc = (preds == true).float().mean().item() if len(true) else float("nan")
     c = len(target.class_names)
@@ -316,30 +425,32 @@ def run_transfer(
         status="running",
     )
     total_units = len(runs) * config.epochs  # one progress bar over all runs: each run counts as config.epochs
-    for i, (k, seed, strategy) in enumerate(runs):
-        if should_stop():
-            break
+    done_units = [0] * len(runs)  # runs may train side by side (resnet_core.threads): the bar sums them
+    progress_lock = threading.Lock()
 
-        def progress(event: ProgressEvent, i: int = i) -> None:
+    def one(item: tuple[int, tuple]) -> RunResult | None:
+        i, (k, seed, strategy) = item
+
+        def progress(event: ProgressEvent) -> None:
             if on_progress is None:
                 return
-            units = i * config.epochs + min(config.epochs, int(event.metrics.get("epoch", event.epoch)))
-            elapsed = time.perf_counter() - start
-            on_progress(
-                ProgressEvent(
-                    event.kind,
-                    units,
-                    total_units,
-                    event.epoch,
-                    event.loss,
-                    event.acc,
-                    elapsed,
-                    metrics=event.metrics,
-                    tag=event.tag,
+            with progress_lock:
+                done_units[i] = min(config.epochs, int(event.metrics.get("epoch", event.epoch)))
+                on_progress(
+                    ProgressEvent(
+                        event.kind,
+                        sum(done_units),
+                        total_units,
+                        event.epoch,
+                        event.loss,
+                        event.acc,
+                        time.perf_counter() - start,
+                        metrics=event.metrics,
+                        tag=event.tag,
+                    )
                 )
-            )
 
-        r = run_one(
+        return run_one(
             strategy,
             seed,
             k,
@@ -350,6 +461,12 @@ def run_transfer(
             on_progress=progress,
             should_stop=should_stop,
         )
+
+    # Dropout draws from torch's global generator, which runs side by side would share: those go one by one.
+    n_workers = threads.workers(device) if config.dropout == 0 else 1
+    items = list(enumerate(runs))
+    cost = [RUN_COST.get(strategy, 0.5) * (k or 1000) for _, (k, _, strategy) in items]
+    for r in threads.run_side_by_side(one, items, n_workers=n_workers, should_stop=should_stop, cost=cost):
         if r is None:
             break
         out.results.append(r)
