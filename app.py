@@ -62,7 +62,9 @@ with st.sidebar:
         value=0,
         step=1,
         key=SEED_KEY,
-        help="Same seed, same data order, same initial weights: runs can be repeated.",
+        help="Same seed, same data order, same initial weights. On a CPU a run repeats bit for bit; on a GPU "
+        "some kernels (e.g. cuDNN's convolution backward) add in a nondeterministic order, so a repeat agrees "
+        "to within rounding noise, not bit for bit.",
     )
 
     @st.fragment(run_every=5 if any(j.active for j in st.session_state.get("_resnet_lab_jobs", {}).values()) else None)

@@ -158,3 +158,32 @@ def run_side_by_side(
         finally:
             for fut in futures:
                 fut.cancel()
+
+
+def in_background(items: Iterator[T]) -> Iterator[T]:
+    """Run the iterator ``items`` (e.g. a generator doing torch work) in its own thread and yield what it yields,
+    in order: two such iterators consumed in turn compute side by side. Exceptions re-raise in the consumer;
+    the caller's context (language, ...) is copied into the thread."""
+    import queue
+
+    box: queue.Queue = queue.Queue()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                box.put((True, item))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            box.put((False, exc))
+            return
+        box.put((True, done))
+
+    ctx = contextvars.copy_context()
+    threading.Thread(target=ctx.run, args=(produce,), daemon=True, name="resnet-lab-sweep").start()
+    while True:
+        ok, item = box.get()
+        if not ok:
+            raise item
+        if item is done:
+            return
+        yield item

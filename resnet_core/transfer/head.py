@@ -133,12 +133,14 @@ def train_on_cache(
     should_stop: Callable[[], bool],
     on_epoch: Callable[[dict, int, int], bool],
     autocast=None,
+    scaler=None,
     eval_batch: int = 512,
 ) -> tuple[list[dict], str]:
     """The loop of every cached phase: ``forward`` maps cached inputs (a batch of ``feats["views"][v, i]``) to
     logits and trains the parameters of ``groups`` (SGD + Nesterov, one-cycle with warm-up, like the engine);
     ``set_mode`` puts the model in training mode each epoch (frozen BatchNorm stays in eval mode). Validation on
-    ``feats["val"]`` every epoch. ``autocast``: a context factory for the forward passes (None: fp32)."""
+    ``feats["val"]`` every epoch. ``autocast``: a context factory for the forward passes (None: fp32);
+    ``scaler``: a :class:`resnet_core.numerics.StepScaler` (fp16 loss scaling) or None."""
     autocast = autocast or nullcontext
     params = [p for g in groups for p in g["params"]]
     opt = torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
@@ -174,8 +176,12 @@ def train_on_cache(
                 logits = forward(views[vidx, idx])  # (B, classes)
             loss = F.cross_entropy(logits.float(), y_train[idx])
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            if scaler is not None:
+                scaler.backward(loss)
+                scaler.step(opt)
+            else:
+                loss.backward()
+                opt.step()
             step += 1
             # Summed on the device and read once per epoch: no host sync per step.
             ep_loss += loss.detach() * len(idx)

@@ -25,6 +25,7 @@ from resnet_core.engine import (
     train,
 )
 from resnet_core.models import count_parameters
+from resnet_core.numerics import StepScaler
 from resnet_core.provenance import provenance
 from resnet_core.transfer.config import PRETRAINED, TransferConfig
 from resnet_core.transfer.head import (
@@ -199,6 +200,7 @@ def _prefix_phase(
         should_stop=should_stop,
         on_epoch=on_epoch,
         autocast=functools.partial(fp.autocast, device),
+        scaler=StepScaler(fp, device),
     )
     return history, status, cached, labels, forward
 
