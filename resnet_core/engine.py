@@ -3,9 +3,10 @@
 Why it is shaped like this (measured with ``python -m resnet_core bench``; numbers in docs/PERFORMANCE.md):
 - the whole dataset sits on the device as uint8 tensors, a batch is an index slice, and augmentation (random
   crop + flip) runs on the whole batch on the device: no per-sample Dataset/DataLoader, no worker processes;
-- on CUDA the forward/backward run under bf16 autocast with channels-last tensors (no GradScaler needed); on a
-  CPU the fast path is channels-last, plus bf16 autocast where the CPU has native bf16 instructions
-  (AVX512-BF16 / AMX); ``TrainConfig(fast=False)`` gives the plain fp32 path everywhere;
+- on CUDA the forward/backward run with channels-last tensors under bf16 autocast where the GPU has native bf16
+  (compute capability >= 8.0), else fp16 autocast with a GradScaler; on a CPU the fast path is channels-last,
+  plus bf16 autocast where the CPU has native bf16 instructions (AVX512-BF16 / AMX); ``TrainConfig(fast=False)``
+  gives the plain fp32 path everywhere (resnet_core.numerics);
 - ``torch.compile`` is opt-in (``TrainConfig(compile=True)``): it falls back to eager mode if compilation fails;
 - a frozen backbone's features are computed once (``extract_features``) and the head trains on the cached
   features (``train_head``);

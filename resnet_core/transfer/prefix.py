@@ -12,6 +12,7 @@ through the engine on freshly augmented images instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
@@ -19,8 +20,11 @@ import torch
 from resnet_core.data import ImageSet, augment
 from resnet_core.engine import BatchPreparer, eval_batch_size, fast_path
 from resnet_core.models import CifarNet, blocks_per_stage
+from resnet_core.numerics import StepScaler
 from resnet_core.transfer.config import TransferConfig
-from resnet_core.transfer.models import TransferNet
+from resnet_core.transfer.head import train_on_cache
+from resnet_core.transfer.models import TransferNet, configure_strategy
+from resnet_core.transfer.target import TargetData
 
 MAX_CACHE_BYTES = 1 << 30  # larger caches (e.g. big images, many shots) fall back to the engine
 
@@ -111,3 +115,51 @@ def cached_prefix(
         return feats
     finally:
         model.train(was_training)
+
+
+def train_partial_on_prefix(
+    model: TransferNet,
+    train_set: ImageSet,
+    target: TargetData,
+    config: TransferConfig,
+    *,
+    seed: int,
+    device: torch.device,
+    start: float,
+    should_stop,
+    on_epoch: Callable,
+) -> tuple[list[dict], str, dict, dict, Callable] | None:
+    """Partial fine-tuning on cached prefix activations: (history, status, cache, labels, forward on the cache),
+    or None where the body or the cache size does not allow it (the engine trains it then)."""
+    split = split_prefix_tail(model)
+    if split is None:
+        return None
+    prefix, tail = split
+    cached = cached_prefix(model, prefix, train_set, target.val, config, seed=seed, device=device)
+    if cached is None:
+        return None
+    labels = {"train": train_set.labels.to(device), "val": target.val.labels.to(device)}
+    groups, set_mode = configure_strategy(model, "partial_finetune", config)
+    fp = fast_path(device)
+
+    def forward(h: torch.Tensor) -> torch.Tensor:
+        return tail(h.contiguous(memory_format=torch.channels_last) if fp.channels_last else h)
+
+    history, status = train_on_cache(
+        model,
+        forward,
+        groups,
+        set_mode,
+        cached,
+        labels,
+        config,
+        epochs=config.epochs,
+        seed=seed,
+        device=device,
+        start_time=start,
+        should_stop=should_stop,
+        on_epoch=on_epoch,
+        autocast=functools.partial(fp.autocast, device),
+        scaler=StepScaler(fp, device),
+    )
+    return history, status, cached, labels, forward

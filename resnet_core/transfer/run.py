@@ -25,7 +25,6 @@ from resnet_core.engine import (
     train,
 )
 from resnet_core.models import count_parameters
-from resnet_core.numerics import StepScaler
 from resnet_core.provenance import provenance
 from resnet_core.transfer.config import PRETRAINED, TransferConfig
 from resnet_core.transfer.head import (
@@ -34,7 +33,6 @@ from resnet_core.transfer.head import (
     cached_metrics,
     epoch_set,
     train_head_on_features,
-    train_on_cache,
 )
 from resnet_core.transfer.models import (
     SourceModel,
@@ -45,7 +43,7 @@ from resnet_core.transfer.models import (
     configure_strategy,
     load_source,
 )
-from resnet_core.transfer.prefix import cached_prefix, split_prefix_tail
+from resnet_core.transfer.prefix import train_partial_on_prefix
 from resnet_core.transfer.results import RunResult, TransferResult
 from resnet_core.transfer.target import TargetData, load_target
 
@@ -157,54 +155,6 @@ def _accuracies(
 RUN_COST = {"scratch": 5.0, "full_finetune": 4.0, "staged": 3.0, "partial_finetune": 1.0}  # relative, measured
 
 
-def _prefix_phase(
-    model: TransferNet,
-    train_set: ImageSet,
-    target: TargetData,
-    config: TransferConfig,
-    *,
-    seed: int,
-    device: torch.device,
-    start: float,
-    should_stop,
-    on_epoch: Callable,
-) -> tuple[list[dict], str, dict, dict, Callable] | None:
-    """Partial fine-tuning on cached prefix activations (resnet_core.transfer.prefix); None where the body or
-    the cache size does not allow it (the engine trains it then)."""
-    split = split_prefix_tail(model)
-    if split is None:
-        return None
-    prefix, tail = split
-    cached = cached_prefix(model, prefix, train_set, target.val, config, seed=seed, device=device)
-    if cached is None:
-        return None
-    labels = {"train": train_set.labels.to(device), "val": target.val.labels.to(device)}
-    groups, set_mode = configure_strategy(model, "partial_finetune", config)
-    fp = fast_path(device)
-
-    def forward(h: torch.Tensor) -> torch.Tensor:
-        return tail(h.contiguous(memory_format=torch.channels_last) if fp.channels_last else h)
-
-    history, status = train_on_cache(
-        model,
-        forward,
-        groups,
-        set_mode,
-        cached,
-        labels,
-        config,
-        epochs=config.epochs,
-        seed=seed,
-        device=device,
-        start_time=start,
-        should_stop=should_stop,
-        on_epoch=on_epoch,
-        autocast=functools.partial(fp.autocast, device),
-        scaler=StepScaler(fp, device),
-    )
-    return history, status, cached, labels, forward
-
-
 def run_one(
     strategy: str,
     seed: int,
@@ -281,7 +231,7 @@ def run_one(
         )
     cached_forward = None
     if strategy == "partial_finetune" and config.cache_prefix:
-        phase = _prefix_phase(
+        phase = train_partial_on_prefix(
             model,
             train_set,
             target,
