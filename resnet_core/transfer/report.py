@@ -293,9 +293,15 @@ def config_notes(config: TransferConfig) -> list[str]:
     """Sentences derived from the config (never hard-coded numbers)."""
     views = config.feature_views if config.augment else 0
     if views:
+        partial = (
+            f"; partial fine-tuning trains its last stage on cached activations of the frozen layers for the "
+            f"same {views} views"
+            if getattr(config, "cache_prefix", False) and "partial_finetune" in config.strategies
+            else ""
+        )
         parity = (
             f"Feature extraction and staged's head phase train on cached features of {views} augmented views "
-            "of each labelled image, so every strategy sees augmented images."
+            f"of each labelled image{partial}, so every strategy sees augmented images."
         )
     elif config.augment:
         parity = "Cached-feature strategies see clean images only, while the others are augmented."
