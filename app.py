@@ -12,6 +12,9 @@ from resnet_core.data import dataset_status
 from resnet_core.devices import available_devices, describe_device, pick_device
 from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_provider
 from resnet_core.i18n import gettext as _
+from resnet_core.threads import configure as configure_threads
+
+configure_threads()  # once per server process: CPU thread settings (resnet_core.threads; RESNET_LAB_THREADS)
 
 LANG_KEY = "language_choice"  # plain session state (a widget's own key would be dropped on runs that lack it)
 
@@ -99,7 +102,11 @@ with st.sidebar:
         value=0,
         step=1,
         **remember(SEED_KEY),
-        help=_("Same seed, same data order, same initial weights: runs can be repeated."),
+        help=_(
+            "Same seed, same data order, same initial weights. On a CPU a run repeats bit for bit; on a GPU "
+            "some kernels (e.g. cuDNN's convolution backward) add in a nondeterministic order, so a repeat agrees "
+            "to within rounding noise, not bit for bit."
+        ),
     )
     st.selectbox(
         "Language / 언어",

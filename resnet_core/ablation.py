@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 
 from resnet_core import data as data_mod
+from resnet_core import threads
 from resnet_core.ablation_result import (  # noqa: F401 (re-exported: the result types live there)
     RESULTS_DIR,
     AblationConfig,
@@ -47,7 +48,7 @@ from resnet_core.ablation_result import (  # noqa: F401 (re-exported: the result
     shipped_result_path,
 )
 from resnet_core.checkpoints import load_checkpoint, read_manifest
-from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, seeded, train
+from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, fast_path, seeded, train
 from resnet_core.lesions import (
     BN_STATS,
     bn_calibration_images,
@@ -219,9 +220,9 @@ class _Runner:
         if out is None:
             if self.bn_images is not None:
                 with recomputed_bn_stats(model, self.bn_images, batch_size=self.config.batch_size):
-                    out = evaluate(model, self.test, device=self.device, batch_size=self.config.batch_size)
+                    out = self._evaluate(model)
             else:
-                out = evaluate(model, self.test, device=self.device, batch_size=self.config.batch_size)
+                out = self._evaluate(model)
         self.result.evaluations += 1
         self.result.seconds = time.perf_counter() - self.t0
         if self.on_progress is not None:
@@ -239,6 +240,9 @@ class _Runner:
                 )
             )
         return out
+
+    def _evaluate(self, model: CifarNet) -> dict:
+        return evaluate(model, self.test, device=self.device, batch_size=self.config.batch_size, fast=self.config.fast)
 
     def publish(self) -> None:
         if self.on_partial is not None:
@@ -270,10 +274,17 @@ def _delete_one(runner: _Runner, pair: dict) -> None:
     if runner.bn_images is None:  # raw statistics: the cached sweep reuses the intact activations before block i
         sweeps = {
             kind: delete_one_sweep(
-                m, runner.test, device=runner.device, batch_size=runner.config.batch_size, should_stop=runner.stop
+                m,
+                runner.test,
+                device=runner.device,
+                batch_size=runner.config.batch_size,
+                should_stop=runner.stop,
+                fast=runner.config.fast,
             )
             for kind, m in models.items()
         }
+        if threads.workers(runner.device) > 1:  # the two nets' sweeps compute side by side (resnet_core.threads)
+            sweeps = {kind: threads.in_background(sweep) for kind, sweep in sweeps.items()}
     n_blocks = len(next(iter(models.values())).blocks) if models else 0
     for i in range(n_blocks):
         for kind, model in models.items():
@@ -399,4 +410,9 @@ def _models_to_ablate(config: AblationConfig, device: torch.device, models: dict
     if len(depths) != 1:
         raise ValueError(f"the residual and plain nets must have the same depth (got {sorted(depths)})")
     config.depth = depths.pop()
+    # Weights in the layout the evaluations feed them (channels-last on the fast path, else as loaded), so no
+    # convolution re-lays out its weights or inputs on every call.
+    layout = torch.channels_last if fast_path(device, config.fast).channels_last else torch.contiguous_format
+    for model, _, _ in pair.values():
+        model.to(memory_format=layout)
     return pair

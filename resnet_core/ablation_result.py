@@ -33,6 +33,10 @@ class AblationConfig:
     batch_size: int = 500
     bn_stats: str = "raw"  # raw: the trained BatchNorm statistics (as Veit et al.); recompute: re-estimated per lesion
     bn_images: int = 1000  # training images used to re-estimate them
+    # Numerics of every evaluation. False (default): fp32 with the weights' own (NCHW) layout, so the accuracies
+    # are comparable with the manifest's fp32 test accuracies. True: the engine's fast path (bf16 autocast where
+    # native, channels-last weights and inputs) - faster, but bf16 rounding can move an accuracy by a few images.
+    fast: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

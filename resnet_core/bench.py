@@ -17,26 +17,23 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from resnet_core import engine
-from resnet_core.data import DATASET_STATS, ImageSet, load_dataset
+from resnet_core import engine, numerics
+from resnet_core.bench_tutorial import PeakMemory, steady_rate, tutorial_row
+from resnet_core.data import ImageSet, load_dataset
 from resnet_core.devices import describe_device, pick_device, synchronize
 from resnet_core.models import build_cifar_net
 
 TUTORIAL = "tutorial (Dataset + DataLoader, fp32)"
+TUTORIAL_NUMERICS = "tutorial + engine numerics"
 ENGINE_FP32 = "engine, fast=False (fp32)"
 ENGINE_FAST = "engine (default fast path)"
 ENGINE_COMPILE = "engine + torch.compile"
@@ -50,11 +47,15 @@ class BenchConfig:
     steps: int | None = None  # per row; default 20 on CPU, 200 on CUDA
     warmup: int | None = None  # steps excluded from the timing; default 5 on CPU, 50 on CUDA
     batch_size: int | None = None  # default 128 on CPU, 512 on CUDA
-    repeats: int = 1
-    threads: int | None = None  # torch CPU threads for the whole run (None: torch's default)
-    workers: int = 0  # DataLoader workers of the tutorial loop
+    repeats: int = 5
+    threads: int | None = None  # torch CPU threads for the whole run (None: the process's setting)
+    workers: int | None = None  # DataLoader workers of the tutorial loop (None: 4 persistent on CUDA, 0 on a CPU)
     dataset: str = "bundled"
     compile: bool = False  # add a torch.compile row
+    compile_mode: str | None = None  # its mode; None: "reduce-overhead" on CUDA (CUDA graphs), default elsewhere
+    tf32: bool = False  # CUDA: allow TF32 convolutions/matmuls (off: the fp32 rows are fp32)
+    pages: bool = True  # rows for the page defaults (transfer, gradients, delete-one)
+    page_repeats: int | None = None  # default: repeats
     features: bool = True  # run (c)
     head_epochs: int = 10
     feature_images: int | None = None  # images for (c); default 1,000 on CPU, all on CUDA
@@ -69,6 +70,8 @@ class BenchConfig:
         out.warmup = max(1, min(out.warmup, out.steps - 1))
         out.batch_size = self.batch_size or (512 if cuda else 128)
         out.feature_images = self.feature_images or (None if cuda else 1000)
+        out.compile_mode = self.compile_mode or ("reduce-overhead" if cuda else None)
+        out.page_repeats = self.page_repeats or self.repeats
         return out
 
     def to_dict(self) -> dict:
@@ -88,6 +91,9 @@ class BenchResult:
     config: dict = field(default_factory=dict)
     profile: list[dict] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    page_rows: list[dict] = field(default_factory=list)  # one per page default: wall s, images/s, spread
+    cuda_flags: dict = field(default_factory=dict)  # TF32 / cudnn.benchmark as set for the run (CUDA only)
+    speedup_vs_tutorial_numerics: float | None = None  # engine fast path / tutorial loop with the same numerics
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,132 +117,7 @@ def parse_model(spec: str) -> Callable[..., nn.Module]:
     raise ValueError(f"unknown model {spec!r}: use resnetD or plainD with D = 6n+2 (e.g. resnet20)")
 
 
-class PeakMemory:
-    """Peak memory while a row runs: torch's allocator on CUDA; on a CPU the process's resident set size,
-    sampled every 10 ms (the whole process: Python, torch and the data, not the row alone)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def rss() -> int:
-        try:
-            with open("/proc/self/statm") as f:
-                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
-            import resource
-
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, self.rss())
-
-    def __enter__(self) -> PeakMemory:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            torch.cuda.reset_peak_memory_stats(self.device)
-        else:
-            self.peak = self.rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            self.peak = torch.cuda.max_memory_allocated(self.device)
-        else:
-            self._stop.set()
-            if self._thread is not None:
-                self._thread.join()
-            self.peak = max(self.peak, self.rss())
-
-    @property
-    def mb(self) -> float:
-        return self.peak / 2**20
-
-
-class TutorialDataset(torch.utils.data.Dataset):
-    """What the PyTorch tutorials do: one PIL image at a time through torchvision transforms."""
-
-    def __init__(self, data: ImageSet) -> None:
-        from torchvision import transforms
-
-        self.images = data.images.cpu().numpy()
-        self.labels = data.labels.cpu().numpy()
-        mean, std = DATASET_STATS.get(data.channels, DATASET_STATS[1])
-        h = data.images.shape[-1]
-        self.transform = transforms.Compose(
-            [
-                transforms.RandomCrop(h, padding=2),
-                transforms.RandomHorizontalFlip(),
-                transforms.ToTensor(),
-                transforms.Normalize(mean, std),
-            ]
-        )
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int):
-        from PIL import Image
-
-        img = self.images[i]
-        pil = Image.fromarray(img[0], mode="L") if img.shape[0] == 1 else Image.fromarray(np.transpose(img, (1, 2, 0)))
-        return self.transform(pil), int(self.labels[i])
-
-
-def steady_rate(times: dict[int, float], warmup: int, steps: int, batch_size: int) -> float:
-    """Images/s between the end of step ``warmup`` and the end of step ``steps``."""
-    return (steps - warmup) * batch_size / max(1e-9, times[steps] - times[warmup])
-
-
 # ---------------------------------------------------------------------------------------------- the rows
-
-
-def tutorial_row(build, data: ImageSet, cfg: BenchConfig, device: torch.device, seed: int) -> dict:
-    model = engine.seeded(lambda: build(data.channels, data.num_classes), seed).to(device)
-    optimizer = engine.make_optimizer(model.parameters(), engine.TrainConfig())
-    gen = torch.Generator().manual_seed(seed)
-    loader = torch.utils.data.DataLoader(
-        TutorialDataset(data),
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        drop_last=True,
-        num_workers=cfg.workers,
-        generator=gen,
-        pin_memory=device.type == "cuda",
-    )
-    model.train()
-    times: dict[int, float] = {}
-    data_time = 0.0
-    step = 0
-    with PeakMemory(device) as mem:
-        start = time.perf_counter()
-        while step < cfg.steps:
-            fetch = time.perf_counter()
-            for x, y in loader:
-                x, y = x.to(device), y.to(device)
-                if step >= cfg.warmup:
-                    data_time += time.perf_counter() - fetch
-                logits = model(x)
-                loss = F.cross_entropy(logits, y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                loss.item()  # the tutorial's running-loss print: one host sync per step
-                step += 1
-                times[step] = time.perf_counter() - start
-                if step >= cfg.steps:
-                    break
-                fetch = time.perf_counter()
-    rate = steady_rate(times, cfg.warmup, cfg.steps, cfg.batch_size)
-    timed = max(1e-9, times[cfg.steps] - times[cfg.warmup])
-    return {"img_per_s": rate, "peak_mem_mb": mem.mb, "data_fraction": data_time / timed, "numerics": "fp32"}
 
 
 def engine_row(
@@ -248,10 +129,11 @@ def engine_row(
         epochs=math.ceil(cfg.steps / steps_per_epoch) + 1,
         batch_size=cfg.batch_size,
         max_steps=cfg.steps,
-        log_every=cfg.warmup if cfg.steps % cfg.warmup == 0 else 1,
+        log_every=cfg.warmup,  # the clock reads at the warm-up step and at the last step (always logged)
         eval_every_epoch=False,
         fast=fast,
         compile=compile,
+        compile_mode=cfg.compile_mode,
         seed=seed,
     )
     times: dict[int, float] = {}
@@ -392,19 +274,20 @@ def run_bench(
 
     device = torch.device(device)
     cfg = config.resolved(device)
-    threads = engine.set_cpu_threads(cfg.threads)
+    threads = numerics.set_cpu_threads(cfg.threads)
+    flags = numerics.configure_cuda(tf32=cfg.tf32, benchmark=True) if device.type == "cuda" else {}
     build = parse_model(cfg.model)
     data = load_dataset(cfg.dataset).train
     say = on_progress or (lambda line: None)
-    names = [TUTORIAL, ENGINE_FP32, ENGINE_FAST] + ([ENGINE_COMPILE] if cfg.compile else [])
+    names = [TUTORIAL, TUTORIAL_NUMERICS, ENGINE_FP32, ENGINE_FAST] + ([ENGINE_COMPILE] if cfg.compile else [])
     measured: dict[str, list[dict]] = {name: [] for name in names}
     for rep in range(cfg.repeats):
         for name in names:
             if should_stop is not None and should_stop():
                 break
             seed = cfg.seed
-            if name == TUTORIAL:
-                row = tutorial_row(build, data, cfg, device, seed)
+            if name in (TUTORIAL, TUTORIAL_NUMERICS):
+                row = tutorial_row(build, data, cfg, device, seed, numerics=name == TUTORIAL_NUMERICS)
             else:
                 row = engine_row(
                     build, data, cfg, device, seed, fast=name != ENGINE_FP32, compile=name == ENGINE_COMPILE
@@ -423,7 +306,8 @@ def run_bench(
             "img_per_s": statistics.median(rates),
             "peak_mem_mb": max(r["peak_mem_mb"] for r in runs),
             "img_per_s_all": rates,
-            "numerics": runs[0]["numerics"],
+            "numerics": runs[0]["numerics"]
+            + (" (TF32 off)" if flags and not cfg.tf32 and "fp32" in runs[0]["numerics"] else ""),
         }
         if "data_fraction" in runs[0]:
             row["data_fraction"] = statistics.median(r["data_fraction"] for r in runs)
@@ -431,6 +315,9 @@ def run_bench(
     pairs = list(zip(measured[TUTORIAL], measured[ENGINE_FAST]))
     speedup_all = [e["img_per_s"] / t["img_per_s"] for t, e in pairs]
     speedup = statistics.median(speedup_all) if speedup_all else None
+    same_numerics = [
+        e["img_per_s"] / t["img_per_s"] for t, e in zip(measured[TUTORIAL_NUMERICS], measured[ENGINE_FAST])
+    ]
     for row in rows:
         tut = next((r for r in rows if r["name"] == TUTORIAL), None)
         row["vs_tutorial"] = row["img_per_s"] / tut["img_per_s"] if tut else None
@@ -445,6 +332,11 @@ def run_bench(
             f"({cache_speedup:.1f}x)"
         )
 
+    page_rows: list[dict] = []
+    if cfg.pages and not (should_stop is not None and should_stop()):
+        from resnet_core.bench_pages import page_default_rows
+
+        page_rows = page_default_rows(device, repeats=cfg.page_repeats, say=say, should_stop=should_stop)
     prof = profile_engine(build, data, cfg, device, cfg.seed) if cfg.profile else []
     return BenchResult(
         device=device.type,
@@ -458,6 +350,9 @@ def run_bench(
         config=cfg.to_dict(),
         profile=prof,
         provenance=provenance(seed=cfg.seed, device=device, data=cfg.dataset),
+        page_rows=page_rows,
+        cuda_flags=flags,
+        speedup_vs_tutorial_numerics=statistics.median(same_numerics) if same_numerics else None,
     )
 
 
@@ -493,6 +388,17 @@ def format_table(result: BenchResult) -> str:
             f"cached features vs recomputing the frozen backbone ({cfg['head_epochs']} head epochs): "
             f"{result.feature_cache_speedup:.1f}x"
         )
+    if result.speedup_vs_tutorial_numerics is not None:
+        lines.append(
+            f"engine vs the tutorial loop with the same numerics: {result.speedup_vs_tutorial_numerics:.2f}x "
+            "(the rest of the gain is the data pipeline and the per-step sync)"
+        )
+    if result.cuda_flags:
+        lines.append("CUDA flags: " + ", ".join(f"{k}={v}" for k, v in result.cuda_flags.items()))
+    if result.page_rows:
+        from resnet_core.bench_pages import format_page_rows
+
+        lines += ["", *format_page_rows(result.page_rows)]
     if result.profile:
         lines += ["", "engine profile (top ops by self time):"]
         lines += [f"  {p['op']:<45} {p['self_ms']:>9.1f} ms {p['percent']:>5.1f}%" for p in result.profile]
@@ -516,6 +422,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         workers=args.workers,
         dataset=args.dataset,
         compile=args.compile,
+        compile_mode=args.compile_mode,
+        tf32=args.tf32,
+        pages=not args.no_pages,
+        page_repeats=args.page_repeats,
         features=not args.no_features,
         head_epochs=args.head_epochs,
         feature_images=args.feature_images,
@@ -540,11 +450,19 @@ def register_cli(subparsers) -> None:
     p.add_argument("--steps", type=int, default=None, help="training steps per row (default 20 on CPU, 200 on CUDA)")
     p.add_argument("--warmup", type=int, default=None, help="steps left out of the timing (default 5 CPU, 50 CUDA)")
     p.add_argument("--batch-size", type=int, default=None, help="default 128 on CPU, 512 on CUDA")
-    p.add_argument("--repeats", type=int, default=1, help="run every row this many times in turn (median, spread)")
+    p.add_argument("--repeats", type=int, default=5, help="run every row this many times in turn (median, spread)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads for the whole run")
-    p.add_argument("--workers", type=int, default=0, help="DataLoader workers of the tutorial loop")
+    p.add_argument(
+        "--workers", type=int, default=None, help="DataLoader workers of the tutorial loop (default 4 CUDA, 0 CPU)"
+    )
     p.add_argument("--dataset", default="bundled")
     p.add_argument("--compile", action="store_true", help="add an engine + torch.compile row")
+    p.add_argument("--compile-mode", default=None, help="torch.compile mode (default reduce-overhead on CUDA)")
+    p.add_argument("--tf32", action="store_true", help="CUDA: allow TF32 (the fp32 rows are then TF32)")
+    p.add_argument("--no-pages", action="store_true", help="skip the page-default rows (transfer, gradients, ...)")
+    p.add_argument(
+        "--page-repeats", type=int, default=None, help="repeats of each page-default row (default: --repeats)"
+    )
     p.add_argument("--no-features", action="store_true", help="skip (c), the cached-features comparison")
     p.add_argument("--head-epochs", type=int, default=10)
     p.add_argument("--feature-images", type=int, default=None, help="images for (c) (default 1,000 CPU, all CUDA)")

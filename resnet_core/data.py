@@ -7,6 +7,7 @@ whole batch on the device (the airbench approach; see ``docs/PERFORMANCE.md`` fo
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import struct
@@ -330,12 +331,18 @@ DATASET_STATS = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _channel_constants(values: tuple[float, ...], dtype: torch.dtype, device: str) -> Tensor:
+    """A (1, C, 1, 1) constant, built once per (values, dtype, device): building it per call would be a blocking
+    host->device copy on every batch on a GPU."""
+    return torch.tensor(values, dtype=dtype, device=device).view(1, -1, 1, 1)
+
+
 def normalize(images: Tensor, mean: tuple[float, ...], std: tuple[float, ...], dtype=torch.float32) -> Tensor:
     """uint8 [N,C,H,W] -> float, scaled to 0..1 and standardised per channel (on whatever device it is on)."""
     x = images.to(dtype).div_(255)
-    m = torch.tensor(mean, dtype=dtype, device=x.device).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=dtype, device=x.device).view(1, -1, 1, 1)
-    return (x - m) / s
+    device = str(x.device)
+    return (x - _channel_constants(tuple(mean), dtype, device)) / _channel_constants(tuple(std), dtype, device)
 
 
 def augment(images: Tensor, *, pad: int = 2, flip: bool = True, generator: torch.Generator | None = None) -> Tensor:

@@ -22,12 +22,21 @@ def available_devices() -> list[str]:
 def pick_device(preferred: str | None = None) -> torch.device:
     """The user's device if it exists, else the best available one.
 
-    An unknown or missing device falls back instead of failing: a shared link opened on a laptop without a
-    GPU should still work, just slower.
+    An unknown or missing device type falls back instead of failing: a shared link opened on a laptop without a
+    GPU should still work, just slower. A CUDA index that does not exist (``cuda:7`` on a one-GPU machine) is a
+    ValueError that names the devices there are: it is a typo, not a missing GPU.
     """
     names = available_devices()
     if preferred and preferred.split(":")[0] in names:
-        return torch.device(preferred)
+        device = torch.device(preferred)
+        if device.type == "cuda" and device.index is not None:
+            count = torch.cuda.device_count()
+            if device.index >= count:
+                raise ValueError(
+                    f"{preferred} does not exist: this machine has {count} CUDA device(s) "
+                    f"({', '.join(f'cuda:{i}' for i in range(count))})"
+                )
+        return device
     return torch.device(names[0])
 
 

@@ -3,9 +3,10 @@
 Why it is shaped like this (measured with ``python -m resnet_core bench``; numbers in docs/PERFORMANCE.md):
 - the whole dataset sits on the device as uint8 tensors, a batch is an index slice, and augmentation (random
   crop + flip) runs on the whole batch on the device: no per-sample Dataset/DataLoader, no worker processes;
-- on CUDA the forward/backward run under bf16 autocast with channels-last tensors (no GradScaler needed); on a
-  CPU the fast path is channels-last, plus bf16 autocast where the CPU has native bf16 instructions
-  (AVX512-BF16 / AMX); ``TrainConfig(fast=False)`` gives the plain fp32 path everywhere;
+- on CUDA the forward/backward run with channels-last tensors under bf16 autocast where the GPU has native bf16
+  (compute capability >= 8.0), else fp16 autocast with a GradScaler; on a CPU the fast path is channels-last,
+  plus bf16 autocast where the CPU has native bf16 instructions (AVX512-BF16 / AMX); ``TrainConfig(fast=False)``
+  gives the plain fp32 path everywhere (resnet_core.numerics);
 - ``torch.compile`` is opt-in (``TrainConfig(compile=True)``): it falls back to eager mode if compilation fails;
 - a frozen backbone's features are computed once (``extract_features``) and the head trains on the cached
   features (``train_head``);
@@ -17,13 +18,10 @@ Why it is shaped like this (measured with ``python -m resnet_core bench``; numbe
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +32,13 @@ from torch import Tensor, nn
 from resnet_core.data import DATASET_STATS, ImageSet, augment, normalize
 from resnet_core.devices import synchronize
 from resnet_core.divergence import DivergenceCheck
+from resnet_core.numerics import (  # re-exported: the numerics used to live here
+    FastPath,
+    StepScaler,
+    autocast_for,
+    fast_path,
+    maybe_compile,
+)
 
 # The default recipe in one place (airbench style). He et al. use SGD 0.1 / momentum 0.9 / wd 1e-4 / batch 128
 # for ~164 epochs; the lab trains for a handful of epochs, where a one-cycle schedule with Nesterov momentum and
@@ -81,6 +86,7 @@ class TrainConfig:
     fast: bool = True  # bf16 autocast + channels-last on CUDA (CPU: see fast_path); False: the plain fp32 path
     eval_every_epoch: bool = True
     compile: bool = False  # torch.compile the model (falls back to eager mode if compilation fails)
+    compile_mode: str | None = None  # torch.compile mode, e.g. "reduce-overhead" (CUDA graphs: ~1 launch a step)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,10 +132,25 @@ StopFn = Callable[[], bool]
 _RNG_LOCK = threading.Lock()
 
 
+def rng_devices() -> tuple[list[int], str]:
+    """(device indices, device type) of the accelerator generators ``fork_rng`` must save and restore: every
+    initialised CUDA device, or MPS. ``torch.manual_seed`` reseeds those too, so forking only the CPU one would
+    let one job's model construction reseed the dropout of another job running on the GPU."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return list(range(torch.cuda.device_count())), "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return [0], "mps"
+    return [], "cuda"
+
+
 def seeded(build: Callable[[], nn.Module], seed: int) -> nn.Module:
-    """Build a model with weights determined by ``seed`` alone."""
-    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    """Build a model with weights determined by ``seed`` alone. Only the CPU generator is seeded (models are
+    built on the CPU), inside a fork of every generator, device ones included, so no other job's random stream
+    moves."""
+    devices, device_type = rng_devices()
+    with _RNG_LOCK, torch.random.fork_rng(devices=devices, device_type=device_type):
+        torch.default_generator.manual_seed(seed)
         return build()
 
 
@@ -168,87 +189,6 @@ def make_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimiz
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
 
 
-@functools.lru_cache(maxsize=1)
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX). Elsewhere bf16 is emulated and slower
-    than fp32, so the CPU fast path stays fp32 there."""
-    if os.environ.get("RESNET_LAB_CPU_BF16") in ("0", "1"):
-        return os.environ["RESNET_LAB_CPU_BF16"] == "1"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
-
-
-@dataclass(frozen=True)
-class FastPath:
-    """What ``fast=True`` means on one device: memory format and autocast dtype (None: fp32)."""
-
-    channels_last: bool = False
-    autocast_dtype: torch.dtype | None = None
-
-    def autocast(self, device: torch.device):
-        if self.autocast_dtype is None:
-            return nullcontext()
-        return torch.autocast(device.type, dtype=self.autocast_dtype)
-
-    def describe(self) -> str:
-        parts = [
-            ("bf16 autocast" if self.autocast_dtype == torch.bfloat16 else str(self.autocast_dtype))
-            if self.autocast_dtype is not None
-            else "fp32"
-        ]
-        if self.channels_last:
-            parts.append("channels-last")
-        return " + ".join(parts)
-
-
-def fast_path(device: torch.device | str, fast: bool = True) -> FastPath:
-    """CUDA: bf16 autocast + channels-last. CPU: channels-last, plus bf16 autocast on CPUs with native bf16
-    (measured in docs/PERFORMANCE.md). Other devices, or ``fast=False``: plain fp32."""
-    device = torch.device(device)
-    if not fast:
-        return FastPath()
-    if device.type == "cuda":
-        return FastPath(True, torch.bfloat16)
-    if device.type == "cpu":
-        return FastPath(True, torch.bfloat16 if cpu_has_native_bf16() else None)
-    return FastPath()
-
-
-def use_fast_path(device: torch.device, config_fast: bool = True) -> bool:
-    """Whether any fast-path setting is active on ``device``."""
-    return fast_path(device, config_fast) != FastPath()
-
-
-def autocast_for(device: torch.device, fast: bool):
-    return fast_path(device, fast).autocast(device)
-
-
-def set_cpu_threads(n: int | None) -> int:
-    """Set torch's intra-op CPU threads (None leaves it) and return the count in force. On a CPU shared with other
-    busy processes, fewer threads than cores can be faster: see docs/PERFORMANCE.md."""
-    if n is not None and n > 0:
-        torch.set_num_threads(n)
-    return torch.get_num_threads()
-
-
-def maybe_compile(model: nn.Module, enabled: bool) -> nn.Module:
-    """``torch.compile(model)`` when asked and available, else the model itself. Compilation happens lazily at
-    the first call; ``train`` catches a failure there and carries on in eager mode."""
-    if not enabled or not hasattr(torch, "compile"):
-        return model
-    try:
-        return torch.compile(model)
-    except Exception:  # noqa: BLE001 - any failure means: run eagerly
-        return model
-
-
 class BatchPreparer:
     """uint8 images on the device -> (augmented) normalised float batches in the right memory format."""
 
@@ -266,6 +206,16 @@ class BatchPreparer:
         return x
 
 
+def eval_batch_size(image_size: int, base: int = HYPERPARAMS["eval_batch_size"], base_size: int = 64) -> int:
+    """Evaluation / feature-extraction batch for images of ``image_size`` pixels: ``base`` images up to
+    ``base_size`` px, then fewer (a power of two, at least 16) so that a batch holds about as many pixels: 512
+    images of 224 px would be ~3 GB of activations (double in fp32 on MPS)."""
+    if image_size <= base_size:
+        return base
+    fit = int(base * (base_size / image_size) ** 2)
+    return max(16, 1 << max(0, fit.bit_length() - 1))
+
+
 def _device_generator(device: torch.device, seed: int) -> torch.Generator | None:
     try:
         return torch.Generator(device=device).manual_seed(seed)
@@ -273,10 +223,21 @@ def _device_generator(device: torch.device, seed: int) -> torch.Generator | None
         return None
 
 
-def batches(n: int, batch_size: int, *, generator: torch.Generator | None, shuffle: bool) -> Iterator[Tensor]:
+def batches(
+    n: int,
+    batch_size: int,
+    *,
+    generator: torch.Generator | None,
+    shuffle: bool,
+    device: torch.device | str | None = None,
+) -> Iterator[Tensor]:
     """Index batches over n examples. Training drops a ragged last batch (BatchNorm needs > 1 example and
-    equal-sized batches keep step times flat), unless the set is smaller than one batch."""
+    equal-sized batches keep step times flat), unless the set is smaller than one batch. The order is drawn on
+    the CPU (same order on every device) and moved to ``device`` once per epoch; batches are slices of it there,
+    so a step copies no index from the host."""
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    if device is not None:
+        order = order.to(device)
     if shuffle and n > batch_size:
         n = (n // batch_size) * batch_size
     for start in range(0, n, batch_size):
@@ -323,12 +284,21 @@ def evaluate(
 
 
 def _forward_backward(
-    net: nn.Module, x: Tensor, y: Tensor, fp: FastPath, device: torch.device, label_smoothing: float
+    net: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    fp: FastPath,
+    device: torch.device,
+    label_smoothing: float,
+    scaler: StepScaler | None = None,
 ) -> tuple[Tensor, Tensor]:
     with fp.autocast(device):
         logits = net(x)
     loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
-    loss.backward()
+    if scaler is not None:
+        scaler.backward(loss)
+    else:
+        loss.backward()
     return logits, loss
 
 
@@ -371,7 +341,7 @@ def train(
     model.to(device)
     if fp.channels_last:
         model.to(memory_format=torch.channels_last)
-    net = maybe_compile(model, config.compile)
+    net = maybe_compile(model, config.compile, config.compile_mode)
     compile_checked = net is model
     images, labels = train_set.images.to(device), train_set.labels.to(device)
     cpu_gen = torch.Generator().manual_seed(config.seed)
@@ -380,6 +350,7 @@ def train(
     groups = param_groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
     optimizer = make_optimizer(groups, config)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
+    scaler = StepScaler(fp, torch.device(device))  # fp16 loss scaling on GPUs without native bf16
     n = len(train_set)
     steps_per_epoch = max(1, n // config.batch_size) if n > config.batch_size else 1
     total_steps = steps_per_epoch * config.epochs
@@ -414,13 +385,12 @@ def train(
         epoch_loss = torch.zeros((), device=device)
         epoch_correct = torch.zeros((), device=device)
         epoch_count = 0
-        for idx in batches(n, config.batch_size, generator=cpu_gen, shuffle=True):
+        for idx in batches(n, config.batch_size, generator=cpu_gen, shuffle=True, device=device):
             if step >= total_steps:
                 break
             if should_stop is not None and should_stop():
                 status = "cancelled"
                 break
-            idx = idx.to(device, non_blocking=True)
             x = prep(images[idx], train_augment=config.augment, pad=config.crop_pad, flip=config.flip)
             y = labels[idx]
             factor = lr_factor(config.schedule, step, total_steps, config.warmup_fraction)
@@ -428,15 +398,15 @@ def train(
                 group["lr"] = base * factor
             optimizer.zero_grad(set_to_none=True)
             try:
-                logits, loss = _forward_backward(net, x, y, fp, device, config.label_smoothing)
+                logits, loss = _forward_backward(net, x, y, fp, device, config.label_smoothing, scaler)
             except Exception:  # noqa: BLE001 - only a failing first compiled step is caught
                 if compile_checked:
                     raise
                 net = model  # torch.compile failed here (no compiler, unsupported op, ...): run eagerly
                 optimizer.zero_grad(set_to_none=True)
-                logits, loss = _forward_backward(net, x, y, fp, device, config.label_smoothing)
+                logits, loss = _forward_backward(net, x, y, fp, device, config.label_smoothing, scaler)
             compile_checked = True
-            optimizer.step()
+            scaler.step(optimizer)
 
             detached = loss.detach()
             first_bad_step = torch.where(
@@ -509,7 +479,8 @@ def train(
             break
 
     message = end_message(status, step, diverged_at, divergence.found.reason if divergence.found else "")
-    numerics = fp.describe() + (" + torch.compile" if net is not model else "")
+    compiled = f" + torch.compile({config.compile_mode or 'default'})" if net is not model else ""
+    numerics = fp.describe() + compiled
     return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, numerics)
 
 
@@ -600,13 +571,12 @@ def train_head(
         epoch_loss = torch.zeros((), device=device)
         epoch_correct = torch.zeros((), device=device)
         count = 0
-        for idx in batches(n, config.batch_size, generator=gen, shuffle=True):
+        for idx in batches(n, config.batch_size, generator=gen, shuffle=True, device=device):
             if step >= total_steps:
                 break
             if should_stop is not None and should_stop():
                 status = "cancelled"
                 break
-            idx = idx.to(device)
             factor = lr_factor(config.schedule, step, total_steps, config.warmup_fraction)
             for group, base in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = base * factor

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core import data as data_mod
+from resnet_core import threads
 from resnet_core.engine import HYPERPARAMS, ProgressEvent, TrainConfig, seeded, train
 from resnet_core.models import Block, CifarNet, build_cifar_net, count_parameters, parse_depths, variant_name
 
@@ -323,47 +324,59 @@ def run_gradients(
     start = time.perf_counter()
     result = GradientResult(config=config.to_dict(), runs=[], status="running")
     total = len(config.seeds) * len(depths) * len(variants)
+    batches = {}
     for seed in config.seeds:
         images, labels, train_set = gradient_batch(config.dataset, config.batch_size, seed)
-        images, labels = images.to(device), labels.to(device)
-        for depth in depths:
-            for variant in variants:
-                if should_stop is not None and should_stop():
-                    result.status = "cancelled"
-                    result.seconds = time.perf_counter() - start
-                    return result
-                run = _measure_one(
-                    config,
-                    seed,
-                    depth,
-                    variant == "residual",
-                    images,
-                    labels,
-                    train_set,
-                    device=device,
-                    should_stop=should_stop,
+        batches[seed] = (images.to(device), labels.to(device), train_set)
+    items = [(seed, depth, variant) for seed in config.seeds for depth in depths for variant in variants]
+
+    def one(item: tuple[int, int, str]) -> GradientRun | None:
+        seed, depth, variant = item
+        images, labels, train_set = batches[seed]
+        return _measure_one(
+            config,
+            seed,
+            depth,
+            variant == "residual",
+            images,
+            labels,
+            train_set,
+            device=device,
+            should_stop=should_stop,
+        )
+
+    # Independent nets: computed side by side on a CPU (resnet_core.threads), deepest first; reported in order.
+    runs = threads.run_side_by_side(
+        one,
+        items,
+        n_workers=threads.workers(device),
+        should_stop=should_stop,
+        cost=[float(depth) for _, depth, _ in items],
+    )
+    for run in runs:
+        if run is None:
+            break
+        result.runs.append(run)
+        result.seconds = time.perf_counter() - start
+        if on_progress is not None:
+            on_progress(
+                ProgressEvent(
+                    "step",
+                    len(result.runs),
+                    total,
+                    0.0,
+                    float("nan"),
+                    None,
+                    result.seconds,
+                    tag=f"{run.name} · seed {run.seed}",
                 )
-                if run is None:
-                    result.status = "cancelled"
-                    result.seconds = time.perf_counter() - start
-                    return result
-                result.runs.append(run)
-                result.seconds = time.perf_counter() - start
-                if on_progress is not None:
-                    on_progress(
-                        ProgressEvent(
-                            "step",
-                            len(result.runs),
-                            total,
-                            0.0,
-                            float("nan"),
-                            None,
-                            result.seconds,
-                            tag=f"{run.name} · seed {seed}",
-                        )
-                    )
-                if on_partial is not None:
-                    on_partial(result)
+            )
+        if on_partial is not None:
+            on_partial(result)
+    if len(result.runs) < total:
+        result.status = "cancelled"
+        result.seconds = time.perf_counter() - start
+        return result
     result.status = "done"
     result.seconds = time.perf_counter() - start
     return result

@@ -84,21 +84,23 @@ def delete_one_sweep(
     device: torch.device,
     batch_size: int = 500,
     should_stop: StopFn | None = None,
+    fast: bool = False,
 ) -> Iterator[tuple[int, dict | None]]:
     """Yield (block, {"loss", "acc"} or None if not removable) for every block, deleting one at a time.
 
     Same numbers as ``evaluate`` under ``deleted_blocks(model, [i])``, at about half the cost: the intact
     activations entering block i are kept (one tensor per batch, advanced block by block), so deleting block i
-    only recomputes blocks i+1..n instead of the whole net."""
+    only recomputes blocks i+1..n instead of the whole net. ``fast``: the engine's fast path (bf16 autocast where
+    native, channels-last); default fp32, like ``evaluate(fast=False)`` and the manifest's accuracies."""
     model.eval()
     images, labels = test.images.to(device), test.labels.to(device)
-    prep = BatchPreparer(images, device=device, fast=True)
+    prep = BatchPreparer(images, device=device, fast=fast)
     n = max(1, len(test))
     starts = range(0, len(test), batch_size)
     ys = [labels[s : s + batch_size] for s in starts]
     # Grad mode and autocast are entered around each computation, never across a ``yield``: a generator that
     # yields inside them would leave them switched on in the caller.
-    with torch.no_grad(), autocast_for(device, True):
+    with torch.no_grad(), autocast_for(device, fast):
         xs = [model.stem(prep(images[s : s + batch_size])) for s in starts]
     for i, block in enumerate(model.blocks):
         if should_stop is not None and should_stop():
@@ -108,7 +110,7 @@ def delete_one_sweep(
         else:
             loss = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
-            with torch.no_grad(), autocast_for(device, True), deleted_blocks(model, [i]):
+            with torch.no_grad(), autocast_for(device, fast), deleted_blocks(model, [i]):
                 for x, y in zip(xs, ys):
                     h = x
                     for b in model.blocks[i:]:
@@ -118,7 +120,7 @@ def delete_one_sweep(
                     correct += (logits.argmax(1) == y).sum()
             yield i, {"loss": loss.item() / n, "acc": correct.item() / n}
         if i + 1 < len(model.blocks):
-            with torch.no_grad(), autocast_for(device, True):
+            with torch.no_grad(), autocast_for(device, fast):
                 xs = [block(x) for x in xs]
 
 

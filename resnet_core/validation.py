@@ -210,6 +210,7 @@ TYPES: dict[str, Callable[[str], Any]] = {
     "steps": positive_int,
     "warmup": nonneg_int,
     "repeats": positive_int,
+    "page_repeats": positive_int,
     "threads": positive_int,
     "workers": nonneg_int,
     "head_epochs": positive_int,

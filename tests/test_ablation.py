@@ -125,19 +125,20 @@ def test_swapping_blocks_changes_the_output_and_is_restored():
     assert not torch.allclose(full, swapped)
 
 
-@pytest.mark.parametrize("residual", [True, False])
-def test_incremental_delete_one_sweep_matches_plain_evaluation(residual, bundled):
+@pytest.mark.parametrize("residual,fast", [(True, False), (False, False), (True, True)])
+def test_incremental_delete_one_sweep_matches_plain_evaluation(residual, fast, bundled):
+    """The cached sweep gives what evaluate gives with the same numerics (fp32 by default, as the manifest)."""
     model = seeded(lambda: build_cifar_net(14, residual=residual), 1).eval()
     _random_bn(model, seed=1)
     test = bundled.test.subset(list(range(0, 3000, 100)))  # 30 images
-    rows = list(delete_one_sweep(model, test, device=torch.device("cpu"), batch_size=16))
+    rows = list(delete_one_sweep(model, test, device=torch.device("cpu"), batch_size=16, fast=fast))
     assert [i for i, _ in rows] == list(range(6))
     for i, out in rows:
         if not model.blocks[i].removable:
             assert out is None
             continue
         with deleted_blocks(model, [i]):
-            ref = evaluate(model, test, device=torch.device("cpu"))
+            ref = evaluate(model, test, device=torch.device("cpu"), fast=fast)
         assert out["acc"] == ref["acc"] and out["loss"] == pytest.approx(ref["loss"], rel=1e-4)
     assert not any(b.deleted for b in model.blocks)
     assert torch.is_grad_enabled()

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from resnet_core import engine
+from resnet_core import engine, numerics
 from resnet_core.data import load_dataset
 from resnet_core.models import build_cifar_net
 
@@ -45,7 +45,7 @@ def step_losses(data, *, fast: bool, steps: int = 5, seed: int = 0, **cfg) -> tu
 
 
 def test_channels_last_fp32_matches_plain_path(tiny, monkeypatch):
-    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(numerics, "cpu_has_native_bf16", lambda: False)
     assert engine.fast_path(CPU) == engine.FastPath(channels_last=True, autocast_dtype=None)
     fast, res = step_losses(tiny[0], fast=True)
     plain, ref = step_losses(tiny[0], fast=False)
@@ -55,7 +55,7 @@ def test_channels_last_fp32_matches_plain_path(tiny, monkeypatch):
 
 
 def test_bf16_autocast_stays_close_to_fp32(tiny, monkeypatch):
-    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: True)  # bf16 is emulated where not native
+    monkeypatch.setattr(numerics, "cpu_has_native_bf16", lambda: True)  # bf16 is emulated where not native
     assert engine.fast_path(CPU).autocast_dtype == torch.bfloat16
     fast, res = step_losses(tiny[0], fast=True)
     plain, _ = step_losses(tiny[0], fast=False)
@@ -69,18 +69,44 @@ def test_bf16_autocast_stays_close_to_fp32(tiny, monkeypatch):
 def test_fast_false_is_plain_fp32_everywhere():
     for dev in ("cpu", "cuda", "mps"):
         assert engine.fast_path(dev, False) == engine.FastPath()
-    assert engine.fast_path("cuda") == engine.FastPath(True, torch.bfloat16)
-    assert engine.use_fast_path(torch.device("cuda"))
+
+
+def test_cuda_fast_path_picks_bf16_only_where_native(monkeypatch):
+    """Compute capability >= 8.0 (A100, H100): bf16 autocast, no scaler. Below (T4 7.5, V100 7.0): fp16 autocast
+    with a GradScaler, since bf16 errors or is emulated there. Checked with a faked capability (no GPU here)."""
+    monkeypatch.setattr(numerics, "cuda_capability", lambda device: (9, 0))
+    fp = engine.fast_path("cuda")
+    assert fp == engine.FastPath(True, torch.bfloat16) and not fp.needs_scaler
+    assert numerics.use_fast_path(torch.device("cuda"))
+    for cap in ((7, 5), (7, 0), None):
+        monkeypatch.setattr(numerics, "cuda_capability", lambda device, cap=cap: cap)
+        fp = engine.fast_path("cuda:0")
+        assert fp.autocast_dtype == torch.float16 and fp.needs_scaler and "GradScaler" in fp.describe()
+    assert numerics.StepScaler(engine.fast_path("cpu"), CPU).scaler is None
+
+
+def test_step_scaler_scales_fp16_losses_and_steps(monkeypatch):
+    """The scaler path (fp16 on older GPUs) still trains: run it on the CPU with a fake fp16 fast path."""
+    model = nn.Linear(4, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    fp16 = engine.FastPath(False, torch.float16)
+    scaler = numerics.StepScaler(fp16, CPU)
+    assert scaler.scaler is not None
+    before = model.weight.detach().clone()
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    scaler.backward(loss)
+    scaler.step(opt)
+    assert not torch.equal(before, model.weight)
 
 
 def test_failed_compile_falls_back_to_eager(tiny, monkeypatch):
-    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(numerics, "cpu_has_native_bf16", lambda: False)
 
     class Broken(nn.Module):
         def forward(self, x):
             raise RuntimeError("compiler not available")
 
-    monkeypatch.setattr(engine, "maybe_compile", lambda model, enabled: Broken() if enabled else model)
+    monkeypatch.setattr(engine, "maybe_compile", lambda model, enabled, mode=None: Broken() if enabled else model)
     eager, _ = step_losses(tiny[0], fast=True)
     compiled, res = step_losses(tiny[0], fast=True, compile=True)
     assert res.status == "done" and "compile" not in res.numerics
@@ -113,10 +139,13 @@ def test_cached_features_train_the_same_head_as_recomputing(tiny):
     assert torch.allclose(head.weight, backbone.fc.weight, atol=1e-4)
 
 
-def test_bench_cli_end_to_end(tmp_path):
-    from resnet_core.bench import BenchResult
+def test_bench_cli_end_to_end(tmp_path, monkeypatch):
+    from resnet_core import bench_pages
+    from resnet_core.bench import TUTORIAL_NUMERICS, BenchResult
     from resnet_core.cli import main
 
+    # The page-default rows run the pages' real defaults (tens of seconds): a stand-in checks their wiring here.
+    monkeypatch.setattr(bench_pages, "PAGE_ROWS", {"page default: stand-in": lambda device: (0.01, 64)})
     out = tmp_path / "bench.json"
     code = main(
         [
@@ -135,15 +164,22 @@ def test_bench_cli_end_to_end(tmp_path):
             "48",
             "--head-epochs",
             "2",
+            "--repeats",
+            "2",
             "--json",
             str(out),
         ]
     )
     assert code == 0
     d = json.loads(out.read_text())
-    assert {"device", "rows", "speedup_vs_tutorial", "feature_cache_speedup"} <= set(d)
+    assert {"device", "rows", "speedup_vs_tutorial", "feature_cache_speedup"} <= set(d)  # the old keys stay
     assert d["device"] == "cpu"
-    assert len(d["rows"]) == 5
+    assert len(d["rows"]) == 6
+    tut = next(r for r in d["rows"] if r["name"] == TUTORIAL_NUMERICS)
+    assert tut["numerics"] == engine.fast_path(CPU).describe()  # the same numerics as the engine row
+    assert d["speedup_vs_tutorial_numerics"] > 0 and len(d["speedup_all"]) == 2
+    (page,) = d["page_rows"]
+    assert page["name"] == "page default: stand-in" and len(page["wall_s_all"]) == 2 and page["img_per_s"] > 0
     for row in d["rows"]:
         assert {"name", "img_per_s", "peak_mem_mb"} <= set(row)
         assert row["img_per_s"] > 0 and row["peak_mem_mb"] > 0
@@ -152,3 +188,15 @@ def test_bench_cli_end_to_end(tmp_path):
 
     assert d["provenance"]["command"] == command_line() and d["provenance"]["git_revision"]
     assert BenchResult.from_dict(d).to_dict() == d
+
+
+def test_peak_memory_on_mps_reads_the_metal_allocator(monkeypatch):
+    """On MPS the bench reports MPS memory, not the process RSS (faked here: no Mac)."""
+    from resnet_core.bench_tutorial import PeakMemory
+
+    monkeypatch.setattr(torch.mps, "current_allocated_memory", lambda: 123 * 2**20)
+    monkeypatch.setattr(torch.mps, "synchronize", lambda: None)
+    monkeypatch.setattr(PeakMemory, "rss", staticmethod(lambda: 10**12))
+    with PeakMemory(torch.device("mps")) as mem:
+        pass
+    assert mem.mb == 123

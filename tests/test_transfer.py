@@ -8,12 +8,14 @@ import json
 import pytest
 import torch
 
+from resnet_core import threads
 from resnet_core import transfer as tr
 from resnet_core.checkpoints import save_checkpoint
 from resnet_core.data import ImageSet
 from resnet_core.engine import seeded
 from resnet_core.models import blocks_per_stage, build_cifar_net, count_parameters
 from resnet_core.transfer import run as run_mod
+from resnet_core.transfer.prefix import split_prefix_tail
 
 CPU = torch.device("cpu")
 
@@ -544,3 +546,41 @@ def test_page_runs_a_tiny_comparison():
     assert not at.exception, at.exception
     assert job.result is not None and len(job.result.results) == 2
     assert any("Results" in s.value for s in at.subheader)
+
+
+# ------------------------------------------------------------------------------------------- transfer
+
+
+def test_transfer_side_by_side_equals_one_by_one(tiny_source, monkeypatch):
+    monkeypatch.setattr(threads, "_PLAN", threads.ThreadPlan(1, 2, 2, "test"))  # as if configure() ran
+    config = tiny_config(strategies=["scratch", "partial_finetune", "full_finetune"], seeds=[0, 1])
+    parallel = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source)
+    monkeypatch.setattr(threads, "_PLAN", None)
+    serial = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source)
+    key = [(r.strategy, r.seed, r.test_acc, r.test_loss, r.final_val_acc) for r in serial.results]
+    assert key == [(r.strategy, r.seed, r.test_acc, r.test_loss, r.final_val_acc) for r in parallel.results]
+
+
+def test_prefix_and_tail_compose_to_the_model(tiny_source):
+    config = tiny_config()
+    source = tr.load_source(config, checkpoint_path=tiny_source)
+    model = tr.build_model(source, 1, 28, 4, pretrained=True, seed=0, dropout=0.0).eval()
+    prefix, tail = split_prefix_tail(model)
+    x = torch.randn(5, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(tail(prefix(x)), model(x), atol=1e-5)
+
+
+def test_partial_on_cached_prefix_matches_the_engine_path(tiny_source):
+    """Same data, same seed: the cached-prefix path and the engine path train the same layers to a similar net
+    (augmented views are drawn differently, so not bit for bit); without augmentation the first epoch's loss
+    starts from the same weights on the same images."""
+    kw = dict(strategies=["partial_finetune"], epochs=3, augment=False)
+    cached = tr.run_transfer(tiny_config(**kw), device=CPU, source_checkpoint_path=tiny_source).results[0]
+    plain = tr.run_transfer(
+        tiny_config(cache_prefix=False, **kw), device=CPU, source_checkpoint_path=tiny_source
+    ).results[0]
+    assert cached.status == plain.status == "done"
+    assert cached.trainable_params == plain.trainable_params and cached.epochs_run == plain.epochs_run
+    assert abs(cached.test_acc - plain.test_acc) <= 0.25  # 16 test images: a few images either way
+    assert cached.history[0]["train_loss"] == pytest.approx(plain.history[0]["train_loss"], rel=0.3)

@@ -114,6 +114,10 @@ class TransferConfig:
     # scratch 81.4 ± 3.5% with augmentation vs 78.0 ± 4.7% without; fine-tuning within 0.6 points either way.
     # Shipped: views, so that the scratch baseline is not handicapped; augmentation off is a little cheaper.
     feature_views: int = 8
+    # Partial fine-tuning trains only the last stage: the frozen layers before it run once per cached view (the
+    # feature_views rule above) instead of on every step (resnet_core.transfer.prefix). False: through the
+    # engine on freshly augmented images, every layer every step (the lab before issue 13).
+    cache_prefix: bool = True
     dropout: float = 0.0  # before the new head
     bn_mode: str = (
         "frozen"  # pretrained BatchNorm layers keep their source statistics ("frozen") or re-estimate them ("train")

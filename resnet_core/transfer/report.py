@@ -336,10 +336,17 @@ def config_notes(config: TransferConfig) -> list[str]:
     """Sentences derived from the config (never hard-coded numbers)."""
     views = config.feature_views if config.augment else 0
     if views:
+        partial = (
+            _(
+                "; partial fine-tuning trains its last stage on cached activations of the frozen layers for the same {views} views"
+            ).format(views=views)
+            if getattr(config, "cache_prefix", False) and "partial_finetune" in config.strategies
+            else ""
+        )
         parity = _(
             "Feature extraction and staged's head phase train on cached features of {views} augmented views of each "
-            "labelled image, so every strategy sees augmented images."
-        ).format(views=views)
+            "labelled image{partial}, so every strategy sees augmented images."
+        ).format(views=views, partial=partial)
     elif config.augment:
         parity = _("Cached-feature strategies see clean images only, while the others are augmented.")
     else:

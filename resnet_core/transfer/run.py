@@ -4,127 +4,43 @@ restore the best weights when early stopping, test."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
+from resnet_core import threads
 from resnet_core.data import ImageSet, stratified_kshot
-from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, train
+from resnet_core.engine import (
+    ProgressEvent,
+)
 from resnet_core.models import count_parameters
 from resnet_core.provenance import provenance
 from resnet_core.transfer.config import PRETRAINED, TransferConfig
-from resnet_core.transfer.head import EarlyStopper, cached_features, epoch_set, train_head_on_features
+from resnet_core.transfer.head import (
+    EarlyStopper,
+    cached_features,
+    train_head_on_features,
+)
 from resnet_core.transfer.models import (
     SourceModel,
-    TransferNet,
     bn_drift,
     bn_statistics,
     build_model,
     configure_strategy,
     load_source,
 )
+from resnet_core.transfer.phases import engine_phase, tested_accuracies
+from resnet_core.transfer.prefix import train_partial_on_prefix
 from resnet_core.transfer.results import RunResult, TransferResult
 from resnet_core.transfer.target import TargetData, load_target
 
 CACHED = ("feature_extraction", "staged")  # strategies whose (first) phase trains a head on cached features
 
 
-def _engine_phase(
-    model: TransferNet,
-    train_set: ImageSet,
-    target: TargetData,
-    config: TransferConfig,
-    *,
-    strategy: str,
-    epochs: int,
-    offset: int,
-    seed: int,
-    device: torch.device,
-    start: float,
-    history: list[dict],
-    epoch_hook: Callable,
-    stopper: EarlyStopper,
-    should_stop,
-    tag: str,
-) -> str:
-    """Train through the engine (augmented batches, per-group learning rates); appends rows to ``history``."""
-    groups, set_mode = configure_strategy(model, strategy, config)
-    repeated = epoch_set(train_set, config.min_epoch_images)
-    tconf = TrainConfig(
-        epochs=epochs,
-        batch_size=min(config.batch_size, len(repeated)),
-        lr=config.lr_head,
-        weight_decay=config.weight_decay,
-        augment=config.augment,
-        seed=seed,
-        log_every=10**9,
-        eval_batch_size=512,
-    )
-    keys = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
-
-    def engine_progress(event: ProgressEvent) -> None:
-        if event.kind != "epoch":
-            return
-        row = {k: event.metrics[k] for k in keys if k in event.metrics}
-        row["epoch"] = offset + int(row["epoch"])
-        row["seconds"] = time.perf_counter() - start
-        history.append(row)
-        epoch_hook(row, event.step, event.total_steps)
-
-    result = train(
-        model,
-        repeated,
-        tconf,
-        device=device,
-        val_set=target.val,
-        param_groups=groups,
-        set_train_mode=set_mode,
-        should_stop=lambda: should_stop() or stopper.triggered,
-        on_progress=engine_progress,
-        tag=tag,
-    )
-    if result.status == "diverged":
-        return "diverged"
-    if stopper.triggered:
-        return "early-stopped"
-    return "cancelled" if result.status == "cancelled" else "done"
-
-
-@torch.no_grad()
-def _accuracies(
-    model: TransferNet,
-    strategy: str,
-    train_set: ImageSet,
-    target: TargetData,
-    cached: dict | None,
-    labels: dict | None,
-    device: torch.device,
-) -> dict:
-    """Test loss, predictions, and the accuracy of the tested weights on the labelled and validation images."""
-    model.eval()
-    if strategy == "feature_extraction" and cached is not None and labels is not None:
-        logits = model.head(extract_features(model, target.test, device=device, batch_size=512))
-        test_y = target.test.labels.to(device)
-
-        def acc(feats: torch.Tensor, ys: torch.Tensor) -> float:
-            return (model.head(feats).argmax(1) == ys).float().mean().item()
-
-        return {
-            "test_loss": F.cross_entropy(logits, test_y).item(),
-            "preds": logits.argmax(1).cpu(),
-            "train_acc": acc(cached["train"], labels["train"]),
-            "val_acc": acc(cached["val"], labels["val"]),
-        }
-    ev = evaluate(model, target.test, device=device, batch_size=512, return_predictions=True)
-    return {
-        "test_loss": ev["loss"],
-        "preds": ev["predictions"],
-        "train_acc": evaluate(model, train_set, device=device, batch_size=512)["acc"],
-        "val_acc": evaluate(model, target.val, device=device, batch_size=512)["acc"],
-    }
+RUN_COST = {"scratch": 5.0, "full_finetune": 4.0, "staged": 3.0, "partial_finetune": 1.0}  # relative, measured
 
 
 def run_one(
@@ -201,10 +117,31 @@ def run_one(
             should_stop=should_stop,
             on_epoch=epoch_hook,
         )
+    cached_forward = None
+    if strategy == "partial_finetune" and config.cache_prefix:
+        phase = train_partial_on_prefix(
+            model,
+            train_set,
+            target,
+            config,
+            seed=seed,
+            device=device,
+            start=start,
+            should_stop=should_stop,
+            on_epoch=epoch_hook,
+        )
+        if phase is not None:
+            history, status, cached, labels, cached_forward = phase
+            model.train()  # what the engine leaves behind too (train_on_cache ends in eval mode)
     # 3. Engine phase: everything else (staged: the rest of the epochs with all layers unfrozen).
-    if strategy != "feature_extraction" and status == "done" and len(history) < config.epochs:
+    if (
+        strategy != "feature_extraction"
+        and cached_forward is None
+        and status == "done"
+        and len(history) < config.epochs
+    ):
         phase = "full_finetune" if strategy == "staged" else strategy
-        status = _engine_phase(
+        status = engine_phase(
             model,
             train_set,
             target,
@@ -227,7 +164,19 @@ def run_one(
         return None  # stopped by request: an unfinished run is not a result (its curve stays in the progress events)
     # 4. Early stopping: test the best-validation weights. 5. Test once.
     stopper.restore()
-    acc = _accuracies(model, strategy, train_set, target, cached, labels, device)
+    same_weights = not (config.early_stopping and stopper.best_state is not None)
+    last_val = history[-1].get("val_acc") if history and status == "done" and same_weights else None
+    acc = tested_accuracies(
+        model,
+        strategy,
+        train_set,
+        target,
+        cached,
+        labels,
+        device,
+        cached_forward=cached_forward,
+        known_val_acc=last_val,
+    )
     preds, true = acc["preds"], target.test.labels.cpu()
     test_acc = (preds == true).float().mean().item() if len(true) else float("nan")
     c = len(target.class_names)
@@ -316,30 +265,32 @@ def run_transfer(
         status="running",
     )
     total_units = len(runs) * config.epochs  # one progress bar over all runs: each run counts as config.epochs
-    for i, (k, seed, strategy) in enumerate(runs):
-        if should_stop():
-            break
+    done_units = [0] * len(runs)  # runs may train side by side (resnet_core.threads): the bar sums them
+    progress_lock = threading.Lock()
 
-        def progress(event: ProgressEvent, i: int = i) -> None:
+    def one(item: tuple[int, tuple]) -> RunResult | None:
+        i, (k, seed, strategy) = item
+
+        def progress(event: ProgressEvent) -> None:
             if on_progress is None:
                 return
-            units = i * config.epochs + min(config.epochs, int(event.metrics.get("epoch", event.epoch)))
-            elapsed = time.perf_counter() - start
-            on_progress(
-                ProgressEvent(
-                    event.kind,
-                    units,
-                    total_units,
-                    event.epoch,
-                    event.loss,
-                    event.acc,
-                    elapsed,
-                    metrics=event.metrics,
-                    tag=event.tag,
+            with progress_lock:
+                done_units[i] = min(config.epochs, int(event.metrics.get("epoch", event.epoch)))
+                on_progress(
+                    ProgressEvent(
+                        event.kind,
+                        sum(done_units),
+                        total_units,
+                        event.epoch,
+                        event.loss,
+                        event.acc,
+                        time.perf_counter() - start,
+                        metrics=event.metrics,
+                        tag=event.tag,
+                    )
                 )
-            )
 
-        r = run_one(
+        return run_one(
             strategy,
             seed,
             k,
@@ -350,6 +301,12 @@ def run_transfer(
             on_progress=progress,
             should_stop=should_stop,
         )
+
+    # Dropout draws from torch's global generator, which runs side by side would share: those go one by one.
+    n_workers = threads.workers(device) if config.dropout == 0 else 1
+    items = list(enumerate(runs))
+    cost = [RUN_COST.get(strategy, 0.5) * (k or 1000) for _, (k, _, strategy) in items]
+    for r in threads.run_side_by_side(one, items, n_workers=n_workers, should_stop=should_stop, cost=cost):
         if r is None:
             break
         out.results.append(r)
