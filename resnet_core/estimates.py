@@ -33,6 +33,7 @@ class Work:
     train_macs: float = 0.0
     eval_macs: float = 0.0
     nets: int = 1
+    parallel: int = 1  # independent runs computed side by side (resnet_core.threads), one per core
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def register_probe(kind: str, probe: ProbeFn) -> None:
 
 def predicted_seconds(work: Work, device: torch.device | str) -> float:
     cal = calibrate(device)
-    return work.train_macs * cal.train_s_per_mac + work.eval_macs * cal.eval_s_per_mac + work.nets * cal.net_s
+    compute = work.train_macs * cal.train_s_per_mac + work.eval_macs * cal.eval_s_per_mac
+    return compute / max(1, work.parallel) + work.nets * cal.net_s
 
 
 def estimate(work: Work, device: torch.device | str) -> Estimate:

@@ -103,3 +103,9 @@ def test_durations_read_as_a_teacher_would_say_them():
     assert E.duration_text(42.4) == "42 s"
     assert E.duration_text(125) == "2 min 5 s"
     assert E.duration_text(7260) == "2 h 1 min"
+
+
+def test_runs_side_by_side_share_the_time(calibrated):
+    one = E.estimate(E.Work("transfer", train_macs=4e9, nets=0), "cpu")
+    two = E.estimate(E.Work("transfer", train_macs=4e9, nets=0, parallel=2), "cpu")
+    assert two.seconds == pytest.approx(one.seconds / 2)

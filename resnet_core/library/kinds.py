@@ -20,6 +20,12 @@ import torch
 
 CODE_VERSIONS = {"gradients": 1, "degradation": 1, "ablation": 1, "transfer": 1}
 
+# Config fields added after results were shipped, with the behaviour the code had before them: ablations were
+# evaluated with the engine's fast numerics (bf16 autocast + channels-last on this CPU) until ``fast`` appeared
+# (default now False: fp32, comparable with the manifest's accuracies); partial fine-tuning trained through the
+# frozen layers until ``cache_prefix`` appeared (default now True: the frozen prefix computed once per view).
+LEGACY = {"ablation": {"fast": True}, "transfer": {"cache_prefix": False}}
+
 
 def _gradients(config: dict, device: torch.device) -> dict:
     from resnet_core.gradients import run_gradients
@@ -158,7 +164,9 @@ class Kind:
     checkpoints: Callable[[dict], list[str]]  # shipped checkpoints the result depends on (their sha256 is hashed)
 
     def normalize(self, config: dict) -> dict:
-        """The configuration as the experiment writes it in its result (defaults filled, JSON types)."""
+        """The configuration as the experiment writes it in its result (defaults filled, JSON types). A field the
+        result predates takes the value the code had before the field existed (``LEGACY``), not today's default."""
+        config = {**LEGACY.get(self.name, {}), **config}
         return json.loads(json.dumps(_config_class(self.name).from_dict(config).to_dict()))
 
 
