@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from resnet_core import estimates, workloads  # noqa: E402
+from resnet_core.threads import configure as configure_threads  # noqa: E402
 
 
 def defaults(device: torch.device) -> list[tuple[str, object, object]]:
@@ -79,13 +80,15 @@ def defaults(device: torch.device) -> list[tuple[str, object, object]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--only", default="", help="run only the defaults whose name contains this text")
+    parser.add_argument("--only", default="", help="run only the defaults whose name contains one of these texts (separated by |)")
     args = parser.parse_args()
     device = torch.device(args.device)
+    plan = configure_threads()  # the app's thread plan (app.py does the same at start-up)
+    print(plan.describe())
     print(f"load average {os.getloadavg()[0]:.2f}, torch threads {torch.get_num_threads()}, device {device}")
     rows = []
     for name, work, run in defaults(device):
-        if args.only and args.only.lower() not in name.lower():
+        if args.only and not any(part.lower() in name.lower() for part in args.only.split("|")):
             continue
         estimates.forget_observations()  # each estimate as a freshly started server makes it
         est = estimates.estimate(work, device)
