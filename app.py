@@ -88,13 +88,15 @@ def availability() -> dict:
 
 with st.sidebar:
     devices = available_devices()
-    st.selectbox(
+    device = st.selectbox(
         _("Device"),
         devices,
         **remember(DEVICE_KEY),
         help=_("Only devices that exist on this server are listed."),
-        format_func=lambda d: f"{d} — {describe_device(pick_device(d)).describe()}",
     )
+    # The description (with the thread count, which the thread plan sets) goes under the box, not into the
+    # option labels: labels are the widget's identity in the URL and must not change while the server runs.
+    st.caption(describe_device(pick_device(device)).describe())
     st.number_input(
         _("Seed"),
         min_value=0,

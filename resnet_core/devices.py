@@ -58,7 +58,8 @@ def describe_device(device: torch.device | str) -> DeviceInfo:
         return DeviceInfo("cuda", props.name, props.total_memory / 2**30)
     if device.type == "mps":
         return DeviceInfo("mps", "Apple GPU (MPS)", None)
-    return DeviceInfo("cpu", f"CPU ({torch.get_num_threads()} threads)", None)
+    n = torch.get_num_threads()
+    return DeviceInfo("cpu", f"CPU ({n} thread{'s' if n != 1 else ''})", None)
 
 
 def synchronize(device: torch.device) -> None:
