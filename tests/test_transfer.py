@@ -155,7 +155,12 @@ def test_same_seed_same_draw_and_cancel(tiny_source):
         should_stop=lambda: len(events) >= 1,
         source_checkpoint_path=tiny_source,
     )
-    assert stopped.status == "cancelled" and not stopped.results and len(events) == 1, "stops within one epoch"
+    # Each run in flight stops within its epoch; runs go side by side when the app's thread plan is configured
+    # (an AppTest earlier in this process runs app.py), so up to one event per worker.
+    from resnet_core.threads import workers
+
+    assert stopped.status == "cancelled" and not stopped.results, "a stop keeps no half-finished run"
+    assert 1 <= len(events) <= workers(CPU), "stops within one epoch"
 
 
 def test_early_stopper_restores_the_best_weights():
