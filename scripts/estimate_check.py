@@ -80,7 +80,9 @@ def defaults(device: torch.device) -> list[tuple[str, object, object]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--only", default="", help="run only the defaults whose name contains one of these texts (separated by |)")
+    parser.add_argument(
+        "--only", default="", help="run only the defaults whose name contains one of these texts (separated by |)"
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
     plan = configure_threads()  # the app's thread plan (app.py does the same at start-up)
