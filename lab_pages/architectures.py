@@ -55,8 +55,9 @@ st.markdown(
     _(
         "What is inside VGG and the ResNets: how many parameters, how much compute per image, how deep, and where the "
         "cost sits. Every figure below is counted by the app from the real PyTorch modules (torchvision's "
-        "constructors with `weights=None` and the lab's own nets), with PyTorch's `FlopCounterMode`; the ImageNet "
-        "accuracies are torchvision's published figures for its `IMAGENET1K_V1` weights (metadata: nothing is downloaded)."
+        "constructors with `weights=None` and the lab's own nets), by forward hooks on every convolution and linear "
+        "layer during one forward pass; the ImageNet accuracies are torchvision's published figures for its "
+        "`IMAGENET1K_V1` weights (metadata: nothing is downloaded)."
     )
 )
 stats, seconds = zoo_stats()
