@@ -74,13 +74,6 @@ def _identity(seed: int):
     return run_identity_demo(30, seed=seed)
 
 
-@st.cache_resource(show_spinner=False)
-def _net_stats(name: str):
-    from resnet_core.architectures.zoo import net_stats
-
-    return net_stats(name)
-
-
 def home_steps() -> list[Step]:
     from resnet_core.plots.common import identity_demo_figure
 
@@ -110,11 +103,15 @@ def ablation_steps() -> list[Step]:
 
 
 def architecture_steps() -> list[Step]:
-    return [Step(classroom.parameters_question(_net_stats("vgg16"), _net_stats("resnet50")))]
+    from resnet_core.architectures.zoo import net_stats  # cached per process
+
+    return [Step(classroom.parameters_question(net_stats("vgg16"), net_stats("resnet50")))]
 
 
 def layers_steps() -> list[Step]:
-    return [Step(classroom.stage_size_question(_net_stats("resnet20")))]
+    from resnet_core.architectures.zoo import net_stats
+
+    return [Step(classroom.stage_size_question(net_stats("resnet20")))]
 
 
 def transfer_steps() -> list[Step]:

@@ -30,6 +30,7 @@ from lab_pages.ui import (
 )
 from lab_pages.upload_ui import decode_upload
 from resnet_core import workloads
+from resnet_core.architectures.zoo import net_stats
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
 from resnet_core.data import DATASETS, FASHION_CLASSES
 from resnet_core.i18n import gettext as _
@@ -361,18 +362,11 @@ def transfer_estimate(config: TransferConfig):
         len(upload.class_names) if (target == "upload" and upload is not None) else (10 if target == "cifar10" else 4)
     )
     test = (config.test_per_class or (1000 if target == "cifar10" else 300)) * classes
-    macs = None if source == "fashion" else source_macs(IMAGENET_SOURCES[source], config.image_size)
+    macs = None if source == "fashion" else net_stats(IMAGENET_SOURCES[source], input_size=config.image_size).macs
     work = workloads.transfer(
         config, classes=classes, val_images=config.val_per_class * classes, test_images=test, macs=macs
     )
     return show_estimate(work, current_device())
-
-
-@st.cache_resource(show_spinner=False)
-def source_macs(arch: str, size: int) -> int:
-    from resnet_core.architectures.zoo import net_stats
-
-    return net_stats(arch, input_size=size).macs
 
 
 estimate = transfer_estimate(make_config([shots], list(range(n_seeds)), strategies, epochs)) if ready else None

@@ -23,6 +23,7 @@ from functools import cache
 import torch
 
 from resnet_core.i18n import _
+from resnet_core.threads import workers
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Work:
     train_macs: float = 0.0
     eval_macs: float = 0.0
     nets: int = 1
-    parallel: int = 1  # independent runs computed side by side (resnet_core.threads), one per core
+    runs: int = 1  # independent runs: on a CPU they compute side by side, one per core (resnet_core.threads)
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,6 @@ def forward_macs(depth: int, *, residual: bool = True, in_channels: int = 1, siz
     with torch.no_grad(), count_macs(model) as counted:
         model(torch.zeros(1, in_channels, size, size))
     return counted.total
-
-
-def training_work(kind: str, *, depth: int, images: int, epochs: int, eval_images: int = 0, nets: int = 1) -> Work:
-    macs = forward_macs(depth)
-    return Work(kind, 3.0 * macs * images * epochs * nets, float(macs) * eval_images * epochs * nets, nets)
 
 
 # ------------------------------------------------------------------------------------------------ calibration
@@ -168,7 +164,7 @@ def register_probe(kind: str, probe: ProbeFn) -> None:
 def predicted_seconds(work: Work, device: torch.device | str) -> float:
     cal = calibrate(device)
     compute = work.train_macs * cal.train_s_per_mac + work.eval_macs * cal.eval_s_per_mac
-    return compute / max(1, work.parallel) + work.nets * cal.net_s
+    return compute / max(1, min(work.runs, workers(device))) + work.nets * cal.net_s
 
 
 def estimate(work: Work, device: torch.device | str) -> Estimate:

@@ -16,13 +16,6 @@ from resnet_core.estimates import Work, forward_macs, register_probe
 TRAIN_PASS = 3.0  # forward + backward ≈ 3 forward passes
 
 
-def side_by_side(runs: int, device: str = "cpu") -> int:
-    """How many of ``runs`` independent runs compute at once (resnet_core.threads: one per core on a CPU)."""
-    from resnet_core.threads import workers
-
-    return max(1, min(runs, workers(device)))
-
-
 def train_run(*, depth: int, images: int, epochs: int, eval_images: int = 0) -> Work:
     """Home: one network trained for ``epochs`` on ``images``, evaluated on ``eval_images`` after each epoch."""
     macs = forward_macs(depth)
@@ -41,7 +34,7 @@ def gradients(config) -> Work:
             per_seed += TRAIN_PASS * macs * steps + 2.0 * macs * config.jacobian_probes * config.jacobian_batch
             nets += 1
     seeds = len(config.seeds)
-    return Work("gradients", per_seed * seeds, 0.0, nets * seeds, side_by_side(nets * seeds))
+    return Work("gradients", per_seed * seeds, 0.0, nets * seeds, runs=nets * seeds)
 
 
 def degradation(config, *, train_images: int, test_images: int) -> Work:
@@ -78,9 +71,7 @@ def ablation(config, *, test_images: int) -> Work:
         evaluations += len([s for s in swaps if s > 0]) * config.trials
     images = test_images + (config.bn_images if config.bn_stats == "recompute" else 0)
     quick = not (config.delete_k or config.reorder)  # the two nets' delete-one sweeps run side by side
-    return Work(
-        "ablation", 0.0, 2.0 * forward_macs(config.depth) * images * evaluations, 2, side_by_side(2) if quick else 1
-    )
+    return Work("ablation", 0.0, 2.0 * forward_macs(config.depth) * images * evaluations, 2, runs=2 if quick else 1)
 
 
 def transfer(config, *, classes: int, val_images: int, test_images: int, macs: float | None = None) -> Work:
@@ -109,7 +100,7 @@ def transfer(config, *, classes: int, val_images: int, test_images: int, macs: f
             evals += macs * (val_images * config.epochs + test_images)
             nets += 1
     seeds = len(config.seeds)
-    return Work("transfer", train * seeds, evals * seeds, nets * seeds, side_by_side(nets * seeds))
+    return Work("transfer", train * seeds, evals * seeds, nets * seeds, runs=nets * seeds)
 
 
 def _gradients_probe(device: torch.device) -> tuple[Work, float]:

@@ -105,7 +105,8 @@ def test_durations_read_as_a_teacher_would_say_them():
     assert E.duration_text(7260) == "2 h 1 min"
 
 
-def test_runs_side_by_side_share_the_time(calibrated):
+def test_runs_side_by_side_share_the_time(calibrated, monkeypatch):
+    monkeypatch.setattr(E, "workers", lambda device: 2 if str(device) == "cpu" else 1)
     one = E.estimate(E.Work("transfer", train_macs=4e9, nets=0), "cpu")
-    two = E.estimate(E.Work("transfer", train_macs=4e9, nets=0, parallel=2), "cpu")
+    two = E.estimate(E.Work("transfer", train_macs=4e9, nets=0, runs=2), "cpu")
     assert two.seconds == pytest.approx(one.seconds / 2)
