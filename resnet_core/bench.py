@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from resnet_core import engine, numerics
+from resnet_core import engine, frozen, numerics
 from resnet_core.bench_tutorial import PeakMemory, steady_rate, tutorial_row
 from resnet_core.data import ImageSet, load_dataset
 from resnet_core.devices import describe_device, pick_device, synchronize
@@ -214,9 +214,9 @@ def head_rows(build, data: ImageSet, cfg: BenchConfig, device: torch.device, see
     # Cached: one backbone pass in large batches, then the head alone on the features.
     with PeakMemory(device) as mem:
         t0 = time.perf_counter()
-        feats = engine.extract_features(model, data, device=device)
+        feats = frozen.extract_features(model, data, device=device)
         head = engine.seeded(lambda: nn.Linear(head0.in_features, head0.out_features), seed)
-        res = engine.train_head(head, feats, data.labels, head_cfg, device=device)
+        res = frozen.train_head(head, feats, data.labels, head_cfg, device=device)
         synchronize(device)
         cached_s = time.perf_counter() - t0
     rows.append(

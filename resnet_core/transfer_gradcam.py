@@ -5,7 +5,7 @@ A finished transfer comparison keeps its numbers, not its models, so this trains
 public pieces of ``resnet_core.transfer`` (``load_source``, ``load_target``, ``build_model``,
 ``configure_strategy``) and the engine, on the same k-shot draw (same seed) and recipe (learning rates, epochs,
 BatchNorm mode), then runs Grad-CAM on the last stage of each. Feature extraction trains its head on cached
-features (``engine.extract_features`` + ``engine.train_head``), fine-tuning goes through ``engine.train``. The
+features (``frozen.extract_features`` + ``frozen.train_head``), fine-tuning goes through ``engine.train``. The
 retrained models follow the same recipe as the comparison's runs but are not guaranteed to be bit-identical,
 so the predictions shown are these models' own. ResNet-20 source, k=20, 12 epochs: 19-23 s on the shared 2-core
 lab CPU (measured: CLI-style call and in the browser).
@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from resnet_core.data import DATASET_STATS, ImageSet, normalize, stratified_kshot
-from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, extract_features, train, train_head
+from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, train
+from resnet_core.frozen import extract_features, train_head
 from resnet_core.i18n import gettext as _
 from resnet_core.layers_view import gradcam
 

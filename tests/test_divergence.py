@@ -1,4 +1,4 @@
-"""The one divergence rule (resnet_core.divergence) and where it is applied: engine.train, engine.train_head,
+"""The one divergence rule (resnet_core.divergence) and where it is applied: engine.train, frozen.train_head,
 the transfer experiment's head loop and its summaries."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from resnet_core.divergence import LOSS_CEILING, DivergenceCheck, check_losses, is_diverged
-from resnet_core.engine import TrainConfig, seeded, train, train_head
+from resnet_core.engine import TrainConfig, seeded, train
+from resnet_core.frozen import train_head
 from resnet_core.models import build_cifar_net
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from resnet_core import engine, numerics
+from resnet_core import engine, frozen, numerics
 from resnet_core.data import load_dataset
 from resnet_core.models import build_cifar_net
 
@@ -128,10 +128,10 @@ def test_cached_features_train_the_same_head_as_recomputing(tiny):
         param_groups=[{"params": backbone.fc.parameters()}],
         set_train_mode=lambda m: m.eval(),
     )
-    feats = engine.extract_features(backbone, data, device=CPU, fast=False)
+    feats = frozen.extract_features(backbone, data, device=CPU, fast=False)
     assert feats.shape == (len(data), 64) and feats.dtype == torch.float32
     head = engine.seeded(lambda: nn.Linear(64, 10), 3)
-    cached = engine.train_head(head, feats, data.labels, config, device=CPU, val=(feats, data.labels))
+    cached = frozen.train_head(head, feats, data.labels, config, device=CPU, val=(feats, data.labels))
     assert cached.status == "done" and len(cached.history) == 3 and "val_acc" in cached.history[-1]
     got = [h["train_loss"] for h in cached.history]
     want = [h["train_loss"] for h in recomputed.history]

@@ -214,7 +214,8 @@ def test_early_stopping_tests_the_best_weights_not_the_last(tiny_source):
 
 
 def test_head_training_divergence_check_fires(tiny_source):
-    from resnet_core.engine import TrainConfig, train_head
+    from resnet_core.engine import TrainConfig
+    from resnet_core.frozen import train_head
 
     feats = {"views": torch.randn(1, 16, 8) * 100, "train": torch.randn(16, 8), "val": torch.randn(4, 8)}
     labels = {"train": torch.arange(4).repeat(4), "val": torch.arange(4)}
@@ -558,11 +559,18 @@ def test_page_runs_a_tiny_comparison():
 
 def test_transfer_side_by_side_equals_one_by_one(tiny_source, monkeypatch):
     monkeypatch.setattr(threads, "_PLAN", threads.ThreadPlan(1, 2, 2, "test"))  # as if configure() ran
+    # Bit-for-bit equality needs the same intra-op thread count in both runs (as the plan sets it): an earlier
+    # test in the same process may have left torch with another, and sums then round differently.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # keep it for both runs
     config = tiny_config(strategies=["scratch", "partial_finetune", "full_finetune"], seeds=[0, 1])
     parallel = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source)
     monkeypatch.setattr(threads, "_PLAN", None)
     serial = tr.run_transfer(config, device=CPU, source_checkpoint_path=tiny_source)
     key = [(r.strategy, r.seed, r.test_acc, r.test_loss, r.final_val_acc) for r in serial.results]
+    monkeypatch.undo()
+    torch.set_num_threads(before)
     assert key == [(r.strategy, r.seed, r.test_acc, r.test_loss, r.final_val_acc) for r in parallel.results]
 
 

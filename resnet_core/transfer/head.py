@@ -16,7 +16,8 @@ from torch import nn
 
 from resnet_core.data import ImageSet, augment
 from resnet_core.divergence import DivergenceCheck
-from resnet_core.engine import eval_batch_size, extract_features, lr_factor
+from resnet_core.engine import eval_batch_size, lr_factor
+from resnet_core.frozen import extract_features
 from resnet_core.transfer.config import TransferConfig
 
 
