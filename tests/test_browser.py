@@ -144,7 +144,9 @@ def test_training_job_survives_a_widget_change_and_finishes(page):
     training_images.press("Home")
     page.get_by_role("button", name="Train", exact=True).click()
     # Running (a Stop button) or, on a fast machine, already finished: either way the job has started.
-    page.get_by_role("button", name="Stop").or_(page.get_by_text("finished in", exact=False)).first.wait_for()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").or_(
+        page.get_by_text("finished in", exact=False)
+    ).first.wait_for()
 
     # An unrelated widget change reruns the whole script; the job must carry on.
     blocks = sliders.nth(0)

@@ -53,7 +53,8 @@ def test_a_closed_tabs_job_frees_the_slot(short_timeout_server):
         a.get_by_label("Epochs").fill("20")
         a.get_by_label("Epochs").press("Enter")
         a.get_by_role("button", name="Train", exact=True).click()
-        a.get_by_role("button", name="Stop").wait_for(timeout=120_000)
+        # The header's status widget has its own "Stop" while a script runs: look in the page body.
+        a.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").wait_for(timeout=120_000)
         a.context.close()
 
         # Tab B's short run needs the only slot: it gets it once A's job has cancelled itself.
