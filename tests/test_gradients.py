@@ -17,6 +17,7 @@ from resnet_core.gradients import (
     measure_gradients,
     run_gradients,
 )
+from resnet_core.numerics import fast_path
 from resnet_core.plots.gradients import fmt_ratio, gradient_norms_figure, ratio_figure
 from resnet_core.reports import gradients as report
 
@@ -213,3 +214,32 @@ def test_page_measures_live_with_a_small_depth():
     at.radio(key="gf-view").set_value("shipped").run()
     assert not at.exception, at.exception
     assert "at depth 110" in " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("depth", [8, 20])
+@pytest.mark.parametrize("residual", [False, True])
+def test_fast_numerics_agree_with_float32(batch, depth, residual):
+    """The live default measures with the engine's fast numerics; the shipped references are float32. On small
+    nets the two agree to bf16 precision (a few %), far inside the seed spread (factors of 1.2-3 on seeds 0-4)."""
+    images, labels = batch
+    out = {}
+    for fast in (False, True):
+        model = build_pair_model(GradientConfig(), depth, residual, seed=0)
+        out[fast] = measure_gradients(model, images, labels, jacobian_probes=1, jacobian_batch=8, fast=fast)
+    fp32, fast = out[False], out[True]
+    for key in ("first_last_ratio", "weight_first_last_ratio", "loss"):
+        assert fast[key] == pytest.approx(fp32[key], rel=0.12), key
+    assert fast["block_input_grad_norms"] == pytest.approx(fp32["block_input_grad_norms"], rel=0.12)
+    assert fast["block_jacobian_gain"] == pytest.approx(fp32["block_jacobian_gain"], rel=0.05)
+    if fast_path("cpu").autocast_dtype is not None:  # bf16 here: the fast path really ran in other numerics
+        assert fp32["block_input_grad_norms"] != fast["block_input_grad_norms"]
+
+
+def test_cli_fp32_flag_and_the_defaults(tmp_path):
+    args = ["gradients", "--depths", "8", "--batch-size", "16", "--seeds", "0", "--variants", "residual"]
+    assert cli.main([*args, "--json", str(tmp_path / "fast.json")]) == 0
+    assert cli.main([*args, "--fp32", "--probes", "3", "--json", str(tmp_path / "fp32.json")]) == 0
+    fast = json.loads((tmp_path / "fast.json").read_text())["config"]
+    fp32 = json.loads((tmp_path / "fp32.json").read_text())["config"]
+    assert fast["fast"] is True and fast["jacobian_probes"] == GradientConfig().jacobian_probes == 1
+    assert fp32["fast"] is False and fp32["jacobian_probes"] == 3

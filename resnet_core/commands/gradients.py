@@ -54,7 +54,8 @@ def cmd_gradients(args: argparse.Namespace) -> int:
         seeds=parse_seeds(args.seeds),
         dataset=args.dataset,
         train_steps=args.steps,
-        jacobian_probes=args.probes,
+        jacobian_probes=args.probes if args.probes is not None else GradientConfig.jacobian_probes,
+        fast=not args.fp32,
     )
     print(
         f"gradient norms on {args.dataset} (batch {args.batch_size}), norm={args.norm}, activation={args.activation}, "
@@ -166,7 +167,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--dataset", choices=sorted(data_mod.DATASETS), default="bundled")
     p.add_argument("--steps", type=int, default=0, help="training steps before measuring (0 = at initialisation)")
-    p.add_argument("--probes", type=int, default=3, help="random vectors per block for the ||dy/dx|| estimate")
+    p.add_argument(
+        "--probes",
+        type=int,
+        default=None,
+        help=f"random vectors per block for the ||dy/dx|| estimate (default {GradientConfig.jacobian_probes})",
+    )
+    p.add_argument(
+        "--fp32",
+        action="store_true",
+        help="measure in plain float32 (how the shipped results were measured); default: the engine's fast "
+        "numerics (bf16 autocast where the device has it natively, channels-last)",
+    )
     p.add_argument("--seeds", "--seed", default="0", help="comma-separated seeds: each is measured (e.g. 0,1,2,3,4)")
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(func=cmd_gradients)

@@ -123,10 +123,12 @@ SHIPPED: tuple[Entry, ...] = (
             f"gradients_{norm}",
             "gradients",
             f"depths 8, 20, 56, 110, plain + residual, norm {norm}, at initialisation; batch 64; seeds 0-4",
-            f"{_CLI} gradients --device cpu --depths 8,20,56,110 --norm {norm} --seeds 0,1,2,3,4",
+            f"{_CLI} gradients --device cpu --depths 8,20,56,110 --norm {norm} --seeds 0,1,2,3,4 --probes 3 --fp32",
             depths=[8, 20, 56, 110],
             norm=norm,
             seeds=[0, 1, 2, 3, 4],
+            jacobian_probes=3,  # the shipped references: float32, three probes (the defaults before issue 13)
+            fast=False,
         )
         for norm in ("batch", "none")
     ),

@@ -23,8 +23,9 @@ CODE_VERSIONS = {"gradients": 1, "degradation": 1, "ablation": 1, "transfer": 1}
 # Config fields added after results were shipped, with the behaviour the code had before them: ablations were
 # evaluated with the engine's fast numerics (bf16 autocast + channels-last on this CPU) until ``fast`` appeared
 # (default now False: fp32, comparable with the manifest's accuracies); partial fine-tuning trained through the
-# frozen layers until ``cache_prefix`` appeared (default now True: the frozen prefix computed once per view).
-LEGACY = {"ablation": {"fast": True}, "transfer": {"cache_prefix": False}}
+# frozen layers until ``cache_prefix`` appeared (default now True: the frozen prefix computed once per view);
+# gradient norms were measured in fp32 until ``fast`` appeared for them (default now True: the fast numerics).
+LEGACY = {"ablation": {"fast": True}, "transfer": {"cache_prefix": False}, "gradients": {"fast": False}}
 
 
 def _gradients(config: dict, device: torch.device) -> dict:

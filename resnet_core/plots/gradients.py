@@ -210,7 +210,15 @@ def setting_text(config: dict) -> str:
     act = config.get("activation", "relu")
     steps = int(config.get("train_steps", 0) or 0)
     when = _("at initialisation") if steps == 0 else _("after {steps} training steps").format(steps=steps)
-    return _("{norm}, {activation} activations, {when}").format(norm=norm, activation=act, when=when)
+    # Results written before the field existed were measured in float32 (resnet_core.library.kinds.LEGACY).
+    numerics = (
+        _("engine's fast numerics (bf16 where the device has it, channels-last)")
+        if config.get("fast", False)
+        else _("float32")
+    )
+    return _("{norm}, {activation} activations, {when}, {numerics}").format(
+        norm=norm, activation=act, when=when, numerics=numerics
+    )
 
 
 # ========================================================================================== degradation
