@@ -36,16 +36,13 @@ import torch
 
 from resnet_core import data as data_mod
 from resnet_core import threads
-from resnet_core.ablation_result import (  # noqa: F401 (re-exported: the result types live there)
-    RESULTS_DIR,
+from resnet_core.ablation_result import (
     AblationConfig,
     AblationResult,
     ModelAblation,
     default_ks,
     default_swaps,
     resolve_checkpoint,
-    shipped_depths,
-    shipped_result_path,
 )
 from resnet_core.checkpoints import load_checkpoint, read_manifest
 from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, fast_path, seeded, train

@@ -1,14 +1,12 @@
 """Command line: ``python -m resnet_core <command> ...`` — the same functions the app's pages call.
 
-Foundation commands live here (``info``, ``train``, ``download``); each experiment module may add its own
-subcommand by defining ``register_cli(subparsers)`` (see EXPERIMENT_MODULES).
+Foundation commands live here (``info``, ``train``, ``download``); each experiment's subcommands live in
+``resnet_core.commands`` (one module each, with ``register(subparsers)``).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from resnet_core.checkpoints import (
 )
 from resnet_core.commands import ablation as commands_ablation
 from resnet_core.commands import architectures as commands_architectures
+from resnet_core.commands import bench as commands_bench
 from resnet_core.commands import gradients as commands_gradients
 from resnet_core.commands import library as commands_library
 from resnet_core.commands import transfer as commands_transfer
@@ -36,9 +35,6 @@ from resnet_core.engine import HYPERPARAMS, TrainConfig, evaluate, seeded, train
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
 from resnet_core.validation import OneLineParser, check_sizes, harden, main_guard, one_line
-
-# Experiment modules that contribute subcommands, in the order `--help` lists them.
-EXPERIMENT_MODULES = ("bench",)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -236,13 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands_transfer.register(sub)
     commands_architectures.register(sub)
     commands_library.register(sub)
-    for name in EXPERIMENT_MODULES:
-        module_name = f"resnet_core.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        if hasattr(module, "register_cli"):
-            module.register_cli(sub)
+    commands_bench.register(sub)
     return harden(parser)  # parse-time checks of every subcommand's values (resnet_core.validation)
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from resnet_core.devices import describe_device, pick_device  # noqa: E402
-from resnet_core.gradients import GradientConfig, parse_depths, run_gradients  # noqa: E402
+from resnet_core.devices import describe_device, pick_device
+from resnet_core.gradients import GradientConfig, parse_depths, run_gradients
 
 
 def main() -> int:

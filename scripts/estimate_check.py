@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from resnet_core import estimates, workloads  # noqa: E402
-from resnet_core.threads import configure as configure_threads  # noqa: E402
+from resnet_core import estimates, workloads
+from resnet_core.threads import configure as configure_threads
 
 
 def defaults(device: torch.device) -> list[tuple[str, object, object]]:

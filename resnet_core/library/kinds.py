@@ -71,7 +71,7 @@ def _merged_status(parts: list[dict]) -> str:
 
 
 def _merge_gradients(config: dict, parts: list[dict]) -> dict:
-    from resnet_core.gradients import GradientResult, GradientRun
+    from resnet_core.gradient_result import GradientResult, GradientRun
 
     return GradientResult(
         config=dict(config),
@@ -141,7 +141,7 @@ def _transfer_checkpoints(config: dict) -> list[str]:
 
 def _config_class(kind: str) -> Any:
     if kind == "gradients":
-        from resnet_core.gradients import GradientConfig
+        from resnet_core.gradient_result import GradientConfig
 
         return GradientConfig
     if kind == "degradation":

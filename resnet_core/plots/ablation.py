@@ -5,9 +5,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from resnet_core.ablation import AblationResult, path_length_distribution
+from resnet_core.ablation_result import AblationResult
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
+from resnet_core.lesions import path_length_distribution
 from resnet_core.plots.common import LAYOUT, VARIANT_COLORS
 
 COLORS = VARIANT_COLORS  # plain red, residual blue, as on every chart

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from resnet_core.degradation import DegradationResult, DegradationRun
-from resnet_core.gradients import GradientResult, GradientRun
+from resnet_core.gradient_result import GradientResult, GradientRun
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
 from resnet_core.models import variant_name

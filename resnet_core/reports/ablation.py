@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 
-from resnet_core.ablation import AblationResult, ModelAblation
+from resnet_core.ablation_result import AblationResult, ModelAblation
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 from resnet_core.stats import binomial_se

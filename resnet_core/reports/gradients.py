@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from resnet_core.gradients import GradientResult
+from resnet_core.gradient_result import GradientResult
 from resnet_core.i18n import gettext as _
 from resnet_core.i18n import ngettext
 from resnet_core.numbers import fmt_number
