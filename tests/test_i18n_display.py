@@ -3,10 +3,14 @@ upload rejection reasons and job messages are Korean under ``language("ko")`` an
 
 from __future__ import annotations
 
+import io
 import re
+import time
+import zipfile
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from resnet_core import i18n
 from resnet_core.data import FASHION_CLASSES, class_label
@@ -110,3 +114,36 @@ def test_class_names_display_in_korean_but_data_stays_english():
         assert class_label("cat") == "고양이"
         assert class_label("Seed") == "Seed"  # an uploaded folder's name is never looked up in the catalog
     assert class_label("Bag") == "Bag"
+
+
+def test_upload_rejection_reasons_are_translated_when_shown():
+    from resnet_core.uploads import UploadError, load_image_zip
+
+    with pytest.raises(UploadError) as info:
+        load_image_zip(b"")
+    assert str(info.value) == "the upload is empty"  # tests and logs read English
+    with i18n.language("ko"):
+        assert str(info.value) == "업로드가 비어 있습니다"  # the page shows it in the reader's language
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../evil.png", b"x")
+    with pytest.raises(UploadError) as info:
+        load_image_zip(buf.getvalue())
+    with i18n.language("ko"):
+        assert "폴더 밖으로 빠져나가는 경로" in str(info.value) and "'../evil.png'" in str(info.value)
+
+
+def test_job_messages_speak_the_starters_language():
+    from resnet_core.jobs import Job, JobState
+
+    def slow(job):
+        while not job.should_stop():
+            time.sleep(0.01)
+
+    with i18n.language("ko"):
+        job = Job(slow, time_limit=0.05).start()
+    job.wait(10)
+    assert job.state == JobState.TIME_LIMIT and job.error.startswith("중지됨: 시간 제한"), job.error
+    english = Job(slow, time_limit=0.05).start()
+    english.wait(10)
+    assert english.error.startswith("stopped: time limit"), english.error
