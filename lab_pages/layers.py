@@ -16,7 +16,7 @@ from lab_pages.ui import remember
 from resnet_core import layers_view as lv
 from resnet_core import preprocess as pp
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_file
-from resnet_core.data import FASHION_CLASSES, load_dataset
+from resnet_core.data import FASHION_CLASSES, class_label, load_dataset
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 from resnet_core.plots.architectures import feature_grid_figure, filters_figure, overlay
@@ -73,12 +73,15 @@ if kind == "photo":
 elif kind == "fashion":
     test = bundled_test()
     cls = c2.selectbox(
-        _("Class"), range(len(FASHION_CLASSES)), format_func=lambda c: FASHION_CLASSES[c], **remember("lv-class")
+        _("Class"),
+        range(len(FASHION_CLASSES)),
+        format_func=lambda c: class_label(FASHION_CLASSES[c]),
+        **remember("lv-class"),
     )
     nth = int(c2.number_input(_("Which one of that class"), 0, 299, 0, **remember("lv-nth")))
     index = int(np.flatnonzero(test.labels.numpy() == cls)[nth])
     img = Image.fromarray(test.images[index, 0].numpy()).convert("RGB")
-    c2.caption(_("Bundled test image #{index} ({name}).").format(index=index, name=FASHION_CLASSES[cls]))
+    c2.caption(_("Bundled test image #{index} ({name}).").format(index=index, name=class_label(FASHION_CLASSES[cls])))
 else:
     file = c2.file_uploader(_("An image (JPEG or PNG)"), type=["jpg", "jpeg", "png"], key="lv-upload")
     if file is not None:
@@ -153,7 +156,7 @@ probs = fm.probabilities()[0]
 top = probs.argsort(descending=True)[:3].tolist()
 st.markdown(
     _("Prediction: ")
-    + ", ".join(f"**{classes[i]}** {probs[i]:.0%}" for i in top)
+    + ", ".join(f"**{class_label(classes[i])}** {probs[i]:.0%}" for i in top)
     + ". "
     + _("One forward pass with the hooks took {ms:.0f} ms here.").format(ms=took * 1000)
 )
@@ -175,7 +178,7 @@ c2.image(pp.enlarge(seen, 280), caption=_("What the network gets (before normali
 cam = lv.gradcam(model, list(lv.stage_modules(model).values())[-1], x, [top[0]])[0]
 c3.image(
     pp.enlarge(overlay(seen.transpose(2, 0, 1), cam), 280),
-    caption=_("Grad-CAM at the last stage for '{name}' (red: most evidence)").format(name=classes[top[0]]),
+    caption=_("Grad-CAM at the last stage for '{name}' (red: most evidence)").format(name=class_label(classes[top[0]])),
     width="stretch",
 )
 

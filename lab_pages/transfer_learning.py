@@ -32,7 +32,7 @@ from lab_pages.upload_ui import decode_upload
 from resnet_core import workloads
 from resnet_core.architectures.zoo import net_stats
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
-from resnet_core.data import DATASETS, FASHION_CLASSES
+from resnet_core.data import DATASETS, FASHION_CLASSES, class_label
 from resnet_core.i18n import gettext as _
 from resnet_core.plots.transfer import (
     curves_figure,
@@ -87,8 +87,8 @@ with st.expander(_("The source network, the target task, and how the class split
             "the four classes it never saw: **{target}**, with k labelled images per class, a fixed validation split "
             "and the bundled test images."
         ).format(
-            source=", ".join(FASHION_CLASSES[c] for c in SOURCE_CLASSES),
-            target=", ".join(FASHION_CLASSES[c] for c in TARGET_CLASSES),
+            source=", ".join(class_label(FASHION_CLASSES[c]) for c in SOURCE_CLASSES),
+            target=", ".join(class_label(FASHION_CLASSES[c]) for c in TARGET_CLASSES),
         )
         + "\n\n"
         + _(

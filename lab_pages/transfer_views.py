@@ -11,6 +11,7 @@ from lab_pages.ui import (
     download_buttons,
     escape_html,
 )
+from resnet_core.data import class_label
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 from resnet_core.plots.transfer import (
@@ -248,7 +249,9 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
     run = result.results[pick]
     left, right = st.columns([1, 1])
     with left:
-        names = [escape_html(c) for c in result.class_names]  # uploaded folder names: plain text in plotly labels
+        names = [
+            escape_html(class_label(c)) for c in result.class_names
+        ]  # uploaded folder names: plain text in plotly labels
         st.plotly_chart(
             confusion_figure(
                 run.confusion,
@@ -271,7 +274,7 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                         test.images[idx].numpy(),
                         [m["true"] for m in run.misclassified[:18]],
                         [m["pred"] for m in run.misclassified[:18]],
-                        [escape_html(c) for c in result.class_names],
+                        [escape_html(class_label(c)) for c in result.class_names],
                         title=_("Misclassified (true→predicted), first {n}").format(n=len(idx)),
                     ),
                     width="stretch",

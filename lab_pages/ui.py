@@ -26,7 +26,7 @@ import torch
 
 from resnet_core.devices import pick_device
 from resnet_core.estimates import Estimate, Work, duration_text, observe, ready_estimate, time_left
-from resnet_core.i18n import N_, current_language, language
+from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 from resnet_core.jobs import Job, JobLimiter, JobState
 from resnet_core.profile import Profile, current_profile
@@ -183,14 +183,8 @@ def launch(
         )
         return None
     prof = profile()
-    lang = current_language()  # the job's progress messages speak the launcher's language
-
-    def in_language(job: Job) -> Any:
-        with language(lang):
-            return fn(job)
-
-    job = Job(
-        in_language,
+    job = Job(  # the job (fn, its progress and its own messages) speaks the language of this session
+        fn,
         title=title,
         limiter=limiter or job_limiter(),
         heartbeat_timeout=prof.session_timeout,

@@ -19,24 +19,35 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from resnet_core.i18n import N_
+from resnet_core.i18n import N_, gettext
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PATH = REPO_ROOT / "assets" / "data" / "fashion_mnist_subset.npz"
 
+# English names in data, results and downloads; class_label() shows them in the reader's language.
 FASHION_CLASSES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
+    N_("T-shirt/top"),
+    N_("Trouser"),
+    N_("Pullover"),
+    N_("Dress"),
+    N_("Coat"),
+    N_("Sandal"),
+    N_("Shirt"),
+    N_("Sneaker"),
+    N_("Bag"),
+    N_("Ankle boot"),
 ]
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+CIFAR10_CLASSES = [N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"), N_("frog")]
+CIFAR10_CLASSES += [N_("horse"), N_("ship"), N_("truck")]
+
+
+def class_label(name: str) -> str:
+    """A Fashion-MNIST or CIFAR-10 class name as shown to the reader (translated); any other name (an uploaded
+    folder's, an ImageNet class) is shown as it is."""
+    return gettext(name) if name in _KNOWN_CLASSES else name
+
+
+_KNOWN_CLASSES = frozenset(FASHION_CLASSES + CIFAR10_CLASSES)
 
 
 @dataclass

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from typing import Any
 
 from resnet_core.engine import ProgressEvent
+from resnet_core.i18n import current_language, language
+from resnet_core.i18n import gettext as _
 
 
 class JobState(str, enum.Enum):
@@ -137,6 +139,7 @@ class Job:
         self.id = next(_ids)
         self.title = title
         self.owner = owner  # the browser session's id, for display and bookkeeping
+        self.language = current_language()  # the starter's: fn and the job's own messages speak it
         self.heartbeat_timeout = heartbeat_timeout  # None: lives until done (CLI, tests)
         self.time_limit = time_limit  # None: no cap
         self.last_seen = time.monotonic()
@@ -228,6 +231,10 @@ class Job:
 
     # ------------------------------------------------------------------------------------------ worker
     def _run(self) -> None:
+        with language(self.language):
+            self._run_here()
+
+    def _run_here(self) -> None:
         acquired = not self.should_stop() and (self._limiter is None or self._limiter.acquire(self.id, self))
         if not acquired or self.should_stop():  # a job of a vanished session never starts, even when first in line
             self._finish(JobState.CANCELLED)
@@ -242,10 +249,10 @@ class Job:
                 self.result = result
             status = getattr(result, "status", None) or (result.get("status") if isinstance(result, dict) else None)
             if status == "diverged":
-                self.error = getattr(result, "message", None) or "the run diverged (loss became NaN or infinite)"
+                self.error = getattr(result, "message", None) or _("the run diverged (loss became NaN or infinite)")
                 self._finish(JobState.DIVERGED)
             elif self.stop_reason == "time-limit":
-                self.error = f"stopped: time limit ({self.time_limit:.0f} s per run on this server)"
+                self.error = _("stopped: time limit ({s:.0f} s per run on this server)").format(s=self.time_limit)
                 self._finish(JobState.TIME_LIMIT)
             elif status == "cancelled" or self._stop.is_set():
                 self._finish(JobState.CANCELLED)
@@ -263,7 +270,7 @@ class Job:
     def _finish(self, state: JobState) -> None:
         self.finished_at = time.time()
         if state == JobState.CANCELLED and self.stop_reason == "session-ended" and not self.error:
-            self.error = "cancelled: its browser session went away"
+            self.error = _("cancelled: its browser session went away")
         with self._lock:
             self.state = state
 

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from resnet_core.data import ImageSet
+from resnet_core.upload_errors import UploadError
 
 # Extension -> the Pillow formats allowed to decode it. The set of all of them is what Image.open may try:
 # a .jpg that is really a PNG is fine, an AVIF/ICO/TGA/... renamed .png is not.
@@ -77,8 +78,8 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class UploadError(ValueError):
-    """The upload cannot be used; the message says why (shown to the user as it is)."""
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
 
 
 @dataclass(frozen=True)
@@ -127,12 +128,12 @@ def _check_name(name: str) -> tuple[str, ...]:
     as written (class names are normalised to NFC later, after checking that no two collide)."""
     raw = name.replace("\\", "/")
     if raw.startswith("/") or _DRIVE.match(raw):
-        raise UploadError(f"the zip contains an absolute path ({name!r}); only relative class folders are allowed")
+        raise UploadError("absolute_path", name=name)
     parts = tuple(p for p in PurePosixPath(raw).parts if p not in ("", "."))
     if any(part == ".." for part in parts):
-        raise UploadError(f"the zip contains a path that climbs out of its folder ({name!r}); refusing it")
+        raise UploadError("climbs_out", name=name)
     if any(_CONTROL.search(p) for p in parts):
-        raise UploadError(f"the zip contains a name with control characters ({name!r}); rename it")
+        raise UploadError("control_chars", name=name)
     return parts
 
 
@@ -141,12 +142,9 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     with zf.open(info) as f:
         data = f.read(cap + 1)
     if len(data) > cap:
-        raise UploadError(f"{info.filename} is larger than {cap / 2**20:.0f} MB uncompressed; refusing it")
+        raise UploadError("member_too_large", name=info.filename, mb=cap / 2**20)
     if len(data) != info.file_size:
-        raise UploadError(
-            f"{info.filename}: the zip says {info.file_size:,} bytes but holds {len(data):,} "
-            "(a damaged or doctored zip)"
-        )
+        raise UploadError("size_mismatch", name=info.filename, said=info.file_size, held=len(data))
     return data
 
 
@@ -158,13 +156,13 @@ def _to_rgb(img, name: str, size: int):
         # 16-bit / 32-bit greys: resize first (as 32-bit floats), then stretch the small result to 0..255, so a
         # 4096x4096 16-bit image costs one float copy, not several float64 ones.
         if mode == "F" and not np.isfinite(np.asarray(img)).all():
-            raise UploadError(f"{name} holds NaN or infinite pixel values; refusing it")
+            raise UploadError("nan_pixels", name=name)
         small = (img if mode == "F" else img.convert("F")).resize(
             (size, size), Image.Resampling.BILINEAR, reducing_gap=2.0
         )
         arr = np.asarray(small, dtype=np.float32)
         if not np.isfinite(arr).all():
-            raise UploadError(f"{name} holds pixel values too large to convert; refusing it")
+            raise UploadError("huge_pixels", name=name)
         lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
         arr = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
         img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
@@ -191,24 +189,15 @@ def _open_checked(data: bytes, name: str, size: int, limits: UploadLimits, pixel
     try:
         img = Image.open(io.BytesIO(data), formats=[f for f in ALLOWED_FORMATS if f in Image.OPEN])
     except UnidentifiedImageError as exc:
-        raise UploadError(
-            f"{name} is not an image in an allowed format ({', '.join(sorted(set(ALLOWED_FORMATS)))}):"
-            " corrupt, another format renamed, or not an image at all"
-        ) from exc
+        raise UploadError("not_an_image", name=name, formats=", ".join(sorted(set(ALLOWED_FORMATS)))) from exc
     if img.format == "JPEG" or img.format == "MPO":
         img.draft(None, (size * 2, size * 2))  # decode at 1/2..1/8 scale: bounded work for big photos
     w, h = img.size
     if w <= 0 or h <= 0 or w * h > limits.max_pixels:
-        raise UploadError(
-            f"{name} is {w}x{h} pixels, more than the {limits.max_pixels:,} allowed per image "
-            "(a decompression bomb, or simply too big: shrink it first)"
-        )
+        raise UploadError("too_many_pixels", name=name, w=w, h=h, max=limits.max_pixels)
     pixels = w * h
     if pixels > pixels_left:
-        raise UploadError(
-            f"the images add up to more than {limits.max_total_pixels / 1e6:,.0f} million decoded "
-            f"pixels (reached at {name}); upload fewer or smaller images"
-        )
+        raise UploadError("total_pixels", mpx=limits.max_total_pixels / 1e6, name=name)
     return img, pixels
 
 
@@ -229,7 +218,7 @@ def _decode(data: bytes, name: str, size: int, limits: UploadLimits, pixels_left
         img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
         arr = np.asarray(img, dtype=np.uint8)
     if arr.shape != (size, size, 3):
-        raise UploadError(f"{name}: decoded to an unexpected shape {arr.shape}")
+        raise UploadError("bad_shape", name=name, shape=arr.shape)
     return arr.transpose(2, 0, 1).copy(), mode, pixels
 
 
@@ -240,17 +229,17 @@ def _member_error(name: str, exc: BaseException) -> UploadError:
     from PIL import Image
 
     if isinstance(exc, Image.DecompressionBombError):
-        why = "decompression bomb refused"
+        why = "bomb"
     elif isinstance(exc, (zlib.error, zipfile.BadZipFile, EOFError)):
-        why = "the zip's data for this file is corrupt (bad CRC, lying sizes or broken compression)"
+        why = "corrupt_data"
     elif isinstance(exc, NotImplementedError):
-        why = "stored with a compression or encryption method that cannot be read"
+        why = "unreadable_method"
     elif isinstance(exc, MemoryError):
-        why = "too large to decode"
+        why = "too_large_to_decode"
     else:
-        why = "a corrupt, truncated or unsupported image"
+        why = "corrupt_image"
     detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-    return UploadError(f"{name}: {why} ({type(exc).__name__}: {detail})")
+    return UploadError(why, name=name, error=f"{type(exc).__name__}: {detail}")
 
 
 def _list_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
@@ -263,14 +252,12 @@ def _list_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
         parts = _check_name(info.filename)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            raise UploadError(f"the zip contains a symbolic link ({info.filename!r}); links are not allowed")
+            raise UploadError("symlink", name=info.filename)
         if not parts:
             continue
         key = "/".join(parts) + ("/" if info.is_dir() else "")
         if key in seen:
-            raise UploadError(
-                f"the zip lists {info.filename!r} twice (duplicate entries are refused: which one would be the image?)"
-            )
+            raise UploadError("duplicate", name=info.filename)
         seen[key] = info.filename
         if _is_junk(parts):
             ignored.append(info.filename)
@@ -281,12 +268,9 @@ def _list_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
             dirs.append(parts)
             continue
         if info.flag_bits & 0x1:
-            raise UploadError(f"{info.filename} is encrypted; upload an unencrypted zip")
+            raise UploadError("encrypted", name=info.filename)
         if info.compress_type not in SUPPORTED_METHODS:
-            raise UploadError(
-                f"{info.filename} is compressed with zip method {info.compress_type} (e.g. Deflate64 "
-                "or AES), which cannot be read; re-create the zip with standard Deflate"
-            )
+            raise UploadError("zip_method", name=info.filename, method=info.compress_type)
         files.append((info, parts))
 
     def drop_docs(entries):
@@ -331,72 +315,55 @@ def load_image_zip(
     else:
         blob = source.read(limits.max_upload_bytes + 1)
     if len(blob) > limits.max_upload_bytes:
-        raise UploadError(f"the upload is larger than {limits.max_upload_bytes / 2**20:.0f} MB")
+        raise UploadError("upload_too_large", mb=limits.max_upload_bytes / 2**20)
     if len(blob) == 0:
-        raise UploadError("the upload is empty")
+        raise UploadError("empty")
     try:
         zf = zipfile.ZipFile(io.BytesIO(blob))
         infos = zf.infolist()
     except Exception as exc:  # noqa: BLE001 - BadZipFile, LargeZipFile, OSError, ValueError, struct errors, ...
-        raise UploadError(f"this is not a readable zip file ({type(exc).__name__}: {exc})") from exc
+        raise UploadError("not_a_zip", error=f"{type(exc).__name__}: {exc}") from exc
 
     with zf:
         if len(infos) > limits.max_files:
-            raise UploadError(f"the zip holds {len(infos):,} entries; at most {limits.max_files:,} are allowed")
+            raise UploadError("too_many_entries", n=len(infos), max=limits.max_files)
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_total_bytes:
-            raise UploadError(
-                f"the zip unpacks to {declared / 2**20:.0f} MB; at most "
-                f"{limits.max_total_bytes / 2**20:.0f} MB are allowed"
-            )
+            raise UploadError("unpacks_too_large", mb=declared / 2**20, max=limits.max_total_bytes / 2**20)
         files, dirs, ignored = _list_entries(zf, infos)
         if not files:
-            raise UploadError("the zip has no files in it (apart from folders, junk or README/licence files)")
+            raise UploadError("no_files")
         loose = [info.filename for info, parts in files if len(parts) == 1]
         if loose:
-            raise UploadError(
-                f"files must be inside one folder per class (e.g. cats/001.png); these are not: "
-                f"{', '.join(loose[:5])}{' …' if len(loose) > 5 else ''}"
-            )
+            raise UploadError("loose_files", names=_listed(loose))
         deep = [info.filename for info, parts in files if len(parts) > 2]
         if deep:
-            raise UploadError(
-                f"class folders must hold images directly, without subfolders; found "
-                f"{', '.join(deep[:5])}{' …' if len(deep) > 5 else ''}"
-            )
+            raise UploadError("subfolders", names=_listed(deep))
         # Every top folder is a class, including one that holds no images (it is reported as empty).
         class_dirs = {parts[0] for _, parts in files} | {parts[0] for parts in dirs}
         folded: dict[str, str] = {}
         for name in sorted(class_dirs):
             other = folded.setdefault(unicodedata.normalize("NFC", name).casefold(), name)
             if other != name:
-                how = (
-                    "upper/lower case"
+                message = (
+                    "case_clash"
                     if unicodedata.normalize("NFC", other) != unicodedata.normalize("NFC", name)
-                    else "Unicode form (NFC vs NFD: the same letters, encoded differently)"
+                    else "unicode_clash"
                 )
-                raise UploadError(
-                    f"the class folders {other!r} and {name!r} differ only in {how} ({ascii(other)} "
-                    f"vs {ascii(name)}); rename or merge them"
-                )
+                raise UploadError(message, a=other, b=name, a_ascii=ascii(other), b_ascii=ascii(name))
         nfc = {name: unicodedata.normalize("NFC", name) for name in class_dirs}
         classes = sorted(nfc.values())
         if len(classes) < limits.min_classes:
-            raise UploadError(
-                f"found {len(classes)} class folder{'s' if len(classes) != 1 else ''} "
-                f"({', '.join(classes) or 'none'}); a classifier needs at least {limits.min_classes}"
-            )
+            key = "no_classes" if not classes else "one_class" if len(classes) == 1 else "too_few_classes"
+            raise UploadError(key, n=len(classes), names=", ".join(classes), min=limits.min_classes)
         if len(classes) > limits.max_classes:
-            raise UploadError(f"found {len(classes)} class folders; at most {limits.max_classes} are allowed")
+            raise UploadError("too_many_classes", n=len(classes), max=limits.max_classes)
 
         not_images = [
             info.filename for info, parts in files if PurePosixPath(parts[-1]).suffix.lower() not in IMAGE_EXTENSIONS
         ]
         if not_images:
-            raise UploadError(
-                f"these files are not images (allowed: {', '.join(sorted(IMAGE_EXTENSIONS))}): "
-                f"{', '.join(not_images[:5])}{' …' if len(not_images) > 5 else ''}"
-            )
+            raise UploadError("not_images", allowed=", ".join(sorted(IMAGE_EXTENSIONS)), names=_listed(not_images))
 
         arrays: list[np.ndarray] = []
         labels: list[int] = []
@@ -406,17 +373,14 @@ def load_image_zip(
         index = {raw: classes.index(name) for raw, name in nfc.items()}
         for done, (info, parts) in enumerate(files):
             if should_stop is not None and should_stop():
-                raise UploadError("the upload was cancelled before it finished")
+                raise UploadError("cancelled")
             if time.monotonic() - started > limits.max_seconds:
-                raise UploadError(
-                    f"decoding the upload took longer than {limits.max_seconds:.0f} s (stopped at "
-                    f"{info.filename}); upload fewer or smaller images"
-                )
+                raise UploadError("too_slow", s=limits.max_seconds, name=info.filename)
             try:
                 data = _read_capped(zf, info, limits.max_file_bytes)
                 total += len(data)
                 if total > limits.max_total_bytes:
-                    raise UploadError(f"the zip unpacks to more than {limits.max_total_bytes / 2**20:.0f} MB")
+                    raise UploadError("unpacked_too_large", mb=limits.max_total_bytes / 2**20)
                 arr, mode, used = _decode(data, info.filename, size, limits, limits.max_total_pixels - pixels)
             except UploadError:
                 raise
@@ -432,13 +396,10 @@ def load_image_zip(
     counts = np.bincount(np.array(labels, dtype=np.int64), minlength=len(classes)).tolist()
     empty = [c for c, n in zip(classes, counts) if n == 0]
     if empty:
-        raise UploadError(f"these class folders hold no images: {', '.join(empty)}")
+        raise UploadError("empty_classes", names=", ".join(empty))
     few = [f"{c} ({n})" for c, n in zip(classes, counts) if n < limits.min_per_class]
     if few:
-        raise UploadError(
-            f"every class needs at least {limits.min_per_class} images (for training, validation "
-            f"and testing); too few in: {', '.join(few)}"
-        )
+        raise UploadError("too_few_images", min=limits.min_per_class, names=", ".join(few))
     images = torch.from_numpy(np.stack(arrays))
     imageset = ImageSet(images, torch.tensor(labels, dtype=torch.long), classes, "upload")
     report = UploadReport(classes, counts, modes, ignored, size, pixels, time.monotonic() - started)

@@ -178,7 +178,7 @@ def rendered_text(at: AppTest) -> str:
                 parsed = None
             if isinstance(parsed, dict | list):
                 strings(parsed)
-            elif "<extra>" not in value:  # plotly hover templates stay English (see README, Languages)
+            else:  # plotly hover templates included: they are translated too
                 out.append(value)
         elif isinstance(value, dict):
             for v in value.values():

@@ -12,7 +12,6 @@ from resnet_core.lesions import path_length_distribution
 from resnet_core.plots.common import LAYOUT, VARIANT_COLORS
 
 COLORS = VARIANT_COLORS  # plain red, residual blue, as on every chart
-LABELS = {"residual": "residual", "plain": "plain"}
 
 
 def _result(result: AblationResult | dict) -> AblationResult:
@@ -48,7 +47,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                 width=0.8,
                 marker_color=COLORS[kind],
                 showlegend=col == 1 or kind == "plain",
-                hovertemplate="block %{x}<br>acc %{y:.2%}<extra></extra>",
+                hovertemplate=_("block %{x}<br>acc %{y:.2%}") + "<extra></extra>",
             ),
             row=1,
             col=col,
@@ -61,7 +60,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                     name=_("downsampling block (shortcut kept)"),
                     marker_color="#9467bd",
                     width=0.8,
-                    hovertemplate="block %{x} (downsampling)<br>acc %{y:.2%}<extra></extra>",
+                    hovertemplate=_("block %{x} (downsampling)<br>acc %{y:.2%}") + "<extra></extra>",
                 ),
                 row=1,
                 col=col,
@@ -74,7 +73,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                     mode="markers",
                     marker=dict(symbol="x", size=11, color="black"),
                     name=_("not removable (shape changes)"),
-                    hovertemplate="block %{x}: changes the shape, cannot be deleted<extra></extra>",
+                    hovertemplate=_("block %{x}: changes the shape, cannot be deleted") + "<extra></extra>",
                 ),
                 row=1,
                 col=col,
@@ -130,7 +129,7 @@ def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_ti
                 mode="lines+markers",
                 name=_("{net} (mean ± std over trials)").format(net=m.name),
                 line=dict(color=COLORS[kind]),
-                hovertemplate=f"{_(x_title)} %{{x}}<br>acc %{{y:.2%}}<extra>{m.name}</extra>",
+                hovertemplate=f"{_(x_title)} %{{x}}<br>" + _("acc %{y:.2%}") + f"<extra>{m.name}</extra>",
             )
         )
     chance = next((m.chance_acc for m in result.models.values()), 0.1)
@@ -176,7 +175,7 @@ def paths_figure(n_blocks: int, *, name: str = "") -> go.Figure:
             y=d["fractions"],
             marker_color=colors,
             customdata=d["counts"],
-            hovertemplate="paths through %{x} blocks: %{customdata:,}<br>%{y:.2%} of all<extra></extra>",
+            hovertemplate=_("paths through %{x} blocks: %{customdata:,}<br>%{y:.2%} of all") + "<extra></extra>",
         )
     )
     fig.update_layout(

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from resnet_core.data import class_label
 from resnet_core.i18n import gettext as _
 from resnet_core.plots.common import LAYOUT
 
@@ -54,8 +55,17 @@ def zoo_bubble_figure(stats: Sequence) -> go.Figure:
                     line=dict(width=1, color="#333"),
                 ),
                 customdata=[[s.params / 1e6, s.depth, s.activation_mb] for s in rows],
-                hovertemplate="%{text}<br>%{x:.2f} GMACs<br>top-1 %{y:.1f}%<br>%{customdata[0]:.1f} M params<br>"
-                "depth %{customdata[1]}<br>%{customdata[2]:.0f} MB activations<extra></extra>",
+                hovertemplate=_(
+                    "{net}<br>{macs} GMACs<br>top-1 {top1}%<br>{params} M params<br>depth {depth}<br>{mb} MB activations"
+                ).format(
+                    net="%{text}",
+                    macs="%{x:.2f}",
+                    top1="%{y:.1f}",
+                    params="%{customdata[0]:.1f}",
+                    depth="%{customdata[1]}",
+                    mb="%{customdata[2]:.0f}",
+                )
+                + "<extra></extra>",
             )
         )
     fig.update_xaxes(tickvals=[1, 2, 5, 10, 20], ticktext=["1", "2", "5", "10", "20"])
@@ -94,7 +104,9 @@ def params_where_figure(stats: Sequence) -> go.Figure:
                     textposition="inside",
                     insidetextanchor="middle",
                     textangle=0,
-                    hovertemplate=f"{s.title} {label}<br>%{{x:.2f}} M parameters ({st['params'] / s.params:.0%})<extra></extra>",
+                    hovertemplate=f"{s.title} {label}<br>"
+                    + _("{params} M parameters ({share:.0%})").format(params="%{x:.2f}", share=st["params"] / s.params)
+                    + "<extra></extra>",
                 )
             )
     fig.update_layout(
@@ -192,7 +204,7 @@ def shortcut_gradient_figure(grads: dict) -> go.Figure:
                     marker=dict(size=4),
                     name=_("ResNet-{depth}, option {option}").format(depth=run["depth"], option=option),
                     line=dict(dash=dashes[option], color=color),
-                    hovertemplate="block %{x}<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>",
+                    hovertemplate=_("block %{x}") + "<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>",
                 )
             )
     fig.update_layout(
@@ -229,7 +241,7 @@ def feature_grid_figure(
             colorscale="Viridis",
             showscale=False,
             hoverongaps=False,
-            hovertemplate="%{z:.2f} of the tile's max<extra></extra>",
+            hovertemplate=_("%{z:.2f} of the tile's max") + "<extra></extra>",
         )
     )
     rows = math.ceil(len(channels) / columns)
@@ -301,7 +313,7 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarr
 def gradcam_figure(result, titles: dict[str, str]) -> go.Figure:
     """One row per image: the image, then each strategy's Grad-CAM (for its own predicted class) over it."""
     n, cols = len(result.indices), 1 + len(result.strategies)
-    names = result.class_names
+    names = [class_label(c) for c in result.class_names]
     subtitles = []
     for i in range(n):
         subtitles.append(_("true: {name}").format(name=names[result.true[i]]))

@@ -23,7 +23,7 @@ def training_curve(events: list[ProgressEvent], *, title: str = N_("Training los
                 y=[e.loss for e in steps],
                 mode="lines+markers",
                 name=f"{tag + ' ' if tag else ''}" + _("train loss"),
-                hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>",
+                hovertemplate=_("step %{x}<br>loss %{y:.4f}") + "<extra></extra>",
             )
         )
         epochs = [e for e in events if e.kind == "epoch" and e.tag == tag and "test_acc" in e.metrics]
@@ -35,7 +35,7 @@ def training_curve(events: list[ProgressEvent], *, title: str = N_("Training los
                     mode="lines+markers",
                     name=f"{tag + ' ' if tag else ''}" + _("test accuracy"),
                     yaxis="y2",
-                    hovertemplate="step %{x}<br>test acc %{y:.2%}<extra></extra>",
+                    hovertemplate=_("step %{x}<br>test acc %{y:.2%}") + "<extra></extra>",
                 )
             )
     fig.update_layout(
@@ -68,7 +68,7 @@ def identity_demo_figure(result) -> go.Figure:
                 mode="lines+markers",
                 name=name,
                 line=dict(color=color),
-                hovertemplate="block %{x}<br>‖∂/∂x‖ = %{y:.3e}<extra></extra>",
+                hovertemplate=_("block %{x}") + "<br>‖∂/∂x‖ = %{y:.3e}<extra></extra>",
             )
         )
     fig.update_layout(

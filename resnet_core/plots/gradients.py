@@ -44,6 +44,11 @@ def depth_color(depth: int, depths: list[int]) -> str:
     return DEPTH_COLORS[order.index(depth) % len(DEPTH_COLORS)] if depth in order else DEPTH_COLORS[0]
 
 
+def variant_label(residual: bool, depth: int) -> str:
+    """:func:`resnet_core.models.variant_name` as shown to the reader ("residual-20" is "잔차-20" in Korean)."""
+    return (_("residual-{depth}") if residual else _("plain-{depth}")).format(depth=depth)
+
+
 def fmt_ratio(x: float | None) -> str:
     """A ratio for hover labels: :func:`resnet_core.numbers.fmt_number` with three significant digits."""
     return fmt_number(x, digits=3)
@@ -52,9 +57,9 @@ def fmt_ratio(x: float | None) -> str:
 def _positions(run: GradientRun, metric: str) -> tuple[list[float | None], list[str]]:
     values = list(getattr(run, GRADIENT_METRICS[metric][0]))
     if metric in ("layer", "relative"):
-        labels = run.layer_names or [f"layer {i}" for i in range(len(values))]
+        labels = run.layer_names or [_("layer {i}").format(i=i) for i in range(len(values))]
     else:
-        labels = [f"block {i}" for i in range(len(values))]
+        labels = [_("block {i}").format(i=i) for i in range(len(values))]
     return values, labels
 
 
@@ -123,8 +128,9 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
                     line=dict(color=color, width=2),
                     marker=dict(size=4),
                     customdata=names,
-                    hovertemplate=f"{variant_name(residual, depth)}<br>%{{customdata}}<br>relative depth %{{x:.2f}}<br>"
-                    "%{y:.2e}<extra></extra>",
+                    hovertemplate=f"{variant_label(residual, depth)}<br>%{{customdata}}<br>"
+                    + _("relative depth %{x:.2f}")
+                    + "<br>%{y:.2e}<extra></extra>",
                 ),
                 row=1,
                 col=col,
@@ -174,7 +180,9 @@ def ratio_figure(result: GradientResult | dict) -> go.Figure:
                     thickness=1.5,
                 ),
                 customdata=[f"{fmt_ratio(low)} – {fmt_ratio(h)}" for low, h in zip(lo, hi)],
-                hovertemplate="%{fullData.name}-%{x}<br>ratio %{y:.3g} (range over seeds %{customdata})<extra></extra>",
+                hovertemplate="%{fullData.name}-%{x}<br>"
+                + _("ratio %{y:.3g} (range over seeds %{customdata})")
+                + "<extra></extra>",
             )
         )
     fig.add_hline(y=1, line=dict(color="grey", dash="dot"))
@@ -253,7 +261,7 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
                 runs = [r for r in res.runs if r.depth == depth and r.residual == residual and r.status != "diverged"]
                 if not runs:
                     continue
-                name = variant_name(residual, depth)
+                name = variant_label(residual, depth)
                 xs, mean, lo, hi = _mean_curve(runs, key)
                 color = depth_color(depth, depths)
                 if multi and xs:
@@ -281,8 +289,9 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
                         showlegend=col == 1,
                         line=dict(color=color, dash="solid" if residual else "dash", width=2),
                         marker=dict(symbol="circle" if residual else "circle-open", size=6),
-                        hovertemplate=f"{name}<br>epoch %{{x}}<br>%{{y:.1f}}%{' (mean over seeds)' if multi else ''}"
-                        "<extra></extra>",
+                        hovertemplate=f"{name}<br>"
+                        + (_("epoch %{x}<br>%{y:.1f}% (mean over seeds)") if multi else _("epoch %{x}<br>%{y:.1f}%"))
+                        + "<extra></extra>",
                     ),
                     row=1,
                     col=col,

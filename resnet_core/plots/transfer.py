@@ -68,9 +68,12 @@ def curves_figure(runs: Sequence, *, title: str = N_("Validation accuracy and lo
         )
         ep = [h["epoch"] for h in hist]
         sec = [h["seconds"] for h in hist]
-        for row, key, fmt in ((1, "val_acc", ".1%"), (2, "val_loss", ".3f")):
+        for row, key, fmt, yname in (
+            (1, "val_acc", ".1%", _("validation accuracy")),
+            (2, "val_loss", ".3f", _("validation loss")),
+        ):
             ys = [h[key] for h in hist]
-            for col, xs, xname in ((1, ep, "epoch"), (2, sec, "s")):
+            for col, xs, xname in ((1, ep, _("epoch")), (2, sec, _("seconds"))):
                 fig.add_trace(
                     go.Scatter(
                         x=xs,
@@ -81,7 +84,7 @@ def curves_figure(runs: Sequence, *, title: str = N_("Validation accuracy and lo
                         showlegend=label not in shown,
                         line=dict(color=color, dash=dash),
                         marker=dict(size=5),
-                        hovertemplate=f"{label}<br>{xname} %{{x:.3g}}<br>{key} %{{y:{fmt}}}<extra></extra>",
+                        hovertemplate=f"{label}<br>{xname} %{{x:.3g}}<br>{yname} %{{y:{fmt}}}<extra></extra>",
                     ),
                     row=row,
                     col=col,
@@ -116,16 +119,23 @@ def sweep_figure(
                 line=dict(color=STRATEGY_COLORS.get(s)),
                 error_y=dict(type="data", array=[r["test_acc_std"] for r in rows], visible=True),
                 customdata=[[r["test_acc_std"], r["n_seeds"], r["train_seconds_mean"]] for r in rows],
-                hovertemplate=(
-                    f"{STRATEGY_LABELS.get(s, s)}<br>%{{x}} per class<br>test acc %{{y:.1%}} ± %{{customdata[0]:.1%}}"
-                    "<br>%{customdata[1]} seeds, %{customdata[2]:.1f}s per run<extra></extra>"
-                ),
+                hovertemplate=_(
+                    "{strategy}<br>{shots} per class<br>test acc {acc} ± {std}<br>{seeds} seeds, {seconds} s per run"
+                ).format(
+                    strategy=_(STRATEGY_LABELS.get(s, s)),
+                    shots="%{x}",
+                    acc="%{y:.1%}",
+                    std="%{customdata[0]:.1%}",
+                    seeds="%{customdata[1]}",
+                    seconds="%{customdata[2]:.1f}",
+                )
+                + "<extra></extra>",
             )
         )
     ticks = sorted({r["shots"] or 10 * max_shots for r in summary})
     fig.update_xaxes(
         tickvals=ticks,
-        ticktext=[str(t) if t != 10 * max_shots or any(r["shots"] == t for r in summary) else "all" for t in ticks],
+        ticktext=[str(t) if t != 10 * max_shots or any(r["shots"] == t for r in summary) else _("all") for t in ticks],
     )
     fig.update_layout(
         title=_(title),
@@ -153,7 +163,8 @@ def confusion_figure(confusion: Sequence[Sequence[int]], class_names: Sequence[s
             text=m.astype(int),
             texttemplate="%{text}",
             colorbar=dict(title=_("share"), tickformat=".0%"),
-            hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%} of the class)<extra></extra>",
+            hovertemplate=_("true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%} of the class)")
+            + "<extra></extra>",
         )
     )
     fig.update_layout(
@@ -227,7 +238,7 @@ def paired_figure(
             marker_color=colors,
             name=_("mean"),
             error_x=dict(type="data", array=plus, arrayminus=minus, visible=True, color="#333"),
-            hovertemplate="%{y}<br>mean %{x:+.1f} points<extra></extra>",
+            hovertemplate=_("%{y}<br>mean %{x:+.1f} points") + "<extra></extra>",
         )
     )
     xs = [100 * d for r in rows for d in r["diffs"]]
@@ -239,7 +250,7 @@ def paired_figure(
             mode="markers",
             name=_("one seed"),
             marker=dict(color="#111", size=6, symbol="circle-open"),
-            hovertemplate="%{y}<br>one seed: %{x:+.1f} points<extra></extra>",
+            hovertemplate=_("%{y}<br>one seed: %{x:+.1f} points") + "<extra></extra>",
         )
     )
     fig.add_vline(x=0, line_color="#333", line_width=1)

@@ -13,7 +13,7 @@ import random
 from dataclasses import asdict, dataclass, field
 
 from resnet_core.checkpoints import CHECKPOINT_DIR
-from resnet_core.data import FASHION_CLASSES
+from resnet_core.data import FASHION_CLASSES, class_label
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 
@@ -50,8 +50,8 @@ def describe_split(split_seed: int | None) -> str:
     how = SPLIT_HOW[None] if split_seed is None else SPLIT_HOW["drawn"]
     how = _(how).format(seed=split_seed)
     return _("source {source}; target {target} ({how})").format(
-        source=", ".join(FASHION_CLASSES[c] for c in source),
-        target=", ".join(FASHION_CLASSES[c] for c in target),
+        source=", ".join(class_label(FASHION_CLASSES[c]) for c in source),
+        target=", ".join(class_label(FASHION_CLASSES[c]) for c in target),
         how=how,
     )
 
