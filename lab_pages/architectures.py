@@ -86,6 +86,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     height=38 + 35 * len(rows),
+    placeholder="—",  # the lab's nets have no ImageNet figures
     column_config=column_labels(
         rows[0],
         {
