@@ -554,6 +554,38 @@ def test_page_runs_a_tiny_comparison():
     assert any("Results" in s.value for s in at.subheader)
 
 
+def test_page_runs_a_tiny_label_budget_sweep():
+    """The label-budget section (lab_pages/transfer_sweep.py): a live sweep with the page's settings runs as a job
+    and draws its curve, with no exception on the way."""
+    from streamlit.testing.v1 import AppTest
+
+    if not tr.SOURCE_PATH.is_file():
+        pytest.skip("the shipped source checkpoint is needed by the page")
+    from resnet_core.data import REPO_ROOT
+
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("lab_pages/transfer_learning.py")
+    at.run()
+    at.multiselect[0].set_value(["feature_extraction"])
+    widgets = {w.label: w for w in at.number_input}
+    widgets["Validation images per class"].set_value(5)
+    widgets["Test images per class (0 = all)"].set_value(4)
+    widgets["Seeds per cell"].set_value(1)
+    widgets["Epochs per run"].set_value(1)
+    next(m for m in at.multiselect if m.label == "Shots per class").set_value([1, 2])
+    at.run()
+    assert any("2 runs." in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Run sweep").click()
+    at.run()
+    assert not at.exception
+    job = at.session_state["transfer-sweep-job"]
+    assert job.wait(120), "the tiny sweep should finish"
+    at.run()
+    assert not at.exception, at.exception
+    assert job.result is not None and sorted(r.shots for r in job.result.results) == [1, 2]
+
+
 # ------------------------------------------------------------------------------------------- transfer
 
 
