@@ -8,8 +8,9 @@ Why it is shaped like this (measured with ``python -m resnet_core bench``; numbe
   plus bf16 autocast where the CPU has native bf16 instructions (AVX512-BF16 / AMX); ``TrainConfig(fast=False)``
   gives the plain fp32 path everywhere (resnet_core.numerics);
 - ``torch.compile`` is opt-in (``TrainConfig(compile=True)``): it falls back to eager mode if compilation fails;
-- a frozen backbone's features are computed once (``extract_features``) and the head trains on the cached
-  features (``train_head``);
+- a frozen backbone's features are computed once and the head trains on the cached features
+  (:mod:`resnet_core.frozen`); batches, their preparation on the device and evaluation are in
+  :mod:`resnet_core.batching`;
 - the host never waits for the device inside the loop: loss and accuracy accumulate in device tensors and are
   read every ``log_every`` steps; a non-finite loss is recorded on the device with its step number, so a
   divergent run ends as "diverged at step N" instead of raising or printing NaN curves;
@@ -21,7 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -29,13 +30,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from resnet_core.data import DATASET_STATS, ImageSet, augment, normalize
+from resnet_core.batching import EVAL_BATCH_SIZE, BatchPreparer, batches, device_generator, evaluate
+from resnet_core.data import ImageSet
 from resnet_core.devices import synchronize
 from resnet_core.divergence import DivergenceCheck
 from resnet_core.numerics import (  # re-exported: the numerics used to live here
     FastPath,
     StepScaler,
-    autocast_for,
     fast_path,
     maybe_compile,
 )
@@ -58,7 +59,7 @@ HYPERPARAMS: dict[str, Any] = {
     "flip": True,
     "label_smoothing": 0.0,
     "log_every": 20,  # steps between host reads of the running loss (the only sync in the loop)
-    "eval_batch_size": 1024,
+    "eval_batch_size": EVAL_BATCH_SIZE,
 }
 
 Schedule = Literal["onecycle", "cosine", "step", "constant"]
@@ -189,100 +190,6 @@ def make_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimiz
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
 
 
-class BatchPreparer:
-    """uint8 images on the device -> (augmented) normalised float batches in the right memory format."""
-
-    def __init__(self, images: Tensor, *, device: torch.device, fast: bool, generator: torch.Generator | None = None):
-        self.mean, self.std = DATASET_STATS.get(images.shape[1], DATASET_STATS[1])
-        self.channels_last = fast_path(device, fast).channels_last
-        self.generator = generator
-
-    def __call__(self, images: Tensor, *, train_augment: bool = False, pad: int = 2, flip: bool = True) -> Tensor:
-        if train_augment:
-            images = augment(images, pad=pad, flip=flip, generator=self.generator)
-        x = normalize(images, self.mean, self.std)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
-
-
-def eval_batch_size(image_size: int, base: int = HYPERPARAMS["eval_batch_size"], base_size: int = 64) -> int:
-    """Evaluation / feature-extraction batch for images of ``image_size`` pixels: ``base`` images up to
-    ``base_size`` px, then fewer (a power of two, at least 16) so that a batch holds about as many pixels: 512
-    images of 224 px would be ~3 GB of activations (double in fp32 on MPS)."""
-    if image_size <= base_size:
-        return base
-    fit = int(base * (base_size / image_size) ** 2)
-    return max(16, 1 << max(0, fit.bit_length() - 1))
-
-
-def _device_generator(device: torch.device, seed: int) -> torch.Generator | None:
-    try:
-        return torch.Generator(device=device).manual_seed(seed)
-    except RuntimeError:  # a backend without device generators: fall back to the global RNG
-        return None
-
-
-def batches(
-    n: int,
-    batch_size: int,
-    *,
-    generator: torch.Generator | None,
-    shuffle: bool,
-    device: torch.device | str | None = None,
-) -> Iterator[Tensor]:
-    """Index batches over n examples. Training drops a ragged last batch (BatchNorm needs > 1 example and
-    equal-sized batches keep step times flat), unless the set is smaller than one batch. The order is drawn on
-    the CPU (same order on every device) and moved to ``device`` once per epoch; batches are slices of it there,
-    so a step copies no index from the host."""
-    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-    if device is not None:
-        order = order.to(device)
-    if shuffle and n > batch_size:
-        n = (n // batch_size) * batch_size
-    for start in range(0, n, batch_size):
-        yield order[start : start + batch_size]
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    data: ImageSet,
-    *,
-    device: torch.device,
-    batch_size: int = HYPERPARAMS["eval_batch_size"],
-    fast: bool = True,
-    return_predictions: bool = False,
-    should_stop: StopFn | None = None,
-) -> dict:
-    """Loss and accuracy of ``model`` on ``data`` (moved to ``device`` if needed), in eval mode, large batches."""
-    was_training = model.training
-    model.eval()
-    images, labels = data.images.to(device), data.labels.to(device)
-    prep = BatchPreparer(images, device=device, fast=fast)
-    total_loss = torch.zeros((), device=device)
-    correct = torch.zeros((), device=device, dtype=torch.long)
-    preds = []
-    for start in range(0, len(data), batch_size):
-        if should_stop is not None and should_stop():
-            break
-        x = prep(images[start : start + batch_size])
-        y = labels[start : start + batch_size]
-        with autocast_for(device, fast):
-            logits = model(x)
-        total_loss += F.cross_entropy(logits.float(), y, reduction="sum")
-        pred = logits.argmax(1)
-        correct += (pred == y).sum()
-        if return_predictions:
-            preds.append(pred)
-    model.train(was_training)
-    n = max(1, len(data))
-    out = {"loss": total_loss.item() / n, "acc": correct.item() / n}
-    if return_predictions:
-        out["predictions"] = torch.cat(preds).cpu() if preds else torch.empty(0, dtype=torch.long)
-    return out
-
-
 def _forward_backward(
     net: nn.Module,
     x: Tensor,
@@ -345,7 +252,7 @@ def train(
     compile_checked = net is model
     images, labels = train_set.images.to(device), train_set.labels.to(device)
     cpu_gen = torch.Generator().manual_seed(config.seed)
-    prep = BatchPreparer(images, device=device, fast=config.fast, generator=_device_generator(device, config.seed))
+    prep = BatchPreparer(images, device=device, fast=config.fast, generator=device_generator(device, config.seed))
 
     groups = param_groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
     optimizer = make_optimizer(groups, config)
@@ -482,6 +389,3 @@ def train(
     compiled = f" + torch.compile({config.compile_mode or 'default'})" if net is not model else ""
     numerics = fp.describe() + compiled
     return TrainResult(status, step, time.perf_counter() - start_time, history, diverged_at, message, numerics)
-
-
-# ------------------------------------------------------------------------ frozen backbones: cached features

@@ -17,8 +17,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core import data as data_mod
-from resnet_core.engine import BatchPreparer, autocast_for
+from resnet_core.batching import BatchPreparer
 from resnet_core.models import CifarNet, deleted_blocks
+from resnet_core.numerics import autocast_for
 
 StopFn = Callable[[], bool]
 

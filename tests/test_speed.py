@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from resnet_core import batching, devices, engine, threads
 from resnet_core import data as data_mod
-from resnet_core import devices, engine, threads
 from resnet_core import gradients as grad_mod
 from resnet_core.engine import seeded
 from resnet_core.models import build_cifar_net
@@ -152,8 +152,8 @@ def test_pick_device_rejects_a_cuda_index_that_does_not_exist(monkeypatch):
 
 
 def test_eval_batches_scale_with_image_size():
-    assert engine.eval_batch_size(28) == engine.HYPERPARAMS["eval_batch_size"]
-    assert engine.eval_batch_size(64, 512) == 512
-    big = engine.eval_batch_size(224, 512)
+    assert batching.eval_batch_size(28) == engine.HYPERPARAMS["eval_batch_size"]
+    assert batching.eval_batch_size(64, 512) == 512
+    big = batching.eval_batch_size(224, 512)
     assert 16 <= big <= 64 and big & (big - 1) == 0
     assert big * 224**2 <= 512 * 64**2

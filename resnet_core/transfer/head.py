@@ -14,9 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_core.batching import eval_batch_size
 from resnet_core.data import ImageSet, augment
 from resnet_core.divergence import DivergenceCheck
-from resnet_core.engine import eval_batch_size, lr_factor
+from resnet_core.engine import lr_factor
 from resnet_core.frozen import extract_features
 from resnet_core.transfer.config import TransferConfig
 

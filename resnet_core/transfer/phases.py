@@ -10,8 +10,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from resnet_core.batching import eval_batch_size, evaluate
 from resnet_core.data import ImageSet
-from resnet_core.engine import ProgressEvent, TrainConfig, eval_batch_size, evaluate, fast_path, train
+from resnet_core.engine import ProgressEvent, TrainConfig, fast_path, train
 from resnet_core.frozen import extract_features
 from resnet_core.transfer.config import TransferConfig
 from resnet_core.transfer.head import EarlyStopper, cached_metrics, epoch_set
