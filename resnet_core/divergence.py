@@ -14,7 +14,9 @@ Why these numbers: a cross-entropy over C classes starts near ln C (2.3 for 10 c
 goes down; Home's "lr 1000" run logs losses of 9e18 and 6e25 (finite, so rule 1 alone missed it), while the
 noisiest healthy runs in the tests and shipped results never exceed ~3x their first logged loss.
 
-A diverged run is reported as "diverged at step N" and is left out of means, counts and verdicts.
+A diverged run is reported as "diverged at step N" and is left out of means, counts and verdicts. The words are
+made in the language in force where the run executes (a page's job runs in its launcher's language; the command
+line and result files made by it are English).
 """
 
 from __future__ import annotations
@@ -22,9 +24,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
+
 BLOWUP_FACTOR = 100.0
 LOSS_CEILING = 1e4
 FIRST_LOSS_FLOOR = 1.0
+EVAL_NAMES = {
+    "val": N_("validation"),
+    "validation": N_("validation"),
+    "test": N_("test"),
+    "evaluation": N_("evaluation"),
+}
 
 
 @dataclass
@@ -33,7 +44,9 @@ class Divergence:
     reason: str
 
     def message(self) -> str:
-        return f"diverged at step {self.step}: {self.reason} (try a lower learning rate)"
+        return _("diverged at step {step}: {reason} (try a lower learning rate)").format(
+            step=self.step, reason=self.reason
+        )
 
 
 class DivergenceCheck:
@@ -48,9 +61,14 @@ class DivergenceCheck:
         if self.found is not None:
             return self.found
         if not math.isfinite(loss):
-            self.found = Divergence(step, "the loss became NaN or infinite")
+            self.found = Divergence(step, _("the loss became NaN or infinite"))
         elif loss > self.ceiling:
-            self.found = Divergence(step, f"the loss blew up to {loss:.3g} (above {self.ceiling:g})")
+            self.found = Divergence(
+                step,
+                _("the loss blew up to {loss} (above {ceiling})").format(
+                    loss=f"{loss:.3g}", ceiling=f"{self.ceiling:g}"
+                ),
+            )
         else:
             if self.first is None:
                 self.first = loss
@@ -58,14 +76,16 @@ class DivergenceCheck:
             if loss > limit:
                 self.found = Divergence(
                     step,
-                    f"the loss blew up to {loss:.3g}, more than {self.factor:g}x its first "
-                    f"logged value {self.first:.3g}",
+                    _("the loss blew up to {loss}, more than {factor}x its first logged value {first}").format(
+                        loss=f"{loss:.3g}", factor=f"{self.factor:g}", first=f"{self.first:.3g}"
+                    ),
                 )
         return self.found
 
     def eval_loss(self, step: int, loss: float, name: str = "evaluation") -> Divergence | None:
         if self.found is None and not math.isfinite(loss):
-            self.found = Divergence(step, f"the {name} loss is NaN or infinite")
+            label = _(EVAL_NAMES[name]) if name in EVAL_NAMES else name
+            self.found = Divergence(step, _("the {name} loss is NaN or infinite").format(name=label))
         return self.found
 
 

@@ -33,7 +33,8 @@ from torch import Tensor, nn
 from resnet_core.batching import EVAL_BATCH_SIZE, BatchPreparer, batches, device_generator, evaluate
 from resnet_core.data import ImageSet
 from resnet_core.devices import synchronize
-from resnet_core.divergence import DivergenceCheck
+from resnet_core.divergence import Divergence, DivergenceCheck
+from resnet_core.i18n import gettext as _
 from resnet_core.numerics import (  # re-exported: the numerics used to live here
     FastPath,
     StepScaler,
@@ -212,11 +213,10 @@ def _forward_backward(
 def end_message(status: str, step: int, diverged_at: int | None, reason: str = "") -> str:
     """How a run ended, in words for the page and the CLI."""
     if status == "diverged":
-        why = reason or "the loss became NaN or infinite"
-        return f"diverged at step {diverged_at}: {why} (try a lower learning rate)"
+        return Divergence(diverged_at, reason or _("the loss became NaN or infinite")).message()
     if status == "cancelled":
-        return f"stopped by request after {step} steps"
-    return f"finished {step} steps"
+        return _("stopped by request after {step} steps").format(step=step)
+    return _("finished {step} steps").format(step=step)
 
 
 def train(

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 from resnet_core import i18n
 from resnet_core.data import FASHION_CLASSES, class_label
@@ -147,3 +148,29 @@ def test_job_messages_speak_the_starters_language():
     english = Job(slow, time_limit=0.05).start()
     english.wait(10)
     assert english.error.startswith("stopped: time limit"), english.error
+
+
+def test_a_diverged_run_is_reported_in_the_starters_language():
+    """Home's "lr 1000" demo: the divergence sentence a Korean class sees is Korean; the command line's (and the
+    result files it writes) stay English."""
+    from resnet_core.engine import TrainConfig, seeded, train
+    from resnet_core.jobs import Job, JobState
+    from resnet_core.models import build_cifar_net
+
+    def diverge(job):
+        model = seeded(lambda: build_cifar_net(8, residual=False, num_classes=10), 0)
+        return train(
+            model, data, TrainConfig(epochs=1, batch_size=32, lr=1000.0, log_every=2), device=torch.device("cpu")
+        )
+
+    from resnet_core.data import load_dataset, stratified_kshot
+
+    bundled = load_dataset("bundled").train
+    data = bundled.subset(stratified_kshot(bundled.labels, 10, seed=0))
+    with i18n.language("ko"):
+        job = Job(diverge).start()
+    assert job.wait(60)
+    assert job.state == JobState.DIVERGED and "스텝에서 발산" in job.error and "학습률" in job.error, job.error
+    english = Job(diverge).start()
+    assert english.wait(60)
+    assert english.error.startswith("diverged at step") and "try a lower learning rate" in english.error

@@ -520,18 +520,24 @@ def test_shipped_comparisons_support_their_verdicts():
         assert all(r.test_images == res.data_info["test_images"] for r in res.results)
 
 
-def test_page_runs_a_tiny_comparison():
+def open_transfer_page():
+    """The app, switched to the transfer page (AppTest), or a skip without the shipped source checkpoint."""
     from streamlit.testing.v1 import AppTest
+
+    from resnet_core.data import REPO_ROOT
 
     if not tr.SOURCE_PATH.is_file():
         pytest.skip("the shipped source checkpoint is needed by the page")
-    from resnet_core.data import REPO_ROOT
-
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("lab_pages/transfer_learning.py")
     at.run()
     assert not at.exception
+    return at
+
+
+def test_page_runs_a_tiny_comparison():
+    at = open_transfer_page()
     if tr.shipped_comparisons():  # the shipped result shows at once, with its verdict words and the BN section
         assert any("Shipped comparison" in h.value for h in at.header)
         assert at.radio[0].options and any("BatchNorm in train mode" in h.value for h in at.subheader)
@@ -557,16 +563,7 @@ def test_page_runs_a_tiny_comparison():
 def test_page_runs_a_tiny_label_budget_sweep():
     """The label-budget section (lab_pages/transfer_sweep.py): a live sweep with the page's settings runs as a job
     and draws its curve, with no exception on the way."""
-    from streamlit.testing.v1 import AppTest
-
-    if not tr.SOURCE_PATH.is_file():
-        pytest.skip("the shipped source checkpoint is needed by the page")
-    from resnet_core.data import REPO_ROOT
-
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("lab_pages/transfer_learning.py")
-    at.run()
+    at = open_transfer_page()
     at.multiselect[0].set_value(["feature_extraction"])
     widgets = {w.label: w for w in at.number_input}
     widgets["Validation images per class"].set_value(5)
