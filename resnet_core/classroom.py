@@ -223,18 +223,18 @@ def stage_size_question(stats) -> Question:
 
 def transfer_question(result: TransferResult, shots: int = 20) -> Question:
     """Transfer learning: which strategy wins with k labelled images per class (or is it a tie)?"""
-    options = {s: STRATEGY_TITLES[s] for s in MAIN_STRATEGIES}
+    options = {s: _(STRATEGY_TITLES[s]) for s in MAIN_STRATEGIES}
     options["tie"] = _("No single winner (a tie)")
     verdict = overall_verdict(result, shots)
     answer = {"winner": verdict["best"], "tie": "tie"}.get(verdict["verdict"])
     best = verdict.get("best")
     if verdict["verdict"] == "tie":
-        tied = ", ".join(STRATEGY_TITLES[s] for s in [best, *verdict["tied"]])
+        tied = ", ".join(_(STRATEGY_TITLES[s]) for s in [best, *verdict["tied"]])
         explanation = _("The best mean ({best}) does not beat every other strategy: tied within 95% intervals: {tied}.")
-        explanation = explanation.format(best=STRATEGY_TITLES[best], tied=tied)
+        explanation = explanation.format(best=_(STRATEGY_TITLES[best]), tied=tied)
     elif verdict["verdict"] == "winner":
         explanation = _("{best} beats every other strategy: every paired 95% interval is above 0.").format(
-            best=STRATEGY_TITLES[best]
+            best=_(STRATEGY_TITLES[best])
         )
     else:
         explanation = _("No verdict: {reason}.").format(reason=verdict["reason"])

@@ -259,3 +259,20 @@ def test_language_selector_switches_and_sets_the_url():
     assert not at.exception
     assert at.header[0].value == "One idea: add the input back"
     assert at.query_params["lang"] == ["en"] or at.query_params["lang"] == "en"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_presenter_mode_in_korean_has_no_english_message_left(page):
+    """Presenter mode builds its questions from the shipped results (resnet_core.classroom): options and
+    explanations come from other modules' message constants, so they get the same check as the pages."""
+    with i18n.language("ko"):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["lang"] = "ko"
+        at.query_params["present"] = "1"
+        at.run()
+        at.switch_page(page).run()
+        korean = rendered_text(at)
+    assert not at.exception
+    left = [p for p in english_phrases() if p in korean]
+    assert not left, f"English left on {page} in Korean presenter mode: {left[:10]}"
+    assert re.search(r"[가-힣]", korean)
