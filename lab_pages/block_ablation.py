@@ -9,6 +9,7 @@ from lab_pages.ui import (
     download_buttons,
     job_panel,
     launch,
+    made_by,
     profile,
     read_result,
     remember,
@@ -227,19 +228,8 @@ if source == "Shipped checkpoints" and depth is not None:
         res = shipped_results[view_bn]
         with st.expander(_("Summary, delete k and reorder"), expanded=False):
             show_result(res, name=f"ship-{view_bn}")
-            prov = res.provenance or {}
-            st.caption(
-                _(
-                    "Made by `{command}` on {device}, {date}, git {revision}; {n} evaluations, {minutes:.0f} min."
-                ).format(
-                    command=prov.get("command", "?"),
-                    device=prov.get("device", "?"),
-                    date=prov.get("date", "?"),
-                    revision=str(prov.get("git_revision", "?"))[:12],
-                    n=res.evaluations,
-                    minutes=res.seconds / 60,
-                )
-            )
+            details = _("{n} evaluations, {minutes:.0f} min.").format(n=res.evaluations, minutes=res.seconds / 60)
+            st.caption(made_by(res.provenance, details))
 
 # ---------------------------------------------------------------------------------------------- live runs
 st.subheader(_("Run it live"))

@@ -10,6 +10,7 @@ from lab_pages.ui import (
     column_labels,
     download_buttons,
     escape_html,
+    made_by,
 )
 from resnet_core.data import class_label
 from resnet_core.i18n import N_
@@ -41,21 +42,17 @@ from resnet_core.transfer.results import RESULTS_DIR
 
 # ------------------------------------------------------------------------------------- shipped comparison
 def provenance_caption(result: TransferResult) -> str:
-    prov, cfg = result.provenance, result.config
-    return _(
-        "Computed by `{command}` on {device}, {date} (git {revision}); {epochs} epochs per run, batch {batch}, "
-        "{val} validation and {test} test images; {seconds:.0f}s in all."
+    cfg = result.config
+    details = _(
+        "{epochs} epochs per run, batch {batch}, {val} validation and {test} test images; {seconds:.0f} s in all."
     ).format(
-        command=prov.get("command", "?"),
-        device=prov.get("device", "?"),
-        date=prov.get("date", "?"),
-        revision=str(prov.get("git_revision", "?"))[:12],
         epochs=cfg.get("epochs"),
         batch=cfg.get("batch_size"),
         val=result.data_info.get("val_images"),
         test=result.data_info.get("test_images"),
         seconds=result.seconds,
     )
+    return made_by(result.provenance, details)
 
 
 def summary_columns() -> dict:
@@ -247,11 +244,10 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
         key=f"{key}-pick",
     )
     run = result.results[pick]
+    # class names as shown (uploaded folder names as plain text in plotly labels)
+    names = [escape_html(class_label(c)) for c in result.class_names]
     left, right = st.columns([1, 1])
     with left:
-        names = [
-            escape_html(class_label(c)) for c in result.class_names
-        ]  # uploaded folder names: plain text in plotly labels
         st.plotly_chart(
             confusion_figure(
                 run.confusion,
@@ -274,7 +270,7 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                         test.images[idx].numpy(),
                         [m["true"] for m in run.misclassified[:18]],
                         [m["pred"] for m in run.misclassified[:18]],
-                        [escape_html(class_label(c)) for c in result.class_names],
+                        names,
                         title=_("Misclassified (true→predicted), first {n}").format(n=len(idx)),
                     ),
                     width="stretch",

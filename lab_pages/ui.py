@@ -337,6 +337,21 @@ def job_panel(key: str, render: Callable[[Job], None], *, every: float = 1.0) ->
     return job
 
 
+def made_by(provenance: dict | None, details: str = "") -> str:
+    """The provenance line under a shipped result: the command that made it, where, when and at which git revision,
+    then ``details`` (budget, time) if given; "" without provenance."""
+    prov = provenance or {}
+    if not prov:
+        return ""
+    line = _("Made by `{command}` on {device}, {date}, git {revision}.").format(
+        command=prov.get("command", "?"),
+        device=prov.get("device", "?"),
+        date=prov.get("date", "?"),
+        revision=str(prov.get("git_revision", "?"))[:12],
+    )
+    return f"{line} {details}" if details else line
+
+
 def download_buttons(payload: dict, *, name: str, csv_rows: list[dict] | None = None) -> None:
     """JSON (and CSV, when rows are given) downloads of a result."""
     cols = st.columns(2)

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from resnet_core.batching import EVAL_BATCH_SIZE, BatchPreparer, batches, device_generator, evaluate
+from resnet_core.batching import EVAL_BATCH_SIZE, BatchPreparer, StopFn, batches, device_generator, evaluate
 from resnet_core.data import ImageSet
 from resnet_core.devices import synchronize
 from resnet_core.divergence import Divergence, DivergenceCheck
@@ -127,7 +127,6 @@ class TrainResult:
 
 
 ProgressFn = Callable[[ProgressEvent], None]
-StopFn = Callable[[], bool]
 
 # Model construction draws from torch's global RNG; a lock keeps concurrent jobs from interleaving their draws,
 # so that the same seed builds the same weights even while another user's job is starting.
