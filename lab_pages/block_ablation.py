@@ -17,7 +17,8 @@ from lab_pages.ui import (
     show_estimate,
 )
 from resnet_core import workloads
-from resnet_core.ablation import run_ablation, train_pair
+from resnet_core.ablation import run_ablation
+from resnet_core.ablation_pair import train_pair
 from resnet_core.ablation_result import AblationConfig, AblationResult, shipped_depths, shipped_result_path
 from resnet_core.checkpoints import shipped_checkpoints
 from resnet_core.data import REPO_ROOT

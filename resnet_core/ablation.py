@@ -30,22 +30,20 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from resnet_core import data as data_mod
 from resnet_core import threads
+from resnet_core.ablation_pair import load_pair
 from resnet_core.ablation_result import (
     AblationConfig,
     AblationResult,
     ModelAblation,
     default_ks,
     default_swaps,
-    resolve_checkpoint,
 )
-from resnet_core.checkpoints import load_checkpoint, read_manifest
-from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, fast_path, seeded, train
+from resnet_core.engine import ProgressEvent, ProgressFn, StopFn, evaluate, fast_path
 from resnet_core.lesions import (
     BN_STATS,
     bn_calibration_images,
@@ -57,88 +55,10 @@ from resnet_core.lesions import (
     shape_keeping_blocks,
     swappable_groups,
 )
-from resnet_core.models import CifarNet, build_cifar_net, deleted_blocks, swapped_blocks
-from resnet_core.provenance import provenance, sha256_file
+from resnet_core.models import CifarNet, deleted_blocks, swapped_blocks
+from resnet_core.provenance import provenance
 
-ProgressFn = Callable[[ProgressEvent], None]
-StopFn = Callable[[], bool]
 PartialFn = Callable[["AblationResult"], None]
-
-KINDS = ("residual", "plain")
-
-
-def load_pair(config: AblationConfig, device: torch.device) -> dict[str, tuple[CifarNet, str, dict]]:
-    """{kind: (model, source, manifest entry)} for the checkpoints the config names."""
-    manifest = read_manifest().get("checkpoints", {})
-    pair = {}
-    for kind, spec in (("residual", config.residual_checkpoint), ("plain", config.plain_checkpoint)):
-        default = f"{'resnet' if kind == 'residual' else 'plain'}{config.depth}"
-        path = resolve_checkpoint(spec, default)
-        model, meta = load_checkpoint(path, device=device)
-        if model.config.residual != (kind == "residual"):
-            raise ValueError(
-                f"{path.name} is a {'residual' if model.config.residual else 'plain'} net, expected a {kind} one"
-            )
-        entry = manifest.get(path.stem, {}) if path.parent.resolve() == shipped_path_dir() else {}
-        info = {
-            k: entry.get(k)
-            for k in ("test_acc", "bundled_test_acc", "test_data", "sha256", "command", "date")
-            if k in entry
-        }
-        if entry:
-            info["sha256_matches"] = sha256_file(path) == entry.get("sha256")
-        pair[kind] = (model, str(path), info)
-    return pair
-
-
-def shipped_path_dir() -> Path:
-    from resnet_core.checkpoints import CHECKPOINT_DIR
-
-    return CHECKPOINT_DIR.resolve()
-
-
-def train_pair(
-    depth: int = 14,
-    *,
-    device: torch.device,
-    epochs: int = 2,
-    train_size: int = 2000,
-    seed: int = 0,
-    dataset: str = "bundled",
-    on_progress: ProgressFn | None = None,
-    should_stop: StopFn | None = None,
-) -> dict[str, CifarNet]:
-    """Train a small residual and plain pair (same seed, same data) to ablate; for the page's own-pair job.
-
-    Returns whichever models finished (a stop during the second leaves only the first)."""
-    splits = data_mod.load_dataset(dataset)
-    train_set = splits.train
-    if train_size and train_size < len(train_set):
-        k = max(1, train_size // train_set.num_classes)
-        train_set = train_set.subset(data_mod.stratified_kshot(train_set.labels, k, seed=seed))
-    out = {}
-    for kind in KINDS:
-        if should_stop is not None and should_stop():
-            break
-        model = seeded(
-            lambda kind=kind: build_cifar_net(
-                depth, residual=kind == "residual", in_channels=train_set.channels, num_classes=train_set.num_classes
-            ),
-            seed,
-        )
-        result = train(
-            model,
-            train_set,
-            TrainConfig(epochs=epochs, seed=seed),
-            device=device,
-            on_progress=on_progress,
-            should_stop=should_stop,
-            tag=kind,
-        )
-        if result.status != "done":
-            break
-        out[kind] = model.eval()
-    return out
 
 
 # ------------------------------------------------------------------------------------------------- the run

@@ -35,7 +35,6 @@ import re
 import stat
 import time
 import unicodedata
-import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ import numpy as np
 import torch
 
 from resnet_core.data import ImageSet
+from resnet_core.image_decode import decode_image, member_error
 from resnet_core.upload_errors import UploadError
 
 # Extension -> the Pillow formats allowed to decode it. The set of all of them is what Image.open may try:
@@ -63,7 +63,6 @@ FORMATS_BY_EXTENSION = {
     ".pgm": "PPM",
 }
 IMAGE_EXTENSIONS = set(FORMATS_BY_EXTENSION)
-ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF", "PPM")  # MPO: JPEGs from phone cameras
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 DOC_STEMS = {"readme", "license", "licence", "copying", "notice", "authors", "citation", "changelog"}
 # Zip compression methods Python's zipfile decodes: stored, deflate, bzip2, lzma. Others (Deflate64 = 9,
@@ -146,100 +145,6 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     if len(data) != info.file_size:
         raise UploadError("size_mismatch", name=info.filename, said=info.file_size, held=len(data))
     return data
-
-
-def _to_rgb(img, name: str, size: int):
-    from PIL import Image
-
-    mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # 16-bit / 32-bit greys: resize first (as 32-bit floats), then stretch the small result to 0..255, so a
-        # 4096x4096 16-bit image costs one float copy, not several float64 ones.
-        if mode == "F" and not np.isfinite(np.asarray(img)).all():
-            raise UploadError("nan_pixels", name=name)
-        small = (img if mode == "F" else img.convert("F")).resize(
-            (size, size), Image.Resampling.BILINEAR, reducing_gap=2.0
-        )
-        arr = np.asarray(small, dtype=np.float32)
-        if not np.isfinite(arr).all():
-            raise UploadError("huge_pixels", name=name)
-        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
-        arr = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
-        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
-        mode = "L"
-    if mode == "P":
-        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
-    elif mode in ("1", "L", "CMYK", "YCbCr", "LAB", "HSV"):
-        img = img.convert("RGB")
-    elif mode in ("LA", "PA", "La"):
-        img = img.convert("RGBA")
-    if img.mode == "RGBA":
-        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, img).convert("RGB")
-    if img.mode != "RGB":
-        img = img.convert("RGB")
-    return img
-
-
-def _open_checked(data: bytes, name: str, size: int, limits: UploadLimits, pixels_left: int):
-    """Open lazily (header only), check format and pixel budgets, pick a JPEG draft scale. -> (img, pixels)."""
-    from PIL import Image, UnidentifiedImageError
-
-    Image.init()  # registers every plugin, so that each allowed format name is known
-    try:
-        img = Image.open(io.BytesIO(data), formats=[f for f in ALLOWED_FORMATS if f in Image.OPEN])
-    except UnidentifiedImageError as exc:
-        raise UploadError("not_an_image", name=name, formats=", ".join(sorted(set(ALLOWED_FORMATS)))) from exc
-    if img.format == "JPEG" or img.format == "MPO":
-        img.draft(None, (size * 2, size * 2))  # decode at 1/2..1/8 scale: bounded work for big photos
-    w, h = img.size
-    if w <= 0 or h <= 0 or w * h > limits.max_pixels:
-        raise UploadError("too_many_pixels", name=name, w=w, h=h, max=limits.max_pixels)
-    pixels = w * h
-    if pixels > pixels_left:
-        raise UploadError("total_pixels", mpx=limits.max_total_pixels / 1e6, name=name)
-    return img, pixels
-
-
-def _decode(data: bytes, name: str, size: int, limits: UploadLimits, pixels_left: int) -> tuple[np.ndarray, str, int]:
-    """-> (uint8 [3, size, size], original mode, decoded pixel values). Any failure is an UploadError."""
-    from PIL import Image
-
-    # Pillow's own guard (Image.MAX_IMAGE_PIXELS, process-wide, left alone here because other threads share it)
-    # stays as a second line behind the header check: its DecompressionBombError is caught like everything else.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        img, pixels = _open_checked(data, name, size, limits, pixels_left)
-        mode = img.mode
-        img.load()
-        if getattr(img, "n_frames", 1) > 1:
-            img.seek(0)
-        img = _to_rgb(img, name, size)
-        img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        arr = np.asarray(img, dtype=np.uint8)
-    if arr.shape != (size, size, 3):
-        raise UploadError("bad_shape", name=name, shape=arr.shape)
-    return arr.transpose(2, 0, 1).copy(), mode, pixels
-
-
-def _member_error(name: str, exc: BaseException) -> UploadError:
-    """One line naming the file for any failure reading or decoding a member."""
-    import zlib
-
-    from PIL import Image
-
-    if isinstance(exc, Image.DecompressionBombError):
-        why = "bomb"
-    elif isinstance(exc, (zlib.error, zipfile.BadZipFile, EOFError)):
-        why = "corrupt_data"
-    elif isinstance(exc, NotImplementedError):
-        why = "unreadable_method"
-    elif isinstance(exc, MemoryError):
-        why = "too_large_to_decode"
-    else:
-        why = "corrupt_image"
-    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-    return UploadError(why, name=name, error=f"{type(exc).__name__}: {detail}")
 
 
 def _list_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
@@ -381,11 +286,18 @@ def load_image_zip(
                 total += len(data)
                 if total > limits.max_total_bytes:
                     raise UploadError("unpacked_too_large", mb=limits.max_total_bytes / 2**20)
-                arr, mode, used = _decode(data, info.filename, size, limits, limits.max_total_pixels - pixels)
+                arr, mode, used = decode_image(
+                    data,
+                    info.filename,
+                    size,
+                    max_pixels=limits.max_pixels,
+                    pixels_left=limits.max_total_pixels - pixels,
+                    max_total_pixels=limits.max_total_pixels,
+                )
             except UploadError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every member-level failure names the file
-                raise _member_error(info.filename, exc) from exc
+                raise member_error(info.filename, exc) from exc
             pixels += used
             modes[mode] = modes.get(mode, 0) + 1
             arrays.append(arr)
