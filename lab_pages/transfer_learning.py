@@ -15,6 +15,7 @@ from lab_pages.transfer_views import (
     runs_from_events,
     show_details,
     show_summary,
+    source_and_split_notes,
 )
 from lab_pages.ui import (
     current_device,
@@ -30,7 +31,7 @@ from lab_pages.upload_ui import decode_upload
 from resnet_core import workloads
 from resnet_core.architectures.zoo import net_stats
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
-from resnet_core.data import DATASETS, FASHION_CLASSES, class_label
+from resnet_core.data import DATASETS
 from resnet_core.i18n import gettext as _
 from resnet_core.plots.transfer import (
     curves_figure,
@@ -39,10 +40,8 @@ from resnet_core.transfer import (
     BN_TRAIN,
     IMAGENET_SOURCES,
     MAIN_STRATEGIES,
-    SOURCE_CLASSES,
     STRATEGIES,
     STRATEGY_TITLES,
-    TARGET_CLASSES,
     TransferConfig,
     TransferResult,
     config_notes,
@@ -72,48 +71,7 @@ st.markdown(
 )
 st.markdown("\n".join(f"- **{_(STRATEGY_TITLES[s])}**" for s in STRATEGIES))
 with st.expander(_("The source network, the target task, and how the class split was chosen")):
-    st.markdown(
-        _(
-            "The default source is a ResNet-20 the project's CLI pretrained (`python -m resnet_core pretrain-source`, "
-            "5 epochs) on all 36,000 of the full Fashion-MNIST's training images of **{source}**. The target task is "
-            "the four classes it never saw: **{target}**, with k labelled images per class, a fixed validation split "
-            "and the bundled test images."
-        ).format(
-            source=", ".join(class_label(FASHION_CLASSES[c]) for c in SOURCE_CLASSES),
-            target=", ".join(class_label(FASHION_CLASSES[c]) for c in TARGET_CLASSES),
-        )
-        + "\n\n"
-        + _(
-            "**How this split was chosen:** by hand, *after* comparing transfer gains on a few candidate splits "
-            "(moving Sneaker into the source gave a smaller gain), so it may flatter transfer. That is why the shipped "
-            "comparison below also runs on splits **drawn at random** with a split seed (`--split-seed N`: 6 source and "
-            "4 target classes from a seeded shuffle, each with its own pretrained source network), chosen by no result.\n\n"
-            "In the default split every target class has relatives among the source classes: *Coat* and *Shirt* share "
-            "sleeves, collars and torso silhouettes with *Pullover*, *T-shirt/top* and *Dress*; *Sneaker* and *Ankle "
-            "boot* share soles and footwear outlines with *Sandal*."
-        )
-    )
-    entries = read_manifest().get("checkpoints", {})
-    for entry in entries.values():
-        if entry.get("role") != "transfer-source":
-            continue
-        st.caption(
-            _(
-                "{file} ({split}): {acc:.1%} on {data}; made by `{command}` on {device}, {date} ({seconds:.0f}s), "
-                "sha256 {sha}…"
-            ).format(
-                file=entry.get("file"),
-                split=split_label(entry.get("split_seed")),
-                acc=entry.get("test_acc", float("nan")),
-                data=entry.get("test_data"),
-                command=entry.get("command"),
-                device=entry.get("device"),
-                date=entry.get("date"),
-                seconds=entry.get("train_seconds", 0),
-                sha=str(entry.get("sha256"))[:12],
-            )
-        )
-
+    source_and_split_notes()
 
 st.header(_("Shipped comparison: every strategy on the same seeds, 20 labelled images per class"))
 shipped_runs = shipped_comparisons()
