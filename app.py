@@ -8,13 +8,13 @@ import streamlit as st
 from lab_pages import presenter
 from lab_pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive, profile, remember, show_unexpected
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
-from resnet_core.data import dataset_status
-from resnet_core.devices import available_devices, describe_device, pick_device
+from resnet_core.data.datasets import dataset_status
 from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_provider
 from resnet_core.i18n import gettext as _
-from resnet_core.threads import configure as configure_threads
+from resnet_core.training.devices import available_devices, describe_device, pick_device
+from resnet_core.training.threads import configure as configure_threads
 
-configure_threads()  # once per server process: CPU thread settings (resnet_core.threads; RESNET_LAB_THREADS)
+configure_threads()  # once per server process: CPU thread settings (resnet_core.training.threads; RESNET_LAB_THREADS)
 
 LANG_KEY = "language_choice"  # plain session state (a widget's own key would be dropped on runs that lack it)
 

@@ -2,7 +2,7 @@
 replacing the last layer.
 
 Thin page: every number comes from resnet_core.architectures (counted on the real modules, on the meta device,
-once per server process) and every figure from resnet_core.plots.architectures.
+once per server process) and every figure from resnet_core.architectures.plots.
 """
 
 import inspect
@@ -14,15 +14,15 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 from lab_pages import presenter
 from lab_pages.ui import column_labels, current_seed, remember
 from resnet_core import architectures as arch
-from resnet_core.i18n import N_
-from resnet_core.i18n import gettext as _
-from resnet_core.models import PadShortcut
-from resnet_core.plots.architectures import (
+from resnet_core.architectures.plots import (
     block_diagram_figure,
     params_where_figure,
     shortcut_gradient_figure,
     zoo_bubble_figure,
 )
+from resnet_core.i18n import N_
+from resnet_core.i18n import gettext as _
+from resnet_core.models import PadShortcut
 
 STRATEGY_TITLES = {
     "feature_extraction": N_("feature extraction (head only)"),

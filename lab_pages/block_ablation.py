@@ -9,6 +9,7 @@ from lab_pages.ui import (
     download_buttons,
     job_panel,
     launch,
+    launch_run,
     made_by,
     profile,
     read_result,
@@ -16,19 +17,19 @@ from lab_pages.ui import (
     require_data,
     show_estimate,
 )
-from resnet_core import workloads
-from resnet_core.ablation import run_ablation
-from resnet_core.ablation_pair import train_pair
-from resnet_core.ablation_result import AblationConfig, AblationResult, shipped_depths, shipped_result_path
+from resnet_core.ablation import report as ablation_report
+from resnet_core.ablation.config import AblationConfig
+from resnet_core.ablation.lesions import BN_STATS, path_length_distribution
+from resnet_core.ablation.pair import shipped_depths, train_pair
+from resnet_core.ablation.plots import delete_k_figure, delete_one_figure, paths_figure, reorder_figure
+from resnet_core.ablation.result import AblationResult, shipped_result_path
 from resnet_core.checkpoints import shipped_checkpoints
-from resnet_core.data import REPO_ROOT
+from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
-from resnet_core.lesions import BN_STATS, path_length_distribution
 from resnet_core.models import blocks_per_stage
-from resnet_core.plots.ablation import delete_k_figure, delete_one_figure, paths_figure, reorder_figure
-from resnet_core.plots.common import training_curve
-from resnet_core.reports import ablation as ablation_report
+from resnet_core.serving import workloads
+from resnet_core.training.plots import training_curve
 
 SWEEP_KEY = "ablation-sweep"
 TRAIN_KEY = "ablation-train"
@@ -290,22 +291,11 @@ sweep_estimate = (
     show_estimate(workloads.ablation(config, test_images=int(test_size)), current_device()) if config else None
 )
 if st.button(_("Run the ablation"), type="primary", disabled=not can_run, key="ablation-run"):
-    device = current_device()
-    own = models
-
-    def sweep_work(job):
-        return run_ablation(
-            config,
-            device=device,
-            on_progress=job.report,
-            should_stop=job.should_stop,
-            on_partial=job.publish,
-            models=own,
-        )
-
-    launch(
+    launch_run(
         SWEEP_KEY,
-        sweep_work,
+        "ablation",
+        config,
+        inputs={"models": models},
         title=_("Ablation, depth {depth}, {n} test images, {bn}").format(
             depth=depth, n=test_size, bn=_(BN_TITLES[bn_stats])
         ),

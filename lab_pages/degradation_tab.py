@@ -10,19 +10,21 @@ from lab_pages.ui import (
     current_seed,
     download_buttons,
     job_panel,
-    launch,
+    launch_run,
     made_by,
     profile,
     read_result,
     remember,
+    result_so_far,
     show_estimate,
 )
-from resnet_core import workloads
-from resnet_core.data import REPO_ROOT, dataset_status
-from resnet_core.degradation import DegradationConfig, DegradationResult, run_degradation
+from resnet_core.data.datasets import REPO_ROOT, dataset_status
+from resnet_core.degradation import report as degradation_report
+from resnet_core.degradation.config import DegradationConfig
+from resnet_core.degradation.plots import budget_text, degradation_figure, degradation_live_figure, degradation_table
+from resnet_core.degradation.result import DegradationResult
 from resnet_core.i18n import gettext as _
-from resnet_core.plots.gradients import budget_text, degradation_figure, degradation_live_figure, degradation_table
-from resnet_core.reports import degradation as degradation_report
+from resnet_core.serving import workloads
 
 RESULTS = REPO_ROOT / "assets" / "results"
 DEG_JOB = "gf-degradation-job"
@@ -150,18 +152,10 @@ def degradation_tab(device: torch.device, depth_choices: list[int]) -> None:
                 log_every=5,
             )
 
-            def degradation_work(job, config=deg_config, device=device):
-                return run_degradation(
-                    config,
-                    device=device,
-                    on_progress=job.report,
-                    should_stop=job.should_stop,
-                    on_partial=lambda r: job.publish(r.to_dict()),
-                )
-
-            launch(
+            launch_run(
                 DEG_JOB,
-                degradation_work,
+                "degradation",
+                deg_config,
                 title=_("Degradation, depths {depths}, {epochs} epoch(s)").format(
                     depths=", ".join(map(str, sorted(deg_depths))), epochs=deg_epochs
                 ),
@@ -170,10 +164,11 @@ def degradation_tab(device: torch.device, depth_choices: list[int]) -> None:
             )
 
     def render_degradation_job(job) -> None:
-        _state, events, partial = job.snapshot()
+        _state, events, _partial = job.snapshot()
         if events and job.active:
             st.plotly_chart(degradation_live_figure(events), width="stretch", key=f"deg-live-{job.id}")
-        payload = job.result.to_dict() if job.result is not None else partial
+        result = result_so_far(job)
+        payload = result.to_dict() if result is not None else None
         if payload and any(r.get("history") for r in payload.get("runs", [])):
             show_degradation(payload, name=f"deg-live-{job.id}")
             if job.result is not None:

@@ -12,7 +12,7 @@ import streamlit as st
 from lab_pages.ui import current_device, job_panel, launch
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
-from resnet_core.transfer_gradcam import COMPARED, GradcamComparison, describe_gradcam, run_gradcam_comparison
+from resnet_core.transfer.gradcam import COMPARED, GradcamComparison, describe_gradcam, run_gradcam_comparison
 
 GRADCAM_KEY = "transfer-gradcam-job"
 TITLES = {"feature_extraction": N_("feature extraction"), "full_finetune": N_("full fine-tune")}
@@ -59,7 +59,7 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
 
     def render(job) -> None:
         if isinstance(job.result, GradcamComparison):
-            from resnet_core.plots.architectures import gradcam_figure
+            from resnet_core.layers.plots import gradcam_figure
 
             st.markdown(describe_gradcam(job.result))
             if job.result.indices:

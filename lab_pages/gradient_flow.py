@@ -1,6 +1,6 @@
 """Gradient flow: gradient norms by depth in plain vs residual nets, and the degradation problem.
 
-Thin page: widgets -> a config -> a background job running resnet_core.gradients -> pure plot builders.
+Thin page: widgets -> a config -> a background job running resnet_core.gradients.run -> pure plot builders.
 Shipped results (made by `python -m resnet_core gradients|degradation`) are shown at once; everything else is
 measured live.
 """
@@ -14,27 +14,29 @@ from lab_pages.ui import (
     current_seed,
     download_buttons,
     job_panel,
-    launch,
+    launch_run,
     made_by,
     profile,
     read_result,
     remember,
     require_data,
+    result_so_far,
     show_estimate,
 )
-from resnet_core import workloads
-from resnet_core.data import REPO_ROOT
-from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
-from resnet_core.i18n import gettext as _
-from resnet_core.jobs import JobState
-from resnet_core.plots.gradients import (
+from resnet_core.data.datasets import REPO_ROOT
+from resnet_core.gradients import report as gradients_report
+from resnet_core.gradients.config import GradientConfig
+from resnet_core.gradients.plots import (
     GRADIENT_METRICS,
     gradient_norms_figure,
     gradient_table,
     ratio_figure,
     setting_text,
 )
-from resnet_core.reports import gradients as gradients_report
+from resnet_core.gradients.result import GradientResult
+from resnet_core.i18n import gettext as _
+from resnet_core.serving import workloads
+from resnet_core.serving.jobs import JobState
 
 RESULTS = REPO_ROOT / "assets" / "results"
 DEPTH_CHOICES = [d for d in (8, 14, 20, 26, 32, 44, 56, 110) if d <= profile().max_depth]
@@ -142,19 +144,10 @@ with tab_grad:
         if config is None:
             st.warning(_("Choose at least one depth and one variant."))
         else:
-
-            def gradient_work(job, config=config, device=device):
-                return run_gradients(
-                    config,
-                    device=device,
-                    on_progress=job.report,
-                    should_stop=job.should_stop,
-                    on_partial=lambda r: job.publish(r.to_dict()),
-                )
-
-            launch(
+            launch_run(
                 GRAD_JOB,
-                gradient_work,
+                "gradients",
+                config,
                 title=_("Gradient norms, depths {depths}").format(depths=", ".join(map(str, sorted(depths)))),
                 estimate=grad_estimate,
             )
@@ -197,10 +190,9 @@ with tab_grad:
         )
 
     def render_gradient_job(job) -> None:
-        _state, _events, partial = job.snapshot()
-        payload = job.result.to_dict() if job.result is not None else partial
-        if payload:
-            show_gradients(payload, name=f"gradients-live-{job.id}")
+        result = result_so_far(job)
+        if result is not None:
+            show_gradients(result.to_dict(), name=f"gradients-live-{job.id}")
 
     has_live = st.session_state.get(GRAD_JOB) is not None
     view = st.radio(

@@ -13,13 +13,14 @@ from lab_pages.ui import (
     require_data,
     show_estimate,
 )
-from resnet_core import workloads
-from resnet_core.data import load_dataset, stratified_kshot
-from resnet_core.engine import TrainConfig, seeded, train
+from resnet_core.data.datasets import load_dataset, stratified_kshot
+from resnet_core.gradients.identity import describe_identity_demo, run_identity_demo
+from resnet_core.gradients.plots import identity_demo_figure
 from resnet_core.i18n import gettext as _
-from resnet_core.intro import describe_identity_demo, run_identity_demo
 from resnet_core.models import build_cifar_net, count_parameters
-from resnet_core.plots.common import identity_demo_figure, training_curve
+from resnet_core.serving import workloads
+from resnet_core.training.engine import TrainConfig, seeded, train
+from resnet_core.training.plots import training_curve
 
 presenter.gate("home", _("ResNet Lab"))
 st.title(_("ResNet Lab"))

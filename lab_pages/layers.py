@@ -2,7 +2,7 @@
 a trained network, stage by stage, with the first layer's filters and Grad-CAM.
 
 One page for both because they are one path: the image chosen at the top is what each pipeline transforms and
-what the network then sees. Thin page: resnet_core.preprocess / layers_view compute, plots draw.
+what the network then sees. Thin page: resnet_core.layers.preprocess / layers_view compute, plots draw.
 """
 
 import time
@@ -13,13 +13,14 @@ from PIL import Image
 
 from lab_pages import presenter
 from lab_pages.ui import remember
-from resnet_core import layers_view as lv
-from resnet_core import preprocess as pp
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_file
-from resnet_core.data import FASHION_CLASSES, class_label, load_dataset
+from resnet_core.data.datasets import FASHION_CLASSES, class_label, load_dataset
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
-from resnet_core.plots.architectures import feature_grid_figure, filters_figure, overlay
+from resnet_core.layers import preprocess as pp
+from resnet_core.layers import run as lv
+from resnet_core.layers.plots import feature_grid_figure, filters_figure, overlay
+from resnet_core.layers.report import describe_all
 
 NETS = {
     "resnet20": N_("ResNet-20 trained on Fashion-MNIST (shipped)"),
@@ -185,7 +186,7 @@ c3.image(
 per_stage = st.select_slider(
     _("Channels shown per stage (the most active first)"), [8, 16, 32, 64], value=16, **remember("lv-k")
 )
-for sentence, name, act in zip(lv.describe_all(fm, list(x.shape[1:])), fm.names, fm.maps):
+for sentence, name, act in zip(describe_all(fm, list(x.shape[1:])), fm.names, fm.maps):
     a = act.numpy()
     channels = lv.top_channels(act, min(per_stage, a.shape[0]))
     st.markdown(sentence)

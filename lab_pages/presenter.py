@@ -14,10 +14,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lab_pages.ui import current_seed, read_result
-from resnet_core import classroom
-from resnet_core.classroom import Question
-from resnet_core.data import REPO_ROOT
+from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.i18n import _
+from resnet_core.serving import classroom
+from resnet_core.serving.classroom import Question
 
 PRESENT_KEY = "present"
 SETTINGS_KEY = "present-settings"
@@ -69,13 +69,13 @@ def experiment_link() -> str | None:
 # ------------------------------------------------------------------------------------------ page questions
 @st.cache_data(show_spinner=False)
 def _identity(seed: int):
-    from resnet_core.intro import run_identity_demo
+    from resnet_core.gradients.identity import run_identity_demo
 
     return run_identity_demo(30, seed=seed)
 
 
 def home_steps() -> list[Step]:
-    from resnet_core.plots.common import identity_demo_figure
+    from resnet_core.gradients.plots import identity_demo_figure
 
     seed = current_seed()
     demo = _identity(seed)
@@ -83,7 +83,8 @@ def home_steps() -> list[Step]:
 
 
 def gradient_steps() -> list[Step]:
-    from resnet_core.plots.gradients import degradation_figure, ratio_figure
+    from resnet_core.degradation.plots import degradation_figure
+    from resnet_core.gradients.plots import ratio_figure
 
     steps = []
     grads = read_result(RESULTS / "gradients_none.json")
@@ -96,7 +97,7 @@ def gradient_steps() -> list[Step]:
 
 
 def ablation_steps() -> list[Step]:
-    from resnet_core.plots.ablation import delete_one_figure
+    from resnet_core.ablation.plots import delete_one_figure
 
     result = read_result(RESULTS / "ablation56.json")
     return [Step(classroom.ablation_question(result), lambda: delete_one_figure(result))] if result else []
@@ -115,8 +116,8 @@ def layers_steps() -> list[Step]:
 
 
 def transfer_steps() -> list[Step]:
-    from resnet_core.plots.transfer import paired_figure
-    from resnet_core.transfer.results import comparison_path, load_result, paired_differences
+    from resnet_core.transfer.plots import paired_figure
+    from resnet_core.transfer.result import comparison_path, load_result, paired_differences
 
     result = load_result(comparison_path(None))
     if result is None:

@@ -21,21 +21,18 @@ from lab_pages.ui import (
     current_device,
     current_seed,
     job_panel,
-    launch,
+    launch_run,
     profile,
     remember,
     require_data,
     show_estimate,
 )
 from lab_pages.upload_ui import decode_upload
-from resnet_core import workloads
 from resnet_core.architectures.zoo import net_stats
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
-from resnet_core.data import DATASETS
+from resnet_core.data.datasets import DATASETS
 from resnet_core.i18n import gettext as _
-from resnet_core.plots.transfer import (
-    curves_figure,
-)
+from resnet_core.serving import workloads
 from resnet_core.transfer import (
     BN_TRAIN,
     IMAGENET_SOURCES,
@@ -48,10 +45,12 @@ from resnet_core.transfer import (
     describe_split,
     lr_ratio_text,
     results_table,
-    run_transfer,
     shipped_comparisons,
     source_name,
     split_label,
+)
+from resnet_core.transfer.plots import (
+    curves_figure,
 )
 
 JOB_KEY = "transfer-job"
@@ -321,23 +320,14 @@ def transfer_estimate(config: TransferConfig):
 
 estimate = transfer_estimate(make_config([shots], list(range(n_seeds)), strategies, epochs)) if ready else None
 if st.button(_("Train all strategies"), type="primary", disabled=not ready):
-    device, seed = current_device(), current_seed()
+    seed = current_seed()
     config = make_config([shots], list(range(seed, seed + n_seeds)), strategies, epochs)
     data = upload
-
-    def work(job):
-        return run_transfer(
-            config,
-            device=device,
-            on_progress=job.report,
-            should_stop=job.should_stop,
-            on_result=job.publish,
-            upload=data,
-        )
-
-    job = launch(
+    job = launch_run(
         JOB_KEY,
-        work,
+        "transfer",
+        config,
+        inputs={"upload": data},
         title=_("{n} strategies, k={k}, {epochs} epochs").format(n=len(strategies), k=shots or _("all"), epochs=epochs),
         estimate=estimate,
         training=True,

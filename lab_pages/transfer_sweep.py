@@ -10,27 +10,25 @@ import streamlit as st
 from lab_pages.transfer_views import provenance_caption, summary_columns
 from lab_pages.ui import (
     column_labels,
-    current_device,
     current_seed,
     download_buttons,
     job_panel,
-    launch,
+    launch_run,
     profile,
     remember,
 )
-from resnet_core.data import ImageSet
+from resnet_core.data.datasets import ImageSet
 from resnet_core.i18n import gettext as _
-from resnet_core.plots.transfer import sweep_figure
 from resnet_core.transfer import (
     TransferConfig,
     TransferResult,
     describe_sweep,
     load_shipped_sweep,
     results_table,
-    run_transfer,
     summarize,
     summary_table,
 )
+from resnet_core.transfer.plots import sweep_figure
 
 SWEEP_KEY = "transfer-sweep-job"
 
@@ -105,25 +103,15 @@ def sweep_section(
         if st.button(
             _("Run sweep"), disabled=not (sweep_shots and strategies) or (target == "upload" and upload is None)
         ):
-            device, seed = current_device(), current_seed()
+            seed = current_seed()
             sweep_config = make_config(
                 sorted(sweep_shots), list(range(seed, seed + sweep_seeds)), strategies, sweep_epochs
             )
-            data = upload
-
-            def sweep_work(job):
-                return run_transfer(
-                    sweep_config,
-                    device=device,
-                    on_progress=job.report,
-                    should_stop=job.should_stop,
-                    on_result=job.publish,
-                    upload=data,
-                )
-
-            launch(
+            launch_run(
                 SWEEP_KEY,
-                sweep_work,
+                "transfer",
+                sweep_config,
+                inputs={"upload": upload},
                 title=_("label-budget sweep, {n} runs").format(n=runs_total),
                 estimate=sweep_estimate,
                 training=True,

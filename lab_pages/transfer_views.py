@@ -13,15 +13,9 @@ from lab_pages.ui import (
     made_by,
 )
 from resnet_core.checkpoints import read_manifest
-from resnet_core.data import FASHION_CLASSES, class_label
+from resnet_core.data.datasets import FASHION_CLASSES, class_label
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
-from resnet_core.plots.transfer import (
-    bn_drift_figure,
-    confusion_figure,
-    gallery_figure,
-    paired_figure,
-)
 from resnet_core.transfer import (
     BN_TRAIN,
     SOURCE_CLASSES,
@@ -41,7 +35,13 @@ from resnet_core.transfer import (
     split_label,
     summary_table,
 )
-from resnet_core.transfer.results import RESULTS_DIR
+from resnet_core.transfer.plots import (
+    bn_drift_figure,
+    confusion_figure,
+    gallery_figure,
+    paired_figure,
+)
+from resnet_core.transfer.result import RESULTS_DIR
 
 
 # ------------------------------------------------------------------------------------- shipped comparison

@@ -1,7 +1,8 @@
 """Streamlit helpers shared by the pages: the sidebar's choices, the process-wide job limiter, job panels.
 
-Pages stay thin: they build a config from widgets, call :func:`launch` with a function of ``resnet_core`` and
-draw the job with :func:`job_panel`. Everything here is UI; the work itself never runs in the script thread.
+Pages stay thin: they build an experiment's config from widgets, call :func:`launch_run` with its kind (or
+:func:`launch` with a function of ``resnet_core`` for work that is not an experiment) and draw the job with
+:func:`job_panel`. Everything here is UI; the work itself never runs in the script thread.
 
 Jobs belong to the browser session that launched them: the job panel (a fragment polling every second) and the
 sidebar's server-load line (every few seconds, on any page) call ``job.touch()``; when a tab is closed the
@@ -24,12 +25,12 @@ from typing import Any
 import streamlit as st
 import torch
 
-from resnet_core.devices import pick_device
-from resnet_core.estimates import Estimate, Work, duration_text, observe, ready_estimate, time_left
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
-from resnet_core.jobs import Job, JobLimiter, JobState
-from resnet_core.profile import Profile, current_profile
+from resnet_core.serving.estimates import Estimate, Work, duration_text, observe, ready_estimate, time_left
+from resnet_core.serving.jobs import Job, JobLimiter, JobState, experiment_job
+from resnet_core.serving.profile import Profile, current_profile
+from resnet_core.training.devices import pick_device
 
 DEVICE_KEY = "device"
 SEED_KEY = "seed"
@@ -91,7 +92,7 @@ def show_unexpected(exc: BaseException, what: str = N_("This page")) -> None:
 
 def require_data(key: str = "bundled") -> None:
     """Stop the page with a clear message when a dataset it needs is missing (no exception box)."""
-    from resnet_core.data import DATASETS
+    from resnet_core.data.datasets import DATASETS
 
     source = DATASETS[key]
     if not source.available():
@@ -195,6 +196,27 @@ def launch(
     st.session_state[key] = job
     session_jobs()[key if counted else f"upload:{key}"] = job
     return job
+
+
+def launch_run(
+    key: str,
+    kind: str,
+    config: Any,
+    *,
+    title: str,
+    estimate: Estimate | None = None,
+    training: bool = False,
+    inputs: dict | None = None,
+) -> Job | None:
+    """Start one run of the experiment ``kind`` (:mod:`resnet_core.registry`) with ``config`` on this session's
+    device, as a job stored under ``key`` (see :func:`launch`)."""
+    work = experiment_job(kind, config, device=current_device(), inputs=inputs)
+    return launch(key, work, title=title, estimate=estimate, training=training)
+
+
+def result_so_far(job: Job) -> Any:
+    """The job's result when it has finished, else its latest partial result (a copy), else None."""
+    return job.result if job.result is not None else job.snapshot()[2]
 
 
 def keep_session_jobs_alive() -> int:

@@ -1,4 +1,4 @@
-"""The upload panel: a zip of class folders decoded as a bounded background job (see resnet_core.uploads)."""
+"""The upload panel: a zip of class folders decoded as a bounded background job (see resnet_core.data.uploads)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from lab_pages.ui import (
     upload_limiter,
 )
 from resnet_core.i18n import gettext as _
-from resnet_core.jobs import Job, JobState
+from resnet_core.serving.jobs import Job, JobState
 
 
 def decode_upload(container, file, *, size: int = 32, key: str = "upload"):
     """Decode an uploaded zip as a bounded, cancellable job (own pool of 2, the profile's pixel/time/size budget,
     owned by this session) keyed by a hash of its content. Draws its state in ``container``; returns the
     ``(ImageSet, UploadReport)`` once decoded, else None. Errors are messages, never traceback boxes."""
-    from resnet_core.uploads import UploadError, content_key, load_image_zip
+    from resnet_core.data.uploads import UploadError, content_key, load_image_zip
 
     limits = profile().upload_limits()
     if file.size > limits.max_upload_bytes:

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.torch_version import TorchVersion
 
-from resnet_core.data import REPO_ROOT
+from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.models import CifarNet, NetConfig
 from resnet_core.provenance import sha256_file, write_json
 

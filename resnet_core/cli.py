@@ -1,7 +1,8 @@
 """Command line: ``python -m resnet_core <command> ...`` — the same functions the app's pages call.
 
-Foundation commands live here (``info``, ``train``, ``download``); each experiment's subcommands live in
-``resnet_core.commands`` (one module each, with ``register(subparsers)``).
+Foundation commands live here (``info``, ``train``, ``download``); each experiment's subcommands live in its
+package's ``command`` module (``register(subparsers)``), added through :mod:`resnet_core.registry`; then the
+results library's and the bench's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from resnet_core import data as data_mod
+from resnet_core import registry
+from resnet_core.bench import command as commands_bench
 from resnet_core.checkpoints import (
     CHECKPOINT_DIR,
     MANIFEST_PATH,
@@ -23,18 +25,21 @@ from resnet_core.checkpoints import (
     save_checkpoint,
     shipped_checkpoints,
 )
-from resnet_core.commands import ablation as commands_ablation
-from resnet_core.commands import architectures as commands_architectures
-from resnet_core.commands import bench as commands_bench
-from resnet_core.commands import gradients as commands_gradients
-from resnet_core.commands import library as commands_library
-from resnet_core.commands import transfer as commands_transfer
-from resnet_core.commands.common import add_common, print_progress
-from resnet_core.devices import available_devices, describe_device, pick_device
-from resnet_core.engine import HYPERPARAMS, TrainConfig, evaluate, seeded, train
+from resnet_core.data import datasets as data_mod
+from resnet_core.library import command as commands_library
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file, write_json
-from resnet_core.validation import OneLineParser, check_sizes, harden, main_guard, one_line
+from resnet_core.training.devices import available_devices, describe_device, pick_device
+from resnet_core.training.engine import HYPERPARAMS, TrainConfig, evaluate, seeded, train
+from resnet_core.validation import (
+    OneLineParser,
+    add_common,
+    check_sizes,
+    harden,
+    main_guard,
+    one_line,
+    print_progress,
+)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -227,10 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["fashion", "cifar10", *TORCHVISION_WEIGHTS])
     p.set_defaults(func=cmd_download)
 
-    commands_gradients.register(sub)
-    commands_ablation.register(sub)
-    commands_transfer.register(sub)
-    commands_architectures.register(sub)
+    registry.register_commands(sub)
     commands_library.register(sub)
     commands_bench.register(sub)
     return harden(parser)  # parse-time checks of every subcommand's values (resnet_core.validation)

@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from resnet_core.data import REPO_ROOT
-from resnet_core.devices import describe_device
+from resnet_core.data.datasets import REPO_ROOT
+from resnet_core.training.devices import describe_device
 
 
 def git_revision(root: Path = REPO_ROOT) -> str:

@@ -10,6 +10,9 @@ the experiment modules keep declaring their options as they like):
   most the training split, ``--shots`` within what a class has, ``--ks`` within the network's blocks, ...).
 
 Every failure is an ``argparse`` error: one line on stderr (``error: argument --epochs: ...``) and exit 2.
+
+Also here, what every subcommand shares: the ``--device`` option (:func:`add_common`), seed lists
+(:func:`parse_seeds`) and the one-line-per-epoch progress printer (:func:`print_progress`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from resnet_core.training.engine import ProgressEvent
 
 # Images per split of each registered dataset, and classes (all have 10): checked without loading anything.
 SPLIT_SIZES = {"bundled": (10_000, 3_000), "fashion": (60_000, 10_000), "cifar10": (50_000, 10_000)}
@@ -320,3 +326,31 @@ def main_guard(run: Callable[[], int]) -> int:
     except (OSError, RuntimeError, ValueError, LookupError, MemoryError) as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+# ------------------------------------------------------------------------------- shared by every subcommand
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+
+
+def parse_seeds(text: str) -> list[int]:
+    seeds = [int(s) for s in str(text).split(",") if s.strip()]
+    if not seeds:
+        raise ValueError("give at least one seed")
+    return list(dict.fromkeys(seeds))
+
+
+def print_progress(event: ProgressEvent) -> None:
+    if event.kind == "epoch":
+        extra = "  ".join(
+            f"{k} {v:.4f}"
+            for k, v in event.metrics.items()
+            if k.endswith(("_acc", "_loss")) and not k.startswith("train")
+        )
+        print(
+            f"  epoch {event.epoch:.0f}  train loss {event.loss:.4f}  acc {event.acc:.4f}  {extra}  "
+            f"[{event.elapsed:.1f}s]",
+            flush=True,
+        )

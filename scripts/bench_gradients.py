@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from resnet_core.devices import describe_device, pick_device
-from resnet_core.gradients import GradientConfig, parse_depths, run_gradients
+from resnet_core.gradients.config import GradientConfig
+from resnet_core.gradients.run import parse_depths, run_gradients
+from resnet_core.training.devices import describe_device, pick_device
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from resnet_core.data import BUNDLED_PATH, FASHION_CLASSES, load_fashion_mnist_full, stratified_kshot
+from resnet_core.data.datasets import BUNDLED_PATH, FASHION_CLASSES, load_fashion_mnist_full, stratified_kshot
 
 
 def main() -> None:

@@ -16,19 +16,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from resnet_core import estimates, workloads
-from resnet_core.threads import configure as configure_threads
+from resnet_core.serving import estimates, workloads
+from resnet_core.training.threads import configure as configure_threads
 
 
 def defaults(device: torch.device) -> list[tuple[str, object, object]]:
     """(name, work, run) for each page's default run, built from the configs the pages use."""
-    from resnet_core.ablation import run_ablation
-    from resnet_core.ablation_result import AblationConfig
-    from resnet_core.data import load_dataset, stratified_kshot
-    from resnet_core.degradation import DegradationConfig, run_degradation
-    from resnet_core.engine import TrainConfig, seeded, train
-    from resnet_core.gradients import GradientConfig, run_gradients
+    from resnet_core.ablation.config import AblationConfig
+    from resnet_core.ablation.run import run_ablation
+    from resnet_core.data.datasets import load_dataset, stratified_kshot
+    from resnet_core.degradation.config import DegradationConfig
+    from resnet_core.degradation.run import run_degradation
+    from resnet_core.gradients.config import GradientConfig
+    from resnet_core.gradients.run import run_gradients
     from resnet_core.models import build_cifar_net
+    from resnet_core.training.engine import TrainConfig, seeded, train
     from resnet_core.transfer.config import TransferConfig
     from resnet_core.transfer.run import run_transfer
 

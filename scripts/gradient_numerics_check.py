@@ -17,8 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from resnet_core.gradients import GradientConfig, GradientResult, run_gradients
-from resnet_core.threads import configure as configure_threads
+from resnet_core.gradients.config import GradientConfig
+from resnet_core.gradients.result import GradientResult
+from resnet_core.gradients.run import run_gradients
+from resnet_core.training.threads import configure as configure_threads
 
 
 def _log_spread(values: list[float | None]) -> float:

@@ -8,7 +8,7 @@ import torch
 # ten minutes. The orphan rule itself is tested directly (tests/test_jobs.py) and in the browser test.
 os.environ.setdefault("RESNET_LAB_SESSION_TIMEOUT", "600")
 
-from resnet_core.data import load_dataset
+from resnet_core.data.datasets import load_dataset
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def bundled():
 @pytest.fixture(scope="session")
 def tiny_train(bundled):
     """200 real images (20 per class): enough for a loss to fall in a few dozen steps."""
-    from resnet_core.data import stratified_kshot
+    from resnet_core.data.datasets import stratified_kshot
 
     return bundled.train.subset(stratified_kshot(bundled.train.labels, 20, seed=0))
 

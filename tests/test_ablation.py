@@ -6,19 +6,19 @@ import math
 import pytest
 import torch
 
-from resnet_core.ablation import AblationConfig, AblationResult, load_pair, run_ablation
-from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint, read_manifest, save_checkpoint
-from resnet_core.engine import evaluate, seeded
-from resnet_core.lesions import (
+from resnet_core.ablation import report
+from resnet_core.ablation.lesions import (
     bn_calibration_images,
     delete_one_sweep,
     path_length_distribution,
     recomputed_bn_stats,
     swappable_groups,
 )
+from resnet_core.ablation.run import AblationConfig, AblationResult, load_pair, run_ablation
+from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint, read_manifest, save_checkpoint
 from resnet_core.models import build_cifar_net, deleted_blocks, swapped_blocks
 from resnet_core.provenance import sha256_file
-from resnet_core.reports import ablation as report
+from resnet_core.training.engine import evaluate, seeded
 
 SHIPPED = ("resnet20", "plain20", "resnet56", "plain56")
 # Stored weights are fp16 and the manifest's accuracy was measured on the fp32 weights before saving; rounding

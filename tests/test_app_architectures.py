@@ -56,7 +56,7 @@ def test_layers_page_photo_fashion_and_missing_imagenet_weights(app):
     assert not app.exception, app.exception
     app.selectbox(key="lv-net").set_value("resnet18").run()
     assert not app.exception, app.exception
-    from resnet_core.layers_view import imagenet_models_available
+    from resnet_core.layers.run import imagenet_models_available
 
     if not imagenet_models_available()["resnet18"]:
         assert "not on this server" in " ".join(w.value for w in app.warning)
@@ -90,7 +90,7 @@ def test_layers_page_with_imagenet_weights_present(monkeypatch, tmp_path):
     import torchvision.models as tvm
 
     from resnet_core.checkpoints import imagenet_weights_file
-    from resnet_core.layers_view import load_imagenet_model
+    from resnet_core.layers.run import load_imagenet_model
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     file = imagenet_weights_file("resnet18")

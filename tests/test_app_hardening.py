@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from resnet_core import data as data_mod
+from resnet_core.data import datasets as data_mod
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = [

@@ -9,10 +9,11 @@ import torch
 import torchvision.models as tvm
 
 from resnet_core import architectures as arch
-from resnet_core import layers_view as lv
-from resnet_core import preprocess as pp
 from resnet_core.cli import main
-from resnet_core.data import DATASET_STATS, normalize
+from resnet_core.data.datasets import DATASET_STATS, normalize
+from resnet_core.layers import preprocess as pp
+from resnet_core.layers import report as layers_report
+from resnet_core.layers import run as lv
 from resnet_core.models import blocks_per_stage
 
 
@@ -201,7 +202,7 @@ def test_sentences_come_from_the_maps():
     act = torch.zeros(8, 6, 6)
     act[0, 0, 0] = 3.0  # one active channel, one active pixel in the top left
     act[1, 5, 5] = 1.0
-    text = lv.describe_stage("stage 2", act, torch.zeros(4, 12, 12), [1, 28, 28])
+    text = layers_report.describe_stage("stage 2", act, torch.zeros(4, 12, 12), [1, 28, 28])
     assert "8 channels of 6×6" in text and "×0.5 in size, ×2 in channels" in text
     assert f"{1 - 2 / (8 * 36):.0%} of the values are zero" in text
     assert "6 of 8 channels are silent" in text and "top 1 channels carry 75%" in text and "top left" in text
@@ -216,7 +217,7 @@ def test_gradcam_maps_are_normalised_heatmaps(lab_model, fashion_batch):
 
 def test_transfer_gradcam_comparison_is_self_consistent():
     from resnet_core.transfer import TransferConfig
-    from resnet_core.transfer_gradcam import describe_gradcam, run_gradcam_comparison
+    from resnet_core.transfer.gradcam import describe_gradcam, run_gradcam_comparison
 
     config = TransferConfig(epochs=1, min_epoch_images=32, test_per_class=25)
     r = run_gradcam_comparison(config, shots=2, seed=0, max_images=4)
@@ -249,3 +250,25 @@ def test_imagenet_resnet_feature_maps_and_head(monkeypatch, tmp_path):
     assert [list(m.shape) for m in fm.maps] == [[64, 56, 56], [64, 56, 56], [128, 28, 28], [256, 14, 14], [512, 7, 7]]
     with torch.no_grad():
         assert torch.allclose(lv.head_from_last_stage(model, fm.maps[-1][None]), net(x), atol=1e-4)
+
+
+def test_layers_run_describes_every_stage_of_the_shipped_net(lab_model):
+    from resnet_core.layers import LayersConfig, LayersResult, run_layers
+
+    result = run_layers(LayersConfig(image="fashion:0"))
+    assert [s["name"] for s in result.stages] == ["stem", "stage 1", "stage 2", "stage 3"]
+    assert result.stages[-1]["shape"] == [64, 7, 7] and result.input_shape == [1, 28, 28]
+    assert abs(sum(t["probability"] for t in result.top) - 1) < 1  # three of ten classes
+    assert LayersResult.from_dict(result.to_dict()) == result
+    with pytest.raises(ValueError, match="0..2999"):
+        run_layers(LayersConfig(image="fashion:3000"))
+    with pytest.raises(ValueError, match="unknown network"):
+        LayersConfig(net="vgg16")
+
+
+def test_architectures_run_and_its_json_round_trip():
+    from resnet_core.architectures import ArchitecturesConfig, ArchitecturesResult, run_architectures
+
+    result = run_architectures(ArchitecturesConfig(models=["resnet20", "resnet50"]))
+    assert [m["name"] for m in result.models] == ["resnet20", "resnet50"]
+    assert ArchitecturesResult.from_dict(result.to_dict()) == result

@@ -45,8 +45,8 @@ def test_train_writes_checkpoint_and_provenance(tmp_path, capsys):
     model, meta = load_checkpoint(ckpt)
     assert model.config.depth == 8
     # The reloaded weights (fp16 on disk) reproduce the recorded accuracy on the same test images.
-    from resnet_core.data import load_dataset
-    from resnet_core.engine import evaluate
+    from resnet_core.data.datasets import load_dataset
+    from resnet_core.training.engine import evaluate
 
     again = evaluate(model, load_dataset("bundled").test, device=torch.device("cpu"))["acc"]
     assert again == pytest.approx(data["test_acc"], abs=0.01)
@@ -85,8 +85,8 @@ def test_unknown_dataset_is_an_argparse_error():
 
 def test_checkpoint_round_trip_gives_the_same_outputs(tmp_path):
     from resnet_core.checkpoints import save_checkpoint
-    from resnet_core.engine import seeded
     from resnet_core.models import build_cifar_net
+    from resnet_core.training.engine import seeded
 
     model = seeded(lambda: build_cifar_net(8, width=8), 3).eval()
     x = torch.randn(4, 1, 28, 28)
@@ -96,3 +96,20 @@ def test_checkpoint_round_trip_gives_the_same_outputs(tmp_path):
     with torch.no_grad():
         assert torch.allclose(loaded.eval()(x), model(x), atol=2e-2, rtol=1e-2)  # fp16 storage
     assert not torch.equal(loaded.state_dict()["fc.weight"], seeded(lambda: build_cifar_net(8, width=8), 4).fc.weight)
+
+
+def test_layers_command_prints_a_sentence_per_stage_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "layers.json"
+    assert main(["layers", "--image", "fashion:5", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "through resnet20 (input 1x28x28)" in text and "Stage 3: 64 channels of 7×7" in text
+    data = json.loads(out.read_text())
+    assert data["config"] == {"net": "resnet20", "image": "fashion:5"} and len(data["stages"]) == 4
+    assert data["provenance"]["data"] == "fashion:5" and data["provenance"]["git_revision"]
+
+
+@pytest.mark.parametrize("image", ["no-such-photo", "fashion:99999", "fashion:x"])
+def test_layers_command_refuses_a_bad_image_in_one_line(image, capsys):
+    assert main(["layers", "--image", image]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err

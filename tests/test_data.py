@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from resnet_core.data import (
+from resnet_core.data.datasets import (
     BUNDLED_PATH,
     ImageSet,
     augment,
@@ -107,6 +107,6 @@ def test_read_idx_roundtrip(tmp_path):
 def test_unknown_or_missing_dataset_gives_a_clear_message(monkeypatch):
     with pytest.raises(KeyError, match="unknown dataset"):
         load_dataset("imagenet")
-    monkeypatch.setattr("resnet_core.data.cifar10_root", lambda: None)
+    monkeypatch.setattr("resnet_core.data.datasets.cifar10_root", lambda: None)
     with pytest.raises(FileNotFoundError, match="CIFAR-10"):
         load_dataset("cifar10")

@@ -5,16 +5,12 @@ import json
 import pytest
 
 from resnet_core import cli
-from resnet_core.data import REPO_ROOT
-from resnet_core.degradation import (
-    DegradationConfig,
-    DegradationResult,
-    history_row,
-    merge_results,
-    run_degradation,
-)
-from resnet_core.plots.gradients import degradation_figure, degradation_table
-from resnet_core.reports import degradation as report
+from resnet_core.data.datasets import REPO_ROOT
+from resnet_core.degradation import report
+from resnet_core.degradation.config import DegradationConfig
+from resnet_core.degradation.plots import degradation_figure, degradation_table
+from resnet_core.degradation.result import DegradationResult, history_row, merge_results
+from resnet_core.degradation.run import run_degradation
 
 
 def test_training_error_is_measured_in_eval_mode_on_a_fixed_subset():

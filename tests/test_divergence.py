@@ -1,4 +1,4 @@
-"""The one divergence rule (resnet_core.divergence) and where it is applied: engine.train, frozen.train_head,
+"""The one divergence rule (resnet_core.training.divergence) and where it is applied: engine.train, frozen.train_head,
 the transfer experiment's head loop and its summaries."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from resnet_core.divergence import LOSS_CEILING, DivergenceCheck, check_losses, is_diverged
-from resnet_core.engine import TrainConfig, seeded, train
-from resnet_core.frozen import train_head
 from resnet_core.models import build_cifar_net
+from resnet_core.training.divergence import LOSS_CEILING, DivergenceCheck, check_losses, is_diverged
+from resnet_core.training.engine import TrainConfig, seeded, train
+from resnet_core.training.frozen import train_head
 
 
 def test_rule_on_constructed_losses():

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from resnet_core.engine import TrainConfig, evaluate, lr_factor, seeded, train
 from resnet_core.models import build_cifar_net
+from resnet_core.training.engine import TrainConfig, evaluate, lr_factor, seeded, train
 
 
 def small_net(seed=0):

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from resnet_core import engine, frozen, numerics
-from resnet_core.data import load_dataset
+from resnet_core.data.datasets import load_dataset
 from resnet_core.models import build_cifar_net
+from resnet_core.training import engine, frozen, numerics
 
 CPU = torch.device("cpu")
 
@@ -140,8 +140,9 @@ def test_cached_features_train_the_same_head_as_recomputing(tiny):
 
 
 def test_bench_cli_end_to_end(tmp_path, monkeypatch):
-    from resnet_core import bench_pages
-    from resnet_core.bench import TUTORIAL_NUMERICS, BenchResult
+    from resnet_core.bench import pages as bench_pages
+    from resnet_core.bench.result import BenchResult
+    from resnet_core.bench.run import TUTORIAL_NUMERICS
     from resnet_core.cli import main
 
     # The page-default rows run the pages' real defaults (tens of seconds): a stand-in checks their wiring here.
@@ -192,7 +193,7 @@ def test_bench_cli_end_to_end(tmp_path, monkeypatch):
 
 def test_peak_memory_on_mps_reads_the_metal_allocator(monkeypatch):
     """On MPS the bench reports MPS memory, not the process RSS (faked here: no Mac)."""
-    from resnet_core.bench_tutorial import PeakMemory
+    from resnet_core.bench.tutorial import PeakMemory
 
     monkeypatch.setattr(torch.mps, "current_allocated_memory", lambda: 123 * 2**20)
     monkeypatch.setattr(torch.mps, "synchronize", lambda: None)

@@ -2,11 +2,11 @@
 
 import pytest
 
-from resnet_core import estimates as E
-from resnet_core import workloads as W
-from resnet_core.ablation_result import AblationConfig
-from resnet_core.degradation import DegradationConfig
-from resnet_core.gradients import GradientConfig
+from resnet_core.ablation.config import AblationConfig
+from resnet_core.degradation.config import DegradationConfig
+from resnet_core.gradients.config import GradientConfig
+from resnet_core.serving import estimates as E
+from resnet_core.serving import workloads as W
 from resnet_core.transfer.config import TransferConfig
 
 FAKE = E.Calibration(train_s_per_mac=1e-9, eval_s_per_mac=5e-10, net_s=0.01, seconds=0.0)

@@ -7,19 +7,19 @@ import torch
 import torch.nn.functional as F
 
 from resnet_core import cli
-from resnet_core.data import REPO_ROOT
-from resnet_core.gradients import (
-    GradientConfig,
-    GradientResult,
+from resnet_core.data.datasets import REPO_ROOT
+from resnet_core.gradients import report
+from resnet_core.gradients.config import GradientConfig
+from resnet_core.gradients.plots import fmt_ratio, gradient_norms_figure, ratio_figure
+from resnet_core.gradients.result import GradientResult
+from resnet_core.gradients.run import (
     block_jacobian_gain,
     build_pair_model,
     gradient_batch,
     measure_gradients,
     run_gradients,
 )
-from resnet_core.numerics import fast_path
-from resnet_core.plots.gradients import fmt_ratio, gradient_norms_figure, ratio_figure
-from resnet_core.reports import gradients as report
+from resnet_core.training.numerics import fast_path
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from resnet_core.uploads import UploadError, UploadLimits, content_key, load_image_zip
+from resnet_core.data.uploads import UploadError, UploadLimits, content_key, load_image_zip
 from tests.hostile_zips import cases, good, make_zip, many_blank_4k_pngs
 
 CASES = cases()

@@ -263,7 +263,7 @@ def test_language_selector_switches_and_sets_the_url():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_presenter_mode_in_korean_has_no_english_message_left(page):
-    """Presenter mode builds its questions from the shipped results (resnet_core.classroom): options and
+    """Presenter mode builds its questions from the shipped results (resnet_core.serving.classroom): options and
     explanations come from other modules' message constants, so they get the same check as the pages."""
     with i18n.language("ko"):
         at = AppTest.from_file(APP, default_timeout=120)

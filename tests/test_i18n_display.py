@@ -14,9 +14,14 @@ import pytest
 import torch
 
 from resnet_core import i18n
-from resnet_core.data import FASHION_CLASSES, class_label
-from resnet_core.engine import ProgressEvent
-from resnet_core.plots import ablation, architectures, common, transfer
+from resnet_core.ablation import plots as ablation
+from resnet_core.architectures import plots as architectures
+from resnet_core.data.datasets import FASHION_CLASSES, class_label
+from resnet_core.gradients.plots import identity_demo_figure
+from resnet_core.layers import plots as layers_plots
+from resnet_core.training.engine import ProgressEvent
+from resnet_core.training.plots import training_curve
+from resnet_core.transfer import plots as transfer
 
 # Names and units that stay as they are in Korean (the catalog keeps them too).
 KEPT = {"plain", "ResNet", "GMACs", "MACs", "MB", "top", "VGG", "BN", "ReLU", "layer4", "conv", "CIFAR", "ImageNet"}
@@ -74,15 +79,15 @@ def figures():
         )
     ]
     return {
-        "training_curve": common.training_curve(events),
-        "identity_demo": common.identity_demo_figure(demo),
+        "training_curve": training_curve(events),
+        "identity_demo": identity_demo_figure(demo),
         "paths": ablation.paths_figure(6, name="ResNet-20"),
         "curves": transfer.curves_figure(runs),
         "sweep": transfer.sweep_figure(summary),
         "confusion": transfer.confusion_figure([[5, 1, 0], [0, 4, 2], [1, 0, 5]], names),
         "paired": transfer.paired_figure(paired),
         "bubble": architectures.zoo_bubble_figure(stats),
-        "filters": architectures.feature_grid_figure(np.random.rand(4, 5, 5), [0, 1, 2, 3], title="스템"),
+        "filters": layers_plots.feature_grid_figure(np.random.rand(4, 5, 5), [0, 1, 2, 3], title="스템"),
     }
 
 
@@ -118,7 +123,7 @@ def test_class_names_display_in_korean_but_data_stays_english():
 
 
 def test_upload_rejection_reasons_are_translated_when_shown():
-    from resnet_core.uploads import UploadError, load_image_zip
+    from resnet_core.data.uploads import UploadError, load_image_zip
 
     with pytest.raises(UploadError) as info:
         load_image_zip(b"")
@@ -135,7 +140,7 @@ def test_upload_rejection_reasons_are_translated_when_shown():
 
 
 def test_job_messages_speak_the_starters_language():
-    from resnet_core.jobs import Job, JobState
+    from resnet_core.serving.jobs import Job, JobState
 
     def slow(job):
         while not job.should_stop():
@@ -153,9 +158,9 @@ def test_job_messages_speak_the_starters_language():
 def test_a_diverged_run_is_reported_in_the_starters_language():
     """Home's "lr 1000" demo: the divergence sentence a Korean class sees is Korean; the command line's (and the
     result files it writes) stay English."""
-    from resnet_core.engine import TrainConfig, seeded, train
-    from resnet_core.jobs import Job, JobState
     from resnet_core.models import build_cifar_net
+    from resnet_core.serving.jobs import Job, JobState
+    from resnet_core.training.engine import TrainConfig, seeded, train
 
     def diverge(job):
         model = seeded(lambda: build_cifar_net(8, residual=False, num_classes=10), 0)
@@ -163,7 +168,7 @@ def test_a_diverged_run_is_reported_in_the_starters_language():
             model, data, TrainConfig(epochs=1, batch_size=32, lr=1000.0, log_every=2), device=torch.device("cpu")
         )
 
-    from resnet_core.data import load_dataset, stratified_kshot
+    from resnet_core.data.datasets import load_dataset, stratified_kshot
 
     bundled = load_dataset("bundled").train
     data = bundled.subset(stratified_kshot(bundled.labels, 10, seed=0))

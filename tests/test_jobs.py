@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from resnet_core.engine import TrainConfig, seeded, train
-from resnet_core.jobs import Job, JobLimiter, JobState
 from resnet_core.models import build_cifar_net
+from resnet_core.serving.jobs import Job, JobLimiter, JobState
+from resnet_core.training.engine import TrainConfig, seeded, train
 
 
 def wait_for(predicate, timeout=30.0):

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from resnet_core.cli import main
-from resnet_core.data import REPO_ROOT
+from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.library import executors
 from resnet_core.library.build import adopt, build, plan
 from resnet_core.library.entries import SHIPPED, SMOKE, Entry, catalog
@@ -120,7 +120,7 @@ def test_config_hash_follows_the_configuration_and_the_checkpoints(monkeypatch):
     other = Entry(base.name, base.kind, base.file, {**base.overrides, "test_size": 200}, base.budget, base.command)
     assert other.config_hash != base.config_hash
     first = base.config_hash
-    monkeypatch.setattr("resnet_core.library.entries.checkpoint_sha256", lambda name: "changed")
+    monkeypatch.setattr("resnet_core.experiment.checkpoint_sha256", lambda name: "changed")
     again = Entry(base.name, base.kind, base.file, dict(base.overrides), base.budget, base.command)
     assert again.config_hash != first  # a retrained checkpoint invalidates the results made from it
     assert len({r.config_hash for r in catalog("smoke")["smoke_gradients"].runs()}) == 2

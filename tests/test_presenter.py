@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from resnet_core import classroom
+from resnet_core.serving import classroom
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 RESULTS = Path(__file__).resolve().parent.parent / "assets" / "results"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from resnet_core import batching, devices, engine, threads
-from resnet_core import data as data_mod
-from resnet_core import gradients as grad_mod
-from resnet_core.engine import seeded
+from resnet_core.data import datasets as data_mod
+from resnet_core.gradients import run as grad_mod
 from resnet_core.models import build_cifar_net
+from resnet_core.training import batching, devices, engine, threads
+from resnet_core.training.engine import seeded
 
 CPU = torch.device("cpu")
 

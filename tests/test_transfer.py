@@ -8,12 +8,12 @@ import json
 import pytest
 import torch
 
-from resnet_core import threads
 from resnet_core import transfer as tr
 from resnet_core.checkpoints import save_checkpoint
-from resnet_core.data import ImageSet
-from resnet_core.engine import seeded
+from resnet_core.data.datasets import ImageSet
 from resnet_core.models import blocks_per_stage, build_cifar_net, count_parameters
+from resnet_core.training import threads
+from resnet_core.training.engine import seeded
 from resnet_core.transfer import run as run_mod
 from resnet_core.transfer.prefix import split_prefix_tail
 
@@ -157,7 +157,7 @@ def test_same_seed_same_draw_and_cancel(tiny_source):
     )
     # Each run in flight stops within its epoch; runs go side by side when the app's thread plan is configured
     # (an AppTest earlier in this process runs app.py), so up to one event per worker.
-    from resnet_core.threads import workers
+    from resnet_core.training.threads import workers
 
     assert stopped.status == "cancelled" and not stopped.results, "a stop keeps no half-finished run"
     assert 1 <= len(events) <= workers(CPU), "stops within one epoch"
@@ -214,8 +214,8 @@ def test_early_stopping_tests_the_best_weights_not_the_last(tiny_source):
 
 
 def test_head_training_divergence_check_fires(tiny_source):
-    from resnet_core.engine import TrainConfig
-    from resnet_core.frozen import train_head
+    from resnet_core.training.engine import TrainConfig
+    from resnet_core.training.frozen import train_head
 
     feats = {"views": torch.randn(1, 16, 8) * 100, "train": torch.randn(16, 8), "val": torch.randn(4, 8)}
     labels = {"train": torch.arange(4).repeat(4), "val": torch.arange(4)}
@@ -524,7 +524,7 @@ def open_transfer_page():
     """The app, switched to the transfer page (AppTest), or a skip without the shipped source checkpoint."""
     from streamlit.testing.v1 import AppTest
 
-    from resnet_core.data import REPO_ROOT
+    from resnet_core.data.datasets import REPO_ROOT
 
     if not tr.SOURCE_PATH.is_file():
         pytest.skip("the shipped source checkpoint is needed by the page")

@@ -10,7 +10,7 @@ import pytest
 
 from resnet_core import transfer as tr
 from resnet_core.transfer import report
-from resnet_core.transfer.results import RunResult, TransferResult, binomial_se, mean_interval, paired_differences
+from resnet_core.transfer.result import RunResult, TransferResult, binomial_se, mean_interval, paired_differences
 
 
 def run(strategy: str, seed: int, acc: float, shots: int = 20) -> RunResult:

@@ -1,4 +1,4 @@
-"""Validation of user-uploaded zips of class folders (resnet_core.uploads): every bad case gets a clear error."""
+"""Validation of user-uploaded zips of class folders (resnet_core.data.uploads): every bad case gets a clear error."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from resnet_core.uploads import UploadError, UploadLimits, load_image_zip
+from resnet_core.data.uploads import UploadError, UploadLimits, load_image_zip
 
 
 def png(size=(12, 10), mode="RGB", color=(200, 30, 30)) -> bytes:

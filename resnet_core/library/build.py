@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from resnet_core import registry
 from resnet_core.library.entries import Entry, Run
-from resnet_core.library.kinds import KINDS
 from resnet_core.library.store import Library, device_of
 from resnet_core.provenance import provenance
 from resnet_core.validation import one_line
@@ -53,9 +53,8 @@ def finalize(entry: Entry, payloads: dict[str, dict], library: Library, *, execu
     """One result from the entry's runs (merging seeds), with provenance naming the library build; written."""
     runs = entry.runs()
     parts = [payloads[r.key] if r.key in payloads else library.read_part(r) for r in runs]
-    kind = KINDS[entry.kind]
     if entry.split_by_seed:
-        result = kind.merge(entry.config, parts)
+        result = registry.get(entry.kind).merge_payloads(entry.config, parts)
         first = parts[0].get("provenance") or {}
         part_provs = [p.get("provenance") or {} for p in parts]
         prov = {
@@ -139,7 +138,7 @@ def adopt(entries: list[Entry], library: Library) -> tuple[list[str], dict[str, 
             refused[entry.name] = "no file"
             continue
         payload = json.loads(path.read_text())
-        found = KINDS[entry.kind].normalize(payload.get("config") or {})
+        found = registry.get(entry.kind).normalize(payload.get("config") or {})
         if found != entry.config:
             diff = sorted(k for k in set(found) | set(entry.config) if found.get(k) != entry.config.get(k))
             refused[entry.name] = f"its configuration differs in {', '.join(diff)}"

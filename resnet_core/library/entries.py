@@ -1,12 +1,12 @@
 """The catalogue: every shipped result in ``assets/results`` declared once, as a named entry.
 
-An entry names its output file, the experiment kind (see ``kinds``), the configuration that makes it (only what
+An entry names its output file, the experiment kind (see :mod:`resnet_core.registry`), the configuration that makes it (only what
 differs from the experiment's defaults; the rest is filled in), a budget in words and the stand-alone CLI command
 that makes the same result. Entries whose kind merges per-seed runs (gradients, degradation, transfer) are built
 as one independent run per seed, then merged; an ablation is one run.
 
 The config hash of a run or an entry is the sha256 of the canonical JSON of its kind, full configuration, the
-kind's code version (``kinds.CODE_VERSIONS``) and the sha256 of every shipped checkpoint it reads (from the
+experiment's code version (``Experiment.code_version``) and the sha256 of every shipped checkpoint it reads (from the
 checkpoint manifest): change any of them and ``library build --resume`` runs it again.
 
 The library builds results, not checkpoints: the checkpoints in ``assets/checkpoints`` take hours of CPU each,
@@ -19,30 +19,10 @@ a Ray cluster works (``library build --catalog smoke --library-dir /tmp/smoke --
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
-from resnet_core.library.kinds import CODE_VERSIONS, KINDS
-
-
-def canonical_hash(payload: dict) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def checkpoint_sha256(name: str) -> str:
-    """The manifest's sha256 of a shipped checkpoint (or of a checkpoint file given by path); 'absent' if none."""
-    from resnet_core.checkpoints import read_manifest
-    from resnet_core.provenance import sha256_file
-
-    entry = read_manifest().get("checkpoints", {}).get(name)
-    if entry is not None:
-        return str(entry.get("sha256", "unknown"))
-    path = Path(name)
-    return sha256_file(path) if path.is_file() else "absent"
+from resnet_core import registry
 
 
 @dataclass(frozen=True)
@@ -71,13 +51,10 @@ class Entry:
 
     @cached_property
     def config(self) -> dict:
-        return KINDS[self.kind].normalize(self.overrides)
+        return registry.get(self.kind).normalize(self.overrides)
 
     def _hash(self, config: dict) -> str:
-        checkpoints = {name: checkpoint_sha256(name) for name in KINDS[self.kind].checkpoints(config)}
-        return canonical_hash(
-            {"kind": self.kind, "config": config, "code_version": CODE_VERSIONS[self.kind], "checkpoints": checkpoints}
-        )
+        return registry.get(self.kind).config_hash(config)
 
     @cached_property
     def config_hash(self) -> str:
@@ -85,7 +62,7 @@ class Entry:
 
     @property
     def split_by_seed(self) -> bool:
-        return KINDS[self.kind].merge is not None and len(self.config.get("seeds", [])) > 1
+        return registry.get(self.kind).merges_seeds and len(self.config.get("seeds", [])) > 1
 
     def runs(self) -> list[Run]:
         if not self.split_by_seed:
@@ -141,7 +118,7 @@ SHIPPED: tuple[Entry, ...] = (
         depth=56,
         test_size=3000,
         trials=10,
-        fast=True,  # as shipped: evaluated with the fast numerics (kinds.LEGACY)
+        fast=True,  # as shipped: evaluated with the fast numerics (the experiment's legacy value)
         ks=[1, 2, 4, 8, 16, 25],
         swaps=[1, 4, 16],
     ),
@@ -155,7 +132,7 @@ SHIPPED: tuple[Entry, ...] = (
         bn_stats="recompute",
         test_size=3000,
         trials=10,
-        fast=True,  # as shipped: evaluated with the fast numerics (kinds.LEGACY)
+        fast=True,  # as shipped: evaluated with the fast numerics (the experiment's legacy value)
         ks=[1, 2, 4, 8, 16, 25],
         reorder=False,
     ),
@@ -167,7 +144,7 @@ SHIPPED: tuple[Entry, ...] = (
         depth=20,
         test_size=3000,
         trials=10,
-        fast=True,  # as shipped: evaluated with the fast numerics (kinds.LEGACY)
+        fast=True,  # as shipped: evaluated with the fast numerics (the experiment's legacy value)
         swaps=[1, 2, 4],
     ),
     _e(
@@ -179,7 +156,7 @@ SHIPPED: tuple[Entry, ...] = (
         bn_stats="recompute",
         test_size=3000,
         trials=10,
-        fast=True,  # as shipped: evaluated with the fast numerics (kinds.LEGACY)
+        fast=True,  # as shipped: evaluated with the fast numerics (the experiment's legacy value)
         reorder=False,
     ),
     *(
@@ -192,7 +169,7 @@ SHIPPED: tuple[Entry, ...] = (
             shots=[20],
             strategies=_ALL6,
             seeds=[0, 1, 2, 3, 4],
-            cache_prefix=False,  # as shipped (kinds.LEGACY)
+            cache_prefix=False,  # as shipped (the experiment's legacy value)
         )
         for split in (None, 1, 2)
     ),

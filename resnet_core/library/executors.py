@@ -16,9 +16,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from resnet_core.data import REPO_ROOT
+from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.library.entries import Run
-from resnet_core.library.kinds import execute_run
+from resnet_core.registry import execute_run
 
 RAY_MISSING = (
     "the Ray executor needs Ray, which is not installed here: pip install 'ray==2.60.0' "

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from resnet_core.data import REPO_ROOT
+from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.provenance import sha256_file, write_json
 
 DEFAULT_DIR = REPO_ROOT / "assets" / "results"

@@ -5,11 +5,15 @@ The source is a CIFAR-style ResNet pretrained (``python -m resnet_core pretrain-
 Fashion-MNIST classes of the full dataset; the target task is the four held-out classes, with k labelled images per
 class from the bundled subset. Modules: ``config`` (splits, strategies, TransferConfig), ``models`` (source,
 adapter, freezing, BatchNorm drift), ``head`` (cached-feature head training, early stopping), ``target`` (the
-target data), ``run`` (one run, a comparison), ``results`` (numbers: means, standard errors, paired intervals),
-``report`` (verdicts and words), ``source`` (pretraining). Command-line code is in ``resnet_core.commands.transfer``; nothing here imports it.
+target data), ``prefix`` and ``phases`` (how a run trains), ``run`` (one run, a comparison), ``result`` (numbers:
+means, standard errors, paired intervals, per-seed parts merged), ``report`` (verdicts and words), ``plots``
+(figures), ``gradcam`` (where feature extraction and fine-tuning look), ``source`` (pretraining), ``command``
+(``python -m resnet_core transfer`` and ``pretrain-source``).
 """
 
-# ruff: noqa: F401  (this module re-exports the package's names)
+from resnet_core.experiment import Experiment
+from resnet_core.i18n import N_
+from resnet_core.transfer import command
 from resnet_core.transfer.config import (
     BN_TRAIN,
     IMAGENET_MEAN,
@@ -28,6 +32,7 @@ from resnet_core.transfer.config import (
     TARGETS,
     VAL_SPLIT_SEED,
     TransferConfig,
+    checkpoints,
     describe_split,
     draw_split,
     source_name,
@@ -63,7 +68,7 @@ from resnet_core.transfer.report import (
     summary_table,
     verdicts,
 )
-from resnet_core.transfer.results import (
+from resnet_core.transfer.result import (
     PAIRS,
     SWEEP_PATH,
     RunResult,
@@ -73,6 +78,7 @@ from resnet_core.transfer.results import (
     load_result,
     load_shipped_sweep,
     mean_interval,
+    merge,
     paired_differences,
     shipped_comparisons,
     summarize,
@@ -81,7 +87,20 @@ from resnet_core.transfer.run import run_one, run_transfer
 from resnet_core.transfer.source import pretrain_source
 from resnet_core.transfer.target import TargetData, load_target
 
-# Names of the single-module version (before issue 10), kept for code that imported them.
-_EarlyStopper, _bn_layers, _train_head_on_features = EarlyStopper, bn_layers, train_head_on_features
+EXPERIMENT = Experiment(
+    kind="transfer",
+    title=N_("Transfer learning"),
+    config_type=TransferConfig,
+    result_type=TransferResult,
+    run=run_transfer,
+    register=command.register,
+    headline=describe_comparison,
+    merge=merge,
+    checkpoints=checkpoints,
+    payload=contract_dict,
+    # partial fine-tuning trained through the frozen layers until ``cache_prefix`` appeared (default now True:
+    # the frozen prefix computed once per view)
+    legacy={"cache_prefix": False},
+)
 
 __all__ = [name for name in dir() if not name.startswith("__")]

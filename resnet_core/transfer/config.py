@@ -13,7 +13,7 @@ import random
 from dataclasses import asdict, dataclass, field
 
 from resnet_core.checkpoints import CHECKPOINT_DIR
-from resnet_core.data import FASHION_CLASSES, class_label
+from resnet_core.data.datasets import FASHION_CLASSES, class_label
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 
@@ -172,3 +172,10 @@ class TransferConfig:
     def from_dict(cls, d: dict) -> TransferConfig:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def checkpoints(config: dict) -> list[str]:
+    """The shipped checkpoints a configuration reads (their sha256 is part of its config hash)."""
+    if config.get("source") != "fashion":
+        return []
+    return [config.get("source_checkpoint") or source_name(config.get("split_seed"))]

@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet_core.batching import eval_batch_size
-from resnet_core.data import ImageSet, augment
-from resnet_core.divergence import DivergenceCheck
-from resnet_core.engine import lr_factor
-from resnet_core.frozen import extract_features
+from resnet_core.data.datasets import ImageSet, augment
+from resnet_core.training.batching import eval_batch_size
+from resnet_core.training.divergence import DivergenceCheck
+from resnet_core.training.engine import lr_factor
+from resnet_core.training.frozen import extract_features
 from resnet_core.transfer.config import TransferConfig
 
 
@@ -95,7 +95,7 @@ def train_head_on_features(
 ) -> tuple[list[dict], str]:
     """Train only the head (SGD + Nesterov, one-cycle, like the engine) on cached features; each step takes one
     random view of each image in the batch. Returns (per-epoch rows, status); a NaN or infinite loss (or head
-    weight) or a blow-up by the shared rule (:mod:`resnet_core.divergence`) ends the run as "diverged"."""
+    weight) or a blow-up by the shared rule (:mod:`resnet_core.training.divergence`) ends the run as "diverged"."""
     head = model.head
 
     def set_mode(m: nn.Module) -> None:
@@ -142,7 +142,7 @@ def train_on_cache(
     logits and trains the parameters of ``groups`` (SGD + Nesterov, one-cycle with warm-up, like the engine);
     ``set_mode`` puts the model in training mode each epoch (frozen BatchNorm stays in eval mode). Validation on
     ``feats["val"]`` every epoch. ``autocast``: a context factory for the forward passes (None: fp32);
-    ``scaler``: a :class:`resnet_core.numerics.StepScaler` (fp16 loss scaling) or None."""
+    ``scaler``: a :class:`resnet_core.training.numerics.StepScaler` (fp16 loss scaling) or None."""
     autocast = autocast or nullcontext
     params = [p for g in groups for p in g["params"]]
     opt = torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=0.9, nesterov=True, weight_decay=config.weight_decay)

@@ -13,11 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet_core import data as data_mod
 from resnet_core.checkpoints import CHECKPOINT_DIR, load_checkpoint
-from resnet_core.engine import seeded
+from resnet_core.data import datasets as data_mod
 from resnet_core.models import CifarNet, blocks_per_stage, count_parameters
 from resnet_core.provenance import sha256_file
+from resnet_core.training.engine import seeded
 from resnet_core.transfer.config import (
     BN_TRAIN,
     IMAGENET_MEAN,

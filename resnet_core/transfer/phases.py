@@ -10,10 +10,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from resnet_core.batching import eval_batch_size, evaluate
-from resnet_core.data import ImageSet
-from resnet_core.engine import ProgressEvent, TrainConfig, fast_path, train
-from resnet_core.frozen import extract_features
+from resnet_core.data.datasets import ImageSet
+from resnet_core.training.batching import eval_batch_size, evaluate
+from resnet_core.training.engine import ProgressEvent, TrainConfig, fast_path, train
+from resnet_core.training.frozen import extract_features
 from resnet_core.transfer.config import TransferConfig
 from resnet_core.transfer.head import EarlyStopper, cached_metrics, epoch_set
 from resnet_core.transfer.models import TransferNet, configure_strategy

@@ -17,10 +17,10 @@ from collections.abc import Callable
 
 import torch
 
-from resnet_core.batching import BatchPreparer, eval_batch_size
-from resnet_core.data import ImageSet, augment
+from resnet_core.data.datasets import ImageSet, augment
 from resnet_core.models import CifarNet, blocks_per_stage
-from resnet_core.numerics import StepScaler, fast_path
+from resnet_core.training.batching import BatchPreparer, eval_batch_size
+from resnet_core.training.numerics import StepScaler, fast_path
 from resnet_core.transfer.config import TransferConfig
 from resnet_core.transfer.head import train_on_cache
 from resnet_core.transfer.models import TransferNet, configure_strategy

@@ -15,7 +15,7 @@ import math
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
 from resnet_core.transfer.config import BN_TRAIN, MAIN_STRATEGIES, STRATEGY_SHORT, TransferConfig
-from resnet_core.transfer.results import TransferResult, binomial_se, paired_differences, summarize
+from resnet_core.transfer.result import TransferResult, binomial_se, paired_differences, summarize
 
 
 def pct(x: float | None) -> str:

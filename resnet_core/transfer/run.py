@@ -11,13 +11,14 @@ from pathlib import Path
 
 import torch
 
-from resnet_core import threads
-from resnet_core.data import ImageSet, stratified_kshot
-from resnet_core.engine import (
-    ProgressEvent,
-)
+from resnet_core.data.datasets import ImageSet, stratified_kshot
+from resnet_core.experiment import PartialFn, ProgressFn, StopFn
 from resnet_core.models import count_parameters
 from resnet_core.provenance import provenance
+from resnet_core.training import threads
+from resnet_core.training.engine import (
+    ProgressEvent,
+)
 from resnet_core.transfer.config import PRETRAINED, TransferConfig
 from resnet_core.transfer.head import (
     EarlyStopper,
@@ -34,7 +35,7 @@ from resnet_core.transfer.models import (
 )
 from resnet_core.transfer.phases import engine_phase, tested_accuracies
 from resnet_core.transfer.prefix import train_partial_on_prefix
-from resnet_core.transfer.results import RunResult, TransferResult
+from resnet_core.transfer.result import RunResult, TransferResult, closing_message
 from resnet_core.transfer.target import TargetData, load_target
 
 CACHED = ("feature_extraction", "staged")  # strategies whose (first) phase trains a head on cached features
@@ -56,7 +57,7 @@ def run_one(
     should_stop: Callable[[], bool] | None = None,
 ) -> RunResult | None:
     """Train ``strategy`` on k=``shots`` images per class (drawn with ``seed``) and test it (None if stopped)."""
-    from resnet_core.devices import describe_device, synchronize
+    from resnet_core.training.devices import describe_device, synchronize
 
     should_stop = should_stop or (lambda: False)
     tag = f"{strategy}/k={shots if shots else 'all'}/seed={seed}"
@@ -222,16 +223,16 @@ def run_transfer(
     config: TransferConfig | dict,
     *,
     device: torch.device | str,
-    on_progress: Callable[[ProgressEvent], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    on_result: Callable[[TransferResult], None] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    on_partial: PartialFn | None = None,
     upload: ImageSet | None = None,
     source_checkpoint_path: Path | None = None,
 ) -> TransferResult:
     """Every strategy x seed x label budget of ``config``, on the same data draws (same seed -> same k shots).
 
     ``on_progress`` gets epoch events tagged "strategy/k=../seed=.." with a global step count (for one progress
-    bar); ``on_result`` gets the partial TransferResult (status "running") after every finished run.
+    bar); ``on_partial`` gets the partial TransferResult (status "running") after every finished run.
     """
     if isinstance(config, dict):
         config = TransferConfig.from_dict(config)
@@ -265,7 +266,7 @@ def run_transfer(
         status="running",
     )
     total_units = len(runs) * config.epochs  # one progress bar over all runs: each run counts as config.epochs
-    done_units = [0] * len(runs)  # runs may train side by side (resnet_core.threads): the bar sums them
+    done_units = [0] * len(runs)  # runs may train side by side (resnet_core.training.threads): the bar sums them
     progress_lock = threading.Lock()
 
     def one(item: tuple[int, tuple]) -> RunResult | None:
@@ -311,17 +312,11 @@ def run_transfer(
             break
         out.results.append(r)
         out.seconds = time.perf_counter() - start
-        if on_result is not None:
-            on_result(TransferResult.from_dict(out.to_dict()))
+        if on_partial is not None:
+            on_partial(TransferResult.from_dict(out.to_dict()))
     out.seconds = time.perf_counter() - start
     if should_stop() or len(out.results) < len(runs):
         out.status, out.message = "cancelled", f"stopped by request after {len(out.results)} of {len(runs)} runs"
     else:
-        out.status = "done"
-        diverged = [f"{r.strategy} (seed {r.seed})" for r in out.results if r.status == "diverged"]
-        out.message = f"{len(out.results)} runs in {out.seconds:.1f}s" + (
-            f"; diverged: {', '.join(diverged)} (left out of means and verdicts; lower the learning rate)"
-            if diverged
-            else ""
-        )
+        out.status, out.message = "done", closing_message(out.results, out.seconds)
     return out

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import torch
 
-from resnet_core import data as data_mod
 from resnet_core.checkpoints import CHECKPOINT_DIR, record_in_manifest, save_checkpoint
-from resnet_core.data import FASHION_CLASSES, stratified_kshot
-from resnet_core.engine import ProgressEvent, TrainConfig, evaluate, seeded, train
+from resnet_core.data import datasets as data_mod
+from resnet_core.data.datasets import FASHION_CLASSES, stratified_kshot
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.provenance import provenance, sha256_file
+from resnet_core.training.engine import ProgressEvent, TrainConfig, evaluate, seeded, train
 from resnet_core.transfer.config import draw_split, source_name
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
-from resnet_core import data as data_mod
-from resnet_core.data import FASHION_CLASSES, ImageSet, stratified_kshot
+from resnet_core.data import datasets as data_mod
+from resnet_core.data.datasets import FASHION_CLASSES, ImageSet, stratified_kshot
 from resnet_core.transfer.config import VAL_SPLIT_SEED, TransferConfig, draw_split, split_label
 
 

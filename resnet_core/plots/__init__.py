@@ -1,1 +1,0 @@
-"""Plot builders: pure functions, result in, plotly figure out (one module per experiment)."""
