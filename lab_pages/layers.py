@@ -2,7 +2,7 @@
 a trained network, stage by stage, with the first layer's filters and Grad-CAM.
 
 One page for both because they are one path: the image chosen at the top is what each pipeline transforms and
-what the network then sees. Thin page: resnet_core.layers.preprocess / layers_view compute, plots draw.
+what the network then sees. Thin page: resnet_core.layers (preprocess, run, report) computes, its plots draw.
 """
 
 import time

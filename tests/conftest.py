@@ -9,6 +9,14 @@ import torch
 os.environ.setdefault("RESNET_LAB_SESSION_TIMEOUT", "600")
 
 from resnet_core.data.datasets import load_dataset
+from tests.browser import AppServer, launch_chromium, require_chromium
+
+
+def pytest_collection_modifyitems(config, items):
+    """Real-browser tests are slow tests too: ``pytest -m "not slow"`` is the inner loop, ``pytest`` is CI."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +47,37 @@ def _finish_background_work():
     for thread in threading.enumerate():
         if thread.name.startswith(("resnet-lab-calibrate-", "resnet-lab-zoo-")):
             thread.join(timeout=300)
+
+
+# ------------------------------------------------------------------------------------------ real browser
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`streamlit run app.py` for one test module. A browser tab polls its jobs every second, so the app's own
+    session timeout (30 s) applies there, not the ten minutes the AppTest page tests need."""
+    require_chromium()
+    with AppServer({"RESNET_LAB_SESSION_TIMEOUT": "30"}) as app:
+        yield app.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(90_000)
+    pg.goto(server)
+    pg.get_by_role("heading", name="ResNet Lab").first.wait_for()
+    yield pg
+    context.close()

@@ -290,6 +290,7 @@ def test_cli_defaults_to_shipped_checkpoints(tmp_path):
 # ------------------------------------------------------------------------------------------------------ page
 
 
+@pytest.mark.slow
 def test_block_ablation_page_runs_a_small_sweep():
     from pathlib import Path
 

@@ -1,22 +1,16 @@
 """Real browser (Chromium + Playwright): the Architectures and "What the layers see" pages, and the Transfer page's
-Grad-CAM view, served by `streamlit run app.py`, show no exception box. Reuses test_browser's server and browser."""
+Grad-CAM view, served by `streamlit run app.py`, show no exception box. Uses the shared server and browser fixtures (conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import browser, no_exception, page, server  # noqa: F401  (fixtures; skips without Chromium)
+from tests.browser import IDLE, no_exception, open_page
 
 pytestmark = pytest.mark.browser
 
 
-def open_page(pg, title: str) -> None:
-    pg.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
-    pg.wait_for_load_state("networkidle")
-    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-
-
-def test_architectures_and_layers_pages_open(page):  # noqa: F811
+def test_architectures_and_layers_pages_open(page):
     open_page(page, "Architectures")
     page.get_by_role("heading", name="The model zoo").wait_for()
     page.get_by_text("25,557,032").first.wait_for()
@@ -29,13 +23,13 @@ def test_architectures_and_layers_pages_open(page):  # noqa: F811
     no_exception(page)
 
 
-def test_transfer_gradcam_view_in_the_browser(page):  # noqa: F811
+def test_transfer_gradcam_view_in_the_browser(page):
     open_page(page, "Transfer learning")
     for label, value in (("Labelled images per class (k)", "2"), ("Epochs", "1")):
         box = page.get_by_label(label, exact=True)
         box.fill(value)
         box.press("Enter")
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+        page.wait_for_function(IDLE, timeout=120_000)
     # The button's label carries the settings: wait until the tiny ones are in before starting the job.
     page.get_by_role("button", name="Show where the models look (trains 2 models, k=2, 1 epoch)").click()
     page.get_by_text("Retrained with the same recipe", exact=False).first.wait_for(timeout=300_000)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, no_exception, server, wait_idle  # noqa: F401 - fixtures
+from tests.browser import no_exception, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -15,14 +15,14 @@ PAGES = ["", "gradient_flow", "block_ablation", "architectures", "layers", "tran
 
 
 @pytest.fixture
-def context(browser, server):  # noqa: F811 - the imported fixtures
+def context(browser, server):
     ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
     ctx.set_default_timeout(90_000)
     yield ctx
     ctx.close()
 
 
-def test_a_link_restores_the_settings_and_the_copy_box_carries_them(context, server):  # noqa: F811
+def test_a_link_restores_the_settings_and_the_copy_box_carries_them(context, server):
     page = context.new_page()
     page.goto(f"{server}/gradient_flow?gf-norm=none&gf-activation=tanh&seed=3")
     page.get_by_role("heading", name="Gradient flow").first.wait_for()
@@ -41,7 +41,7 @@ def test_a_link_restores_the_settings_and_the_copy_box_carries_them(context, ser
     assert "gradient_flow?" in link and "gf-norm=none" in link and "seed=3" in link, link
 
 
-def test_settings_survive_a_page_switch_and_appear_in_the_url(context, server):  # noqa: F811
+def test_settings_survive_a_page_switch_and_appear_in_the_url(context, server):
     page = context.new_page()
     page.goto(server)
     page.get_by_text("Through 30 blocks").first.wait_for()
@@ -60,7 +60,7 @@ def test_settings_survive_a_page_switch_and_appear_in_the_url(context, server): 
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_presenter_mode_shows_the_question_sequence(context, server, path):  # noqa: F811
+def test_presenter_mode_shows_the_question_sequence(context, server, path):
     page = context.new_page()
     page.goto(f"{server}/{path}?present=1")
     page.get_by_text("Question 1", exact=True).first.wait_for()
@@ -70,7 +70,7 @@ def test_presenter_mode_shows_the_question_sequence(context, server, path):  # n
     assert page.locator('[data-testid="stSidebar"][data-collapsed="true"]').count() == 1  # folded away
 
 
-def test_presenter_reveal_after_a_prediction(context, server):  # noqa: F811
+def test_presenter_reveal_after_a_prediction(context, server):
     page = context.new_page()
     page.goto(f"{server}/gradient_flow?present=1")
     page.get_by_text("Question 1", exact=True).first.wait_for()

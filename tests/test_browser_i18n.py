@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import test_browser as tb
-
-browser, server = tb.browser, tb.server  # the browser test's fixtures: Chromium, and `streamlit run app.py`
-no_exception, wait_idle = tb.no_exception, tb.wait_idle
+from tests.browser import no_exception, wait_idle
 
 pytestmark = pytest.mark.browser
 

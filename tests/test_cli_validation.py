@@ -181,6 +181,7 @@ def test_diverged_run_exits_3(tmp_path, capsys):
     assert "diverged" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv", [["train", "--epochs", "0"], ["transfer", "--lr-head", "nan"], ["download", "fashion"]]
 )

@@ -61,6 +61,7 @@ def ray_lib(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_ray_and_local_builds_give_the_same_results(local_lib, ray_lib):
     for entry in SMOKE:
         local = json.loads((local_lib / entry.file).read_text())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
@@ -18,10 +18,8 @@ from torch import Tensor, nn
 
 from resnet_core.data import datasets as data_mod
 from resnet_core.models import CifarNet, deleted_blocks
-from resnet_core.training.batching import BatchPreparer
+from resnet_core.training.batching import BatchPreparer, StopFn
 from resnet_core.training.numerics import autocast_for
-
-StopFn = Callable[[], bool]
 
 
 def path_length_distribution(n: int) -> dict:
