@@ -6,7 +6,8 @@ Run with `streamlit run app.py`. The pages are thin scripts in lab_pages/; the w
 import streamlit as st
 
 from lab_pages import presenter
-from lab_pages.ui import DEVICE_KEY, SEED_KEY, job_limiter, keep_session_jobs_alive, profile, remember, show_unexpected
+from lab_pages.run_panel import SESSION_JOBS, keep_session_jobs_alive, server_load_counts
+from lab_pages.ui import DEVICE_KEY, SEED_KEY, profile, remember, show_unexpected
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data.datasets import dataset_status
 from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_provider
@@ -119,17 +120,15 @@ with st.sidebar:
         on_change=language_changed,
     )
 
-    @st.fragment(run_every=5 if any(j.active for j in st.session_state.get("_resnet_lab_jobs", {}).values()) else None)
+    @st.fragment(run_every=5 if any(j.active for j in st.session_state.get(SESSION_JOBS, {}).values()) else None)
     def server_load() -> None:
         """Current while you wait (redrawn every 5 s while this session has a job), and the session's heartbeat:
         a job whose tab is gone stops being touched here and cancels itself."""
         keep_session_jobs_alive()
-        limiter = job_limiter()
-        if limiter.running or limiter.waiting:
+        running, waiting = server_load_counts()
+        if running or waiting:
             st.caption(
-                _("Server load: {running} run(s) training, {waiting} waiting.").format(
-                    running=limiter.running, waiting=limiter.waiting
-                )
+                _("Server load: {running} run(s) training, {waiting} waiting.").format(running=running, waiting=waiting)
             )
         if profile().capped:
             st.caption(_("Hosted demo: epochs, seeds, image counts and run time are capped."))

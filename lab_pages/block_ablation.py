@@ -3,24 +3,21 @@
 import streamlit as st
 
 from lab_pages import presenter
+from lab_pages.run_panel import attach_existing, job_panel, launch, request_run, show_estimate
 from lab_pages.ui import (
     current_device,
     current_seed,
     download_buttons,
-    job_panel,
-    launch,
-    launch_run,
     made_by,
     profile,
     read_result,
     remember,
     require_data,
-    show_estimate,
 )
 from resnet_core.ablation import report as ablation_report
 from resnet_core.ablation.config import AblationConfig
 from resnet_core.ablation.lesions import BN_STATS, path_length_distribution
-from resnet_core.ablation.pair import shipped_depths, train_pair
+from resnet_core.ablation.pair import pair_hash, shipped_depths, train_pair
 from resnet_core.ablation.plots import delete_k_figure, delete_one_figure, paths_figure, reorder_figure
 from resnet_core.ablation.result import AblationResult, shipped_result_path
 from resnet_core.checkpoints import shipped_checkpoints
@@ -290,17 +287,25 @@ config = (
 sweep_estimate = (
     show_estimate(workloads.ablation(config, test_images=int(test_size)), current_device()) if config else None
 )
+# A pair trained here is an input of the run, named by its weights' hash; the shipped pair is in the config.
+run_inputs = {"models": models} if models else {}
+input_keys = {"models": pair_hash(models)} if models else {}
+sweep_title = _("Ablation, depth {depth}, {n} test images, {bn}").format(
+    depth=depth, n=test_size, bn=_(BN_TITLES[bn_stats])
+)
 if st.button(_("Run the ablation"), type="primary", disabled=not can_run, key="ablation-run"):
-    launch_run(
+    request_run(
         SWEEP_KEY,
         "ablation",
         config,
-        inputs={"models": models},
-        title=_("Ablation, depth {depth}, {n} test images, {bn}").format(
-            depth=depth, n=test_size, bn=_(BN_TITLES[bn_stats])
-        ),
+        inputs=run_inputs,
+        input_keys=input_keys,
+        title=sweep_title,
         estimate=sweep_estimate,
     )
+attach_existing(
+    SWEEP_KEY, "ablation", config, inputs=run_inputs, input_keys=input_keys, title=sweep_title, estimate=sweep_estimate
+)
 
 
 def render_sweep(job) -> None:

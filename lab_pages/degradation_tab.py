@@ -6,18 +6,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from lab_pages.ui import (
-    current_seed,
-    download_buttons,
-    job_panel,
-    launch_run,
-    made_by,
-    profile,
-    read_result,
-    remember,
-    result_so_far,
-    show_estimate,
-)
+from lab_pages.run_panel import attach_existing, job_panel, request_run, result_so_far, show_estimate
+from lab_pages.ui import current_seed, download_buttons, made_by, profile, read_result, remember
 from resnet_core.data.datasets import REPO_ROOT, dataset_status
 from resnet_core.degradation import report as degradation_report
 from resnet_core.degradation.config import DegradationConfig
@@ -138,30 +128,27 @@ def degradation_tab(device: torch.device, depth_choices: list[int]) -> None:
         if deg_depths
         else None
     )
+    deg_config = (
+        DegradationConfig(
+            depths=sorted(deg_depths),
+            dataset=deg_dataset,
+            train_size=int(deg_size),
+            epochs=int(deg_epochs),
+            seeds=list(range(current_seed(), current_seed() + int(deg_seeds))),
+            log_every=5,
+        )
+        if deg_depths
+        else None
+    )
+    deg_title = _("Degradation, depths {depths}, {epochs} epoch(s)").format(
+        depths=", ".join(map(str, sorted(deg_depths))), epochs=deg_epochs
+    )
     if start:
-        if not deg_depths:
+        if deg_config is None:
             st.warning(_("Choose at least one depth."))
         else:
-            seeds = list(range(current_seed(), current_seed() + int(deg_seeds)))
-            deg_config = DegradationConfig(
-                depths=sorted(deg_depths),
-                dataset=deg_dataset,
-                train_size=int(deg_size),
-                epochs=int(deg_epochs),
-                seeds=seeds,
-                log_every=5,
-            )
-
-            launch_run(
-                DEG_JOB,
-                "degradation",
-                deg_config,
-                title=_("Degradation, depths {depths}, {epochs} epoch(s)").format(
-                    depths=", ".join(map(str, sorted(deg_depths))), epochs=deg_epochs
-                ),
-                estimate=deg_estimate,
-                training=True,
-            )
+            request_run(DEG_JOB, "degradation", deg_config, title=deg_title, estimate=deg_estimate, training=True)
+    attach_existing(DEG_JOB, "degradation", deg_config, title=deg_title, estimate=deg_estimate, training=True)
 
     def render_degradation_job(job) -> None:
         _state, events, _partial = job.snapshot()

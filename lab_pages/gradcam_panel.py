@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab_pages.ui import current_device, job_panel, launch
+from lab_pages.run_panel import job_panel, launch
+from lab_pages.ui import current_device
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
 from resnet_core.transfer.gradcam import COMPARED, GradcamComparison, describe_gradcam, run_gradcam_comparison

@@ -9,19 +9,16 @@ import streamlit as st
 
 from lab_pages import presenter
 from lab_pages.degradation_tab import degradation_tab
+from lab_pages.run_panel import attach_existing, job_panel, request_run, result_so_far, show_estimate
 from lab_pages.ui import (
     current_device,
     current_seed,
     download_buttons,
-    job_panel,
-    launch_run,
     made_by,
     profile,
     read_result,
     remember,
     require_data,
-    result_so_far,
-    show_estimate,
 )
 from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.gradients import report as gradients_report
@@ -140,17 +137,12 @@ with tab_grad:
         else None
     )
     grad_estimate = show_estimate(workloads.gradients(config), device) if config is not None else None
+    grad_title = _("Gradient norms, depths {depths}").format(depths=", ".join(map(str, sorted(depths))))
     if measure:
         if config is None:
             st.warning(_("Choose at least one depth and one variant."))
         else:
-            launch_run(
-                GRAD_JOB,
-                "gradients",
-                config,
-                title=_("Gradient norms, depths {depths}").format(depths=", ".join(map(str, sorted(depths)))),
-                estimate=grad_estimate,
-            )
+            request_run(GRAD_JOB, "gradients", config, title=grad_title, estimate=grad_estimate)
             st.session_state["gf-view"] = "live"  # show the new run; the shipped result stays one click away
 
     metric = st.radio(
@@ -194,6 +186,7 @@ with tab_grad:
         if result is not None:
             show_gradients(result.to_dict(), name=f"gradients-live-{job.id}")
 
+    attach_existing(GRAD_JOB, "gradients", config, title=grad_title, estimate=grad_estimate)
     has_live = st.session_state.get(GRAD_JOB) is not None
     view = st.radio(
         _("Show"),

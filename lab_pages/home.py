@@ -3,16 +3,8 @@
 import streamlit as st
 
 from lab_pages import presenter
-from lab_pages.ui import (
-    current_device,
-    current_seed,
-    job_panel,
-    launch,
-    profile,
-    remember,
-    require_data,
-    show_estimate,
-)
+from lab_pages.run_panel import job_panel, launch, show_estimate
+from lab_pages.ui import current_device, current_seed, profile, remember, require_data
 from resnet_core.data.datasets import load_dataset, stratified_kshot
 from resnet_core.gradients.identity import describe_identity_demo, run_identity_demo
 from resnet_core.gradients.plots import identity_demo_figure

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lab_pages import presenter
 from lab_pages.gradcam_panel import gradcam_section
+from lab_pages.run_panel import attach_existing, job_panel, request_run, show_estimate
 from lab_pages.transfer_sweep import sweep_section
 from lab_pages.transfer_views import (
     bn_drift_section,
@@ -17,16 +18,7 @@ from lab_pages.transfer_views import (
     show_summary,
     source_and_split_notes,
 )
-from lab_pages.ui import (
-    current_device,
-    current_seed,
-    job_panel,
-    launch_run,
-    profile,
-    remember,
-    require_data,
-    show_estimate,
-)
+from lab_pages.ui import current_device, current_seed, profile, remember, require_data
 from lab_pages.upload_ui import decode_upload
 from resnet_core.architectures.zoo import net_stats
 from resnet_core.checkpoints import CHECKPOINT_DIR, imagenet_weights_available, imagenet_weights_file, read_manifest
@@ -318,22 +310,36 @@ def transfer_estimate(config: TransferConfig):
     return show_estimate(work, current_device())
 
 
-estimate = transfer_estimate(make_config([shots], list(range(n_seeds)), strategies, epochs)) if ready else None
+seed = current_seed()
+config = make_config([shots], list(range(seed, seed + n_seeds)), strategies, epochs) if ready else None
+estimate = transfer_estimate(config) if config is not None else None
+run_title = _("{n} strategies, k={k}, {epochs} epochs").format(n=len(strategies), k=shots or _("all"), epochs=epochs)
+# An upload is an input of the run, named by its content hash (its results are stored and shared under it).
+run_inputs = {"upload": upload} if upload is not None else {}
+input_keys = {"upload": upload.content_hash()} if upload is not None else {}
 if st.button(_("Train all strategies"), type="primary", disabled=not ready):
-    seed = current_seed()
-    config = make_config([shots], list(range(seed, seed + n_seeds)), strategies, epochs)
-    data = upload
-    job = launch_run(
+    if request_run(
         JOB_KEY,
         "transfer",
         config,
-        inputs={"upload": data},
-        title=_("{n} strategies, k={k}, {epochs} epochs").format(n=len(strategies), k=shots or _("all"), epochs=epochs),
+        inputs=run_inputs,
+        input_keys=input_keys,
+        title=run_title,
         estimate=estimate,
         training=True,
-    )
-    if job is not None:
-        st.session_state[JOB_KEY + "-config"] = (config, data)
+    ):
+        st.session_state[JOB_KEY + "-config"] = (config, upload)
+if attach_existing(
+    JOB_KEY,
+    "transfer",
+    config,
+    inputs=run_inputs,
+    input_keys=input_keys,
+    title=run_title,
+    estimate=estimate,
+    training=True,
+):
+    st.session_state[JOB_KEY + "-config"] = (config, upload)
 
 
 def render_job(job) -> None:

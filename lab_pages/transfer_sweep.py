@@ -7,16 +7,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from lab_pages.run_panel import attach_existing, job_panel, request_run
 from lab_pages.transfer_views import provenance_caption, summary_columns
-from lab_pages.ui import (
-    column_labels,
-    current_seed,
-    download_buttons,
-    job_panel,
-    launch_run,
-    profile,
-    remember,
-)
+from lab_pages.ui import column_labels, current_seed, download_buttons, profile, remember
 from resnet_core.data.datasets import ImageSet
 from resnet_core.i18n import gettext as _
 from resnet_core.transfer import (
@@ -100,22 +93,23 @@ def sweep_section(
             if sweep_shots and strategies
             else None
         )
-        if st.button(
-            _("Run sweep"), disabled=not (sweep_shots and strategies) or (target == "upload" and upload is None)
-        ):
-            seed = current_seed()
-            sweep_config = make_config(
-                sorted(sweep_shots), list(range(seed, seed + sweep_seeds)), strategies, sweep_epochs
-            )
-            launch_run(
-                SWEEP_KEY,
-                "transfer",
-                sweep_config,
-                inputs={"upload": upload},
-                title=_("label-budget sweep, {n} runs").format(n=runs_total),
-                estimate=sweep_estimate,
-                training=True,
-            )
+        seed = current_seed()
+        can_sweep = bool(sweep_shots and strategies) and (target != "upload" or upload is not None)
+        sweep_config = (
+            make_config(sorted(sweep_shots), list(range(seed, seed + sweep_seeds)), strategies, sweep_epochs)
+            if can_sweep
+            else None
+        )
+        sweep_run = {
+            "inputs": {"upload": upload} if upload is not None else {},
+            "input_keys": {"upload": upload.content_hash()} if upload is not None else {},
+            "title": _("label-budget sweep, {n} runs").format(n=runs_total),
+            "estimate": sweep_estimate,
+            "training": True,
+        }
+        if st.button(_("Run sweep"), disabled=not can_sweep):
+            request_run(SWEEP_KEY, "transfer", sweep_config, **sweep_run)
+        attach_existing(SWEEP_KEY, "transfer", sweep_config, **sweep_run)
 
         def render_sweep(job) -> None:
             _state, _events, partial = job.snapshot()

@@ -99,6 +99,7 @@ class Experiment:
     merge: Callable[[dict, list[Any]], Any] | None = None  # (config, per-seed results) -> one result; None: one run
     checkpoints: Callable[[dict], list[str]] = _no_checkpoints  # shipped checkpoints a config reads
     payload: Callable[[Any], dict] = _to_dict  # a result as the JSON the CLI's --json writes
+    progress: Callable[[Any], str] | None = None  # where a run is, in words, from one of its progress events
     code_version: int = 1
     # Config fields added after results were shipped, with the behaviour the code had before them: a result file
     # without the field is normalised to the old value, not today's default (its config hash stays the same).

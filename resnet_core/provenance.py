@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import platform
 import shlex
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +79,9 @@ def sha256_file(path: Path) -> str:
 def write_json(path: Path | str, payload: Any) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    # A temp name of its own per writer: two processes writing one file (app replicas on a shared volume) never
+    # move each other's half-written temp file into place.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     text = json.dumps(payload, indent=1, default=_json_default) + "\n"  # fails before touching the disk
     try:
         tmp.write_text(text)

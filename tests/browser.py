@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -53,7 +54,8 @@ class AppServer:
     def __init__(self, env: dict[str, str] | None = None, *, start_timeout: float = 120.0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **(env or {})}
+        self._results = tempfile.TemporaryDirectory(prefix="resnet-lab-results-")  # a store of its own by default
+        self.env = {**os.environ, "RESNET_LAB_RESULTS_DIR": self._results.name, **(env or {})}
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
 
@@ -102,6 +104,7 @@ class AppServer:
             self.proc.kill()
             self.proc.wait(15)
         self.proc = None
+        self._results.cleanup()
 
     def __enter__(self) -> AppServer:
         return self.start()

@@ -19,6 +19,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True)
+def _own_result_store(tmp_path, monkeypatch):
+    """Every test asks an empty result store of its own (the app's store reads RESNET_LAB_RESULTS_DIR at each use):
+    a result one test computed is never another test's "computed 3 min ago"."""
+    monkeypatch.setenv("RESNET_LAB_RESULTS_DIR", str(tmp_path / "results"))
+
+
 @pytest.fixture(scope="session")
 def bundled():
     return load_dataset("bundled")

@@ -124,7 +124,7 @@ def test_a_closed_sessions_jobs_are_cancelled_and_its_queued_job_never_starts():
     running.touch(), queued.touch()  # the closed tab's last poll touched both of its jobs; then nothing more
     assert running.wait(60) and queued.wait(60), "the slot must be free within ~60 s"
     assert running.state == JobState.CANCELLED and running.stop_reason == "session-ended"
-    assert "session went away" in running.error
+    assert "no one is watching it any more" in running.error
     assert queued.state == JobState.CANCELLED and "queued" not in started
     assert wait_for(lambda: alive.state == JobState.RUNNING), "the live session's job gets the freed slot"
     alive.stop()
@@ -146,7 +146,13 @@ def test_time_limit_stops_a_runaway_job_with_its_own_state():
 
 def test_estimated_wait_comes_from_recent_jobs():
     limiter = JobLimiter(1)
-    assert limiter.estimated_wait(1) is None
+    assert limiter.estimated_wait(1) == 0.0  # a free slot: no wait
+    gate0 = threading.Event()
+    first = Job(lambda j: gate0.wait(10), limiter=limiter).start()
+    assert wait_for(lambda: limiter.running == 1)
+    assert limiter.estimated_wait(1) is None  # a run of unknown length ahead, and no history yet
+    gate0.set()
+    first.wait(10)
     Job(lambda j: time.sleep(0.2), limiter=limiter).start().wait(10)
     gate = threading.Event()
     blocker = Job(lambda j: gate.wait(10), limiter=limiter).start()
@@ -155,3 +161,28 @@ def test_estimated_wait_comes_from_recent_jobs():
     assert wait is not None and wait > 0.1
     gate.set()
     blocker.wait(10)
+
+
+class Planned:
+    def __init__(self, total: float) -> None:
+        self.total = total
+
+
+def test_estimated_wait_adds_up_the_estimates_of_the_runs_ahead():
+    """No history needed: the running run's estimate minus its time so far, then each queued run's estimate."""
+    limiter = JobLimiter(1)
+    gate = threading.Event()
+    jobs = [
+        Job(lambda j: gate.wait(20), limiter=limiter, estimate=Planned(t), heartbeat_timeout=None)
+        for t in (100.0, 30.0, 20.0)
+    ]
+    jobs[0].start()
+    assert wait_for(lambda: limiter.running == 1)
+    for job in jobs[1:]:
+        job.start()
+        assert wait_for(lambda job=job: limiter.position(job.id) is not None)
+    assert [limiter.position(j.id) for j in jobs[1:]] == [1, 2]
+    assert 95 < limiter.estimated_wait(1) <= 100  # behind the running run's 100 s
+    assert 125 < limiter.estimated_wait(2) <= 130  # and the first queued one's 30 s
+    gate.set()
+    assert all(j.wait(20) for j in jobs)

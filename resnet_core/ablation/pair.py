@@ -3,6 +3,7 @@ small residual/plain pair trained on the spot for the page's own-pair job."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -71,6 +72,18 @@ def shipped_path_dir() -> Path:
     from resnet_core.checkpoints import CHECKPOINT_DIR
 
     return CHECKPOINT_DIR.resolve()
+
+
+def pair_hash(models: dict[str, CifarNet]) -> str:
+    """sha256 of a pair's weights and configs: names a pair trained on the page wherever results depend on it."""
+    digest = hashlib.sha256()
+    for kind in sorted(models):
+        model = models[kind]
+        digest.update(f"{kind}:{sorted(model.config.to_dict().items())}".encode())
+        for name, tensor in sorted(model.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def train_pair(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import os
 import struct
 from collections.abc import Callable
@@ -86,6 +87,18 @@ class ImageSet:
 
     def class_counts(self) -> list[int]:
         return torch.bincount(self.labels.cpu(), minlength=self.num_classes).tolist()
+
+    def content_hash(self) -> str:
+        """sha256 of the pixels, labels and class names: names this set wherever a result depends on it (an
+        upload's results are stored and shared under it). Computed once per set."""
+        cached = self.__dict__.get("_content_hash")
+        if cached is None:
+            digest = hashlib.sha256()
+            digest.update(repr((tuple(self.images.shape), self.class_names)).encode())
+            digest.update(self.images.cpu().contiguous().numpy().tobytes())
+            digest.update(self.labels.cpu().numpy().astype("int64").tobytes())
+            cached = self.__dict__["_content_hash"] = digest.hexdigest()
+        return cached
 
     def select_classes(self, classes: list[int]) -> ImageSet:
         """Keep only ``classes`` (original label ids) and relabel them 0..len(classes)-1 in that order."""

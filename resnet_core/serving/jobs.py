@@ -1,28 +1,29 @@
-"""Background jobs: long work in a worker thread that a page polls.
+"""Background jobs: long work in a worker thread that pages poll, watched by one or more browser sessions.
 
 A Streamlit rerun (any widget a user touches) ends the script run, and with it any training loop running
-inline. A :class:`Job` runs the experiment in its own thread instead; the page keeps the handle in its session
-and redraws progress from it. The worker never touches the UI: it only appends events and partial results
-under a lock.
+inline. A :class:`Job` runs the work in its own thread instead; pages keep a handle and redraw progress from it.
+The worker never touches the UI: it only appends events and partial results under a lock.
 
 A process-wide :class:`JobLimiter` bounds how many jobs compute at once, so a classroom of browsers on one
-GPU queues in arrival order instead of running out of memory; a queued job knows its place in line and an
-estimated wait (from how long recent jobs took).
+machine queues in arrival order instead of running out of memory; a queued job knows its place in line and an
+estimated wait (from the estimates of the jobs ahead of it, or from how long recent jobs took).
 
-A job belongs to its browser session: the page's polling panel calls :meth:`Job.touch` (a heartbeat) every
-second or so. A job not touched for ``heartbeat_timeout`` seconds is orphaned (its tab was closed): its
-``should_stop`` turns True, so a running job stops within one step and frees its slot, and a queued job gives up
-its place without ever starting. The check is lazy, made by the job's own thread (at every step, and every
-0.1 s while queued), so no reaper thread is needed and no lock is held across sessions. ``time_limit`` stops a
-runaway run the same way, with the state TIME_LIMIT ("stopped: time limit").
+A job is watched by **viewers** (browser sessions; several when a class asks for the same result, see
+:mod:`resnet_core.serving.runs`). Each viewer's page polls and calls :meth:`Job.touch` with its id (a heartbeat);
+``alive(viewer)``, when given, says at once whether a viewer's session is still connected. A viewer is gone after
+``heartbeat_timeout`` s without a heartbeat, or ``grace`` s after its session closed; :meth:`Job.detach` (the
+Stop button) takes one viewer away. With no viewer left the job is orphaned: ``should_stop`` turns True, so a
+running job stops within one step and a queued job gives up its place without ever starting. The check is lazy,
+made by the job's own thread (at every step, and every 0.1 s while queued), so no reaper thread is needed.
+``time_limit`` stops a runaway run the same way, with the state TIME_LIMIT ("stopped: time limit").
 """
 
 from __future__ import annotations
 
 import collections
 import enum
+import heapq
 import itertools
-import math
 import threading
 import time
 import traceback
@@ -48,6 +49,11 @@ class JobState(str, enum.Enum):
         return self not in (JobState.QUEUED, JobState.RUNNING)
 
 
+def _expected_seconds(job: Any, typical: float | None) -> float | None:
+    estimate = getattr(job, "estimate", None)
+    return estimate.total if estimate is not None and estimate.total > 0 else typical
+
+
 class JobLimiter:
     """A first-come-first-served gate: at most ``max_running`` jobs hold a slot at once."""
 
@@ -56,51 +62,62 @@ class JobLimiter:
             raise ValueError("max_running must be at least 1")
         self.max_running = max_running
         self._cond = threading.Condition()
-        self._waiting: list[int] = []
-        self._running: dict[int, float] = {}  # job id -> when it got its slot (monotonic)
+        self._waiting: list[Any] = []  # jobs in line, first first
+        self._running: dict[int, tuple[Any, float]] = {}  # job id -> (job, when it got its slot)
         self._durations: collections.deque[float] = collections.deque(maxlen=20)  # recent slot holding times
 
-    def acquire(self, job_id: int, cancelled: threading.Event | Any) -> bool:
-        """Block until ``job_id`` is first in line and a slot is free; False if cancelled while waiting.
-        ``cancelled``: anything with ``is_set()`` (checked at least every 0.1 s, also when a slot frees up)."""
+    def acquire(self, job: Any) -> bool:
+        """Block until ``job`` is first in line and a slot is free; False if it is stopped while waiting
+        (``job.is_set()``, checked at least every 0.1 s, also when a slot frees up)."""
         with self._cond:
-            self._waiting.append(job_id)
+            self._waiting.append(job)
             try:
                 while True:
-                    if cancelled.is_set():
+                    if job.is_set():
                         return False
-                    if self._waiting[0] == job_id and len(self._running) < self.max_running:
+                    if self._waiting[0] is job and len(self._running) < self.max_running:
                         break
                     self._cond.wait(timeout=0.1)
-                self._running[job_id] = time.monotonic()
+                self._running[job.id] = (job, time.monotonic())
                 return True
             finally:
-                self._waiting.remove(job_id)
+                self._waiting.remove(job)
                 self._cond.notify_all()
 
     def release(self, job_id: int) -> None:
         with self._cond:
-            started = self._running.pop(job_id, None)
-            if started is not None:
-                self._durations.append(time.monotonic() - started)
+            held = self._running.pop(job_id, None)
+            if held is not None:
+                self._durations.append(time.monotonic() - held[1])
             self._cond.notify_all()
 
     def estimated_wait(self, position: int) -> float | None:
-        """Seconds until the job at ``position`` in line starts, from recent jobs' durations (None: no data yet)."""
+        """Seconds until the job at ``position`` in line starts: the slots free up as the running jobs finish
+        (each by its estimate, else the recent typical duration), then each job ahead takes one for its own
+        expected time. None when something ahead has neither an estimate nor any history to go on."""
         with self._cond:
-            if not self._durations:
-                return None
-            typical = sum(self._durations) / len(self._durations)
+            typical = sum(self._durations) / len(self._durations) if self._durations else None
             now = time.monotonic()
-            left = sorted(max(0.0, typical - (now - t)) for t in self._running.values())
-            rounds = math.ceil(position / self.max_running)
-            first = left[(position - 1) % self.max_running] if len(left) >= self.max_running else 0.0
-            return first + typical * (rounds - 1)
+            free_at = []
+            for job, started in self._running.values():
+                expected = _expected_seconds(job, typical)
+                if expected is None:
+                    return None
+                free_at.append(max(0.0, expected - (now - started)))
+            free_at += [0.0] * (self.max_running - len(free_at))
+            heapq.heapify(free_at)
+            for job in self._waiting[: max(0, position - 1)]:
+                expected = _expected_seconds(job, typical)
+                if expected is None:
+                    return None
+                heapq.heappush(free_at, heapq.heappop(free_at) + expected)
+            return free_at[0]
 
     def position(self, job_id: int) -> int | None:
         """1 for the next job to run, 2 behind it, ...; None when not waiting."""
         with self._cond:
-            return self._waiting.index(job_id) + 1 if job_id in self._waiting else None
+            ids = [j.id for j in self._waiting]
+            return ids.index(job_id) + 1 if job_id in ids else None
 
     @property
     def running(self) -> int:
@@ -113,17 +130,63 @@ class JobLimiter:
             return len(self._waiting)
 
 
+class Viewers:
+    """Who watches a job: viewer id -> last heartbeat (monotonic). See the module docstring."""
+
+    def __init__(self, timeout: float | None, alive: Callable[[str], bool] | None = None, grace: float = 5.0) -> None:
+        self.timeout, self.alive, self.grace = timeout, alive, grace
+        self._seen: dict[str, float] = {}
+        self._closed_since: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def touch(self, viewer: str) -> None:
+        with self._lock:
+            self._seen[viewer] = time.monotonic()
+            self._closed_since.pop(viewer, None)
+
+    def detach(self, viewer: str) -> int:
+        """Take ``viewer`` away; returns how many are left."""
+        with self._lock:
+            self._seen.pop(viewer, None)
+            self._closed_since.pop(viewer, None)
+            return len(self._seen)
+
+    def _gone(self, viewer: str, seen: float, now: float) -> bool:
+        if self.timeout is not None and now - seen > self.timeout:
+            return True
+        if self.alive is not None and not self.alive(viewer):
+            closed = self._closed_since.setdefault(viewer, now)
+            return now - closed > self.grace
+        self._closed_since.pop(viewer, None)
+        return False
+
+    def current(self) -> list[str]:
+        """The viewers still there (drops the ones that are gone)."""
+        now = time.monotonic()
+        with self._lock:
+            for viewer, seen in list(self._seen.items()):
+                if self._gone(viewer, seen, now):
+                    del self._seen[viewer]
+            return list(self._seen)
+
+    def __len__(self) -> int:
+        return len(self.current())
+
+
 _ids = itertools.count(1)
 JobFn = Callable[["Job"], Any]
 
 
 class Job:
-    """One experiment run in a worker thread.
+    """One run in a worker thread.
 
     ``fn(job)`` does the work; it reports through ``job.report(event)`` (also usable directly as an engine
     ``on_progress``), publishes partial results with ``job.publish(partial)``, and checks ``job.should_stop``.
     Its return value becomes ``job.result``. A result with ``status == "diverged"`` (or "cancelled") sets the
     job's state accordingly; an exception sets FAILED with the message kept for the page to show.
+
+    ``heartbeat_timeout`` None: the job lives until done (CLI, tests); else it needs viewers (``owner`` is the
+    first). ``estimate`` (anything with ``.total`` seconds) lets the queue say how long the jobs ahead take.
     """
 
     def __init__(
@@ -135,14 +198,19 @@ class Job:
         heartbeat_timeout: float | None = None,
         time_limit: float | None = None,
         owner: str | None = None,
+        alive: Callable[[str], bool] | None = None,
+        estimate: Any = None,
+        training: bool = False,
     ) -> None:
         self.id = next(_ids)
         self.title = title
-        self.owner = owner  # the browser session's id, for display and bookkeeping
+        self.owner = owner or f"job-{self.id}"  # the starting session's id
         self.language = current_language()  # the starter's: fn and the job's own messages speak it
-        self.heartbeat_timeout = heartbeat_timeout  # None: lives until done (CLI, tests)
+        self.heartbeat_timeout = heartbeat_timeout
+        self.viewers = Viewers(heartbeat_timeout, alive)
+        self.viewers.touch(self.owner)
         self.time_limit = time_limit  # None: no cap
-        self.last_seen = time.monotonic()
+        self.estimate, self.training = estimate, training
         self.stop_reason: str | None = None  # "request" | "session-ended" | "time-limit"
         self.exception: BaseException | None = None  # what fn raised, for a page that wants its type
         self._fn = fn
@@ -158,6 +226,8 @@ class Job:
         self.created = time.time()
         self.started: float | None = None
         self.finished_at: float | None = None
+        self.on_report: list[Callable[[ProgressEvent], None]] = []  # called in the worker after each event
+        self.on_finish: list[Callable[[Job], None]] = []  # called in the worker after the final state is set
         self._thread = threading.Thread(target=self._run, name=f"resnet-lab-job-{self.id}", daemon=True)
 
     # ------------------------------------------------------------------------------------------ control
@@ -166,21 +236,31 @@ class Job:
         return self
 
     def stop(self, reason: str = "request") -> None:
-        """Ask the job to stop; it ends within one training step and keeps what it has."""
+        """Stop the job for everyone; it ends within one training step and keeps what it has."""
         if not self._stop.is_set():
             self.stop_reason = reason
         self._stop.set()
 
-    def touch(self) -> None:
-        """Heartbeat from the owning session's panel: the job is still wanted."""
-        self.last_seen = time.monotonic()
+    def touch(self, viewer: str | None = None) -> None:
+        """Heartbeat from a viewer's panel (the owner's when no viewer is named): the job is still wanted."""
+        self.viewers.touch(viewer or self.owner)
+
+    def attach(self, viewer: str) -> None:
+        self.touch(viewer)
+
+    def detach(self, viewer: str | None = None) -> int:
+        """``viewer`` stops watching (Stop); the job stops when no one is left. Returns how many still watch."""
+        left = self.viewers.detach(viewer or self.owner)
+        if left == 0 and self.active:
+            self.stop("request")
+        return left
 
     @property
     def orphaned(self) -> bool:
-        return self.heartbeat_timeout is not None and time.monotonic() - self.last_seen > self.heartbeat_timeout
+        return self.heartbeat_timeout is not None and len(self.viewers) == 0
 
     def should_stop(self) -> bool:
-        """True when asked to stop, when the owning session is gone, or past the time limit."""
+        """True when asked to stop, when no one watches any more, or past the time limit."""
         if self._stop.is_set():
             return True
         if self.orphaned:
@@ -200,6 +280,8 @@ class Job:
     def report(self, event: ProgressEvent) -> None:
         with self._lock:
             self.events.append(event)
+        for callback in self.on_report:
+            callback(event)
 
     def publish(self, partial: Any) -> None:
         with self._lock:
@@ -216,8 +298,19 @@ class Job:
             return self.events[-1] if self.events else None
 
     @property
+    def version(self) -> tuple[int, int]:
+        """Changes whenever there is something new to draw (events, or the final state)."""
+        with self._lock:
+            return len(self.events), list(JobState).index(self.state)
+
+    @property
     def queue_position(self) -> int | None:
         return self._limiter.position(self.id) if self._limiter and self.state == JobState.QUEUED else None
+
+    @property
+    def estimated_wait(self) -> float | None:
+        pos = self.queue_position
+        return self._limiter.estimated_wait(pos) if pos and self._limiter else None
 
     @property
     def active(self) -> bool:
@@ -235,8 +328,8 @@ class Job:
             self._run_here()
 
     def _run_here(self) -> None:
-        acquired = not self.should_stop() and (self._limiter is None or self._limiter.acquire(self.id, self))
-        if not acquired or self.should_stop():  # a job of a vanished session never starts, even when first in line
+        acquired = not self.should_stop() and (self._limiter is None or self._limiter.acquire(self))
+        if not acquired or self.should_stop():  # a job no one watches never starts, even when first in line
             self._finish(JobState.CANCELLED)
             if self._limiter is not None:
                 self._limiter.release(self.id)
@@ -270,9 +363,14 @@ class Job:
     def _finish(self, state: JobState) -> None:
         self.finished_at = time.time()
         if state == JobState.CANCELLED and self.stop_reason == "session-ended" and not self.error:
-            self.error = _("cancelled: its browser session went away")
+            self.error = _("cancelled: no one is watching it any more (its browser tabs were closed)")
         with self._lock:
             self.state = state
+        for callback in self.on_finish:
+            try:
+                callback(self)
+            except Exception:  # a bookkeeping callback must not turn a finished run into a failure
+                traceback.print_exc()
 
 
 def start_job(fn: JobFn, *, title: str = "", limiter: JobLimiter | None = None, **kwargs: Any) -> Job:
@@ -302,5 +400,4 @@ def experiment_job(kind: str, config: Any, *, device: Any, inputs: dict | None =
             **(inputs or {}),
         )
 
-    work.kind, work.config = kind, config  # what the job computes, as data
     return work
