@@ -70,9 +70,12 @@ page = st.navigation(pages)
 
 @st.cache_resource
 def warm_up() -> bool:
-    """Once per server, in the background: count the Architectures page's zoo (~1.5 s of CPU) before anyone asks."""
+    """Once per server, in the background, before a class arrives: time this server for the "≈ N s" estimates
+    (unless a kept timing of this machine fits) and count the Architectures page's zoo (~1.5 s of CPU)."""
     from resnet_core.architectures.zoo import warm_up as count_zoo
+    from resnet_core.serving.estimates import calibrate_soon
 
+    calibrate_soon(pick_device(None))
     count_zoo()
     return True
 

@@ -283,18 +283,17 @@ def describe_progress(job: Any, event) -> str:
 
 def show_estimate(work: Work, device: torch.device) -> Estimate | None:
     """The "≈ N s on this server" line before a Run button. While this server is being timed it says so, and
-    redraws itself every second until the figure is there (no widget has to be touched)."""
+    redraws itself every second until the figure is there (no widget has to be touched). The run's own progress
+    bar goes by its steps and pace, so a run started meanwhile needs no estimate."""
     est = ready_estimate(work, device)
     if est is not None:
         st.caption(est.text())
         return est
 
     @st.fragment(run_every=1.0)
-    def timing() -> None:
+    def timing() -> None:  # redraws only this line (a whole-page rerun could swallow a click on Run)
         ready = ready_estimate(work, device)
         st.caption(ready.text() if ready is not None else _("Timing this server for an estimate (a few seconds)…"))
-        if ready is not None:
-            st.rerun()  # the page's own Run button gets the estimate too
 
     timing()
     return None

@@ -51,10 +51,19 @@ class AppServer:
     """``streamlit run app.py`` on a free port of 127.0.0.1, with extra environment variables; a context manager
     that waits until the server answers its health check and stops it afterwards."""
 
-    def __init__(self, env: dict[str, str] | None = None, *, start_timeout: float = 120.0) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        start_timeout: float = 120.0,
+        repo: Path = REPO,
+        port: int | None = None,
+    ) -> None:
+        self.repo = repo
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._results = tempfile.TemporaryDirectory(prefix="resnet-lab-results-")  # a store of its own by default
+        # A store of its own unless env names one (removed with this object); a restart on the same object keeps it.
+        self._results = tempfile.TemporaryDirectory(prefix="resnet-lab-results-")
         self.env = {**os.environ, "RESNET_LAB_RESULTS_DIR": self._results.name, **(env or {})}
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
@@ -80,7 +89,7 @@ class AppServer:
 
     def start(self) -> AppServer:
         self.proc = subprocess.Popen(
-            self.command(), cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            self.command(), cwd=self.repo, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.time() + self.start_timeout
         while time.time() < deadline:
@@ -94,6 +103,13 @@ class AppServer:
         self.stop()
         pytest.fail(f"streamlit did not start within {self.start_timeout:.0f} s")
 
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL, as a crash or an out-of-memory kill would), keeping its store."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(15)
+            self.proc = None
+
     def stop(self) -> None:
         if self.proc is None:
             return
@@ -104,7 +120,6 @@ class AppServer:
             self.proc.kill()
             self.proc.wait(15)
         self.proc = None
-        self._results.cleanup()
 
     def __enter__(self) -> AppServer:
         return self.start()

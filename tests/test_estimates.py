@@ -110,3 +110,18 @@ def test_runs_side_by_side_share_the_time(calibrated, monkeypatch):
     one = E.estimate(E.Work("transfer", train_macs=4e9, nets=0), "cpu")
     two = E.estimate(E.Work("transfer", train_macs=4e9, nets=0, runs=2), "cpu")
     assert two.seconds == pytest.approx(one.seconds / 2)
+
+
+def test_a_calibration_is_kept_on_disk_and_reused_after_a_restart(monkeypatch, tmp_path):
+    monkeypatch.setenv("RESNET_LAB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.delitem(E._calibrations, "cpu:7", raising=False)
+    timed = []
+    monkeypatch.setattr(E, "_time_calibration", lambda device: timed.append(device) or FAKE)
+    assert E.calibrate("cpu:7") == FAKE and len(timed) == 1
+    assert (tmp_path / "calibration.json").is_file()
+    E._calibrations.pop("cpu:7")  # a new server process
+    assert E.calibrate("cpu:7") == FAKE and len(timed) == 1  # read back, not timed again
+    monkeypatch.setattr(E, "machine_fingerprint", lambda device: "another machine")
+    E._calibrations.pop("cpu:7")
+    assert E.calibrate("cpu:7") == FAKE and len(timed) == 2  # another machine (or torch, or threads): timed anew
+    E._calibrations.pop("cpu:7")

@@ -2,23 +2,29 @@
 
 The cost model counts work in multiply-accumulates (MACs) of the real networks — counted once per depth with
 ``resnet_core.macs`` — as training MACs (forward + backward ≈ 3× forward) and evaluation MACs, plus a
-fixed cost per network built. Seconds per MAC come from a calibration timed on this server at first use (a few
-training steps and one evaluation of a ResNet-20 through the engine's own code; about a second; cached per
-process and device), so the figure is this machine's, not one measured elsewhere. Every finished run then
+fixed cost per network built. Seconds per MAC come from a calibration timed on this server (a few training steps and
+one evaluation of a ResNet-20 through the engine's own code; about a second), so the figure is this machine's,
+not one measured elsewhere. The app times it once when the server starts, before a class arrives (timed while
+thirty tabs load their pages, it came out 4-10x too long), and keeps it on disk next to the result store
+(``calibration.json``, per machine, threads and torch version, for a week), so a restart needs no new timing. Every finished run then
 refines it: the ratio actual ÷ predicted is kept per kind of run, and later estimates of that kind are scaled by
 the median of the recent ratios. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import platform
 import statistics
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
+from pathlib import Path
 
 import torch
 
@@ -92,12 +98,62 @@ _lock = threading.Lock()
 
 
 def calibrate(device: torch.device | str) -> Calibration:
-    """Seconds per training MAC, per evaluation MAC and per network on ``device``: timed once per process."""
+    """Seconds per training MAC, per evaluation MAC and per network on ``device``: kept from an earlier timing of
+    this machine when there is one, else timed now (once per process)."""
     key = str(device)
     with _lock:
         if key not in _calibrations:
-            _calibrations[key] = _time_calibration(torch.device(device))
+            kept = _kept_calibration(key)
+            _calibrations[key] = kept if kept is not None else _time_calibration(torch.device(device))
+            if kept is None:
+                _keep_calibration(key, _calibrations[key])
         return _calibrations[key]
+
+
+KEEP_FOR = 7 * 24 * 3600.0  # seconds a kept calibration is trusted
+
+
+def _calibration_file() -> Path:
+    from resnet_core.serving.store import default_root
+
+    return default_root() / "calibration.json"
+
+
+def machine_fingerprint(device: str) -> str:
+    """What a calibration depends on: the device, the CPU, the threads torch uses and the torch version."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{device}|{cpu}|{os.cpu_count()} cpus|{torch.get_num_threads()} threads|torch {torch.__version__}"
+
+
+def _kept_calibration(device: str) -> Calibration | None:
+    try:
+        kept = json.loads(_calibration_file().read_text()).get(machine_fingerprint(device))
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not kept or time.time() - float(kept.get("measured", 0)) > KEEP_FOR:
+        return None
+    fields = {k: float(kept[k]) for k in ("train_s_per_mac", "eval_s_per_mac", "net_s", "seconds") if k in kept}
+    return Calibration(**fields) if len(fields) == 4 else None
+
+
+def _keep_calibration(device: str, cal: Calibration) -> None:
+    from resnet_core.provenance import write_json
+
+    path = _calibration_file()
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        kept = {}
+    kept[machine_fingerprint(device)] = {**asdict(cal), "measured": time.time()}
+    try:
+        write_json(path, kept)
+    except OSError:
+        pass  # a read-only cache folder: time again next start
 
 
 def _time_calibration(device: torch.device) -> Calibration:
@@ -205,6 +261,18 @@ def ready_estimate(work: Work, device: torch.device | str) -> Estimate | None:
             _background[key] = thread
             thread.start()
     return None
+
+
+def calibrate_soon(device: torch.device | str, delay: float = 1.0) -> threading.Thread:
+    """Time this server in the background (unless a kept calibration fits): the app calls it when it starts."""
+
+    def later() -> None:
+        time.sleep(delay)
+        calibrate(device)
+
+    thread = threading.Thread(target=later, name="resnet-lab-calibrate-start", daemon=True)
+    thread.start()
+    return thread
 
 
 def time_left(est: Estimate, elapsed: float) -> float:

@@ -2,8 +2,9 @@
 (``RESNET_LAB_EXECUTOR=ray``; :mod:`resnet_core.serving.ray_runs`, which imports Ray only when chosen).
 
 An executor takes a :class:`~resnet_core.serving.runs.RunRequest` (a kind and a config: data, not a page's
-closure) and returns a live computation that pages draw: ``active(key)`` finds the one computing a key, so that
-identical requests share it; ``submit(request, viewer, on_finish)`` starts one.
+closure) and returns a live computation that pages draw: ``find(request, viewer, on_finish)`` attaches to the one
+computing the same key, so that identical requests share it; ``submit(request, viewer, on_finish)`` starts one;
+``device_for(requested)`` says where a run of a page's device goes (the cluster decides on Ray).
 """
 
 from __future__ import annotations
@@ -32,10 +33,17 @@ class LocalExecutor:
         self._active: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def active(self, key: str) -> Job | None:
+    def find(self, request: Any, viewer: str, on_finish: Any) -> Job | None:
+        """The run of ``request.key`` computing now, with ``viewer`` attached; None when there is none."""
         with self._lock:
-            job = self._active.get(key)
-            return job if job is not None and job.active else None
+            job = self._active.get(request.key)
+        if job is None or not job.active:
+            return None
+        job.touch(viewer)
+        return job
+
+    def device_for(self, requested: str) -> str:
+        return requested
 
     def submit(self, request: Any, viewer: str, on_finish: Any) -> Job:
         job = Job(

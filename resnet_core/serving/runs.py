@@ -48,7 +48,14 @@ class RunRequest:
 
     def __post_init__(self) -> None:
         self.config = registry.get(self.kind).config(self.config)
-        self.key = request_key(self.kind, self.config, device=self.device, inputs=self.input_keys)
+        self._keys: dict[str, str] = {}
+
+    @property
+    def key(self) -> str:
+        """The content address of this run on its device (computed once per device)."""
+        if self.device not in self._keys:
+            self._keys[self.device] = request_key(self.kind, self.config, device=self.device, inputs=self.input_keys)
+        return self._keys[self.device]
 
     @property
     def config_dict(self) -> dict:
@@ -132,15 +139,16 @@ class RunService:
         """What already exists for ``request`` without starting anything new: a stored result, a run to attach
         to, or (restarted now) a run a dead server left unfinished. None when there is nothing."""
         with self._lock:
+            request.device = self.executor.device_for(request.device)
             return self._existing(request, viewer)
 
     def request(self, request: RunRequest, viewer: str, *, again: bool = False) -> Handle:
         """The answer to ``request``: stored, attached, or a new run. ``again``: compute anew even if stored
         (the new result replaces the stored one); a run of the same settings in progress is still shared."""
         with self._lock:
-            live = self.executor.active(request.key)
+            request.device = self.executor.device_for(request.device)
+            live = self.executor.find(request, viewer, lambda run: self._finished(request, run))
             if live is not None:
-                live.touch(viewer)
                 return Handle(request.key, request.kind, live, "attached", request)
             if not again:
                 found = self._existing(request, viewer)
@@ -149,9 +157,8 @@ class RunService:
             return Handle(request.key, request.kind, self._start(request, viewer), "new", request)
 
     def _existing(self, request: RunRequest, viewer: str) -> Handle | None:
-        live = self.executor.active(request.key)
+        live = self.executor.find(request, viewer, lambda run: self._finished(request, run))
         if live is not None:
-            live.touch(viewer)
             return Handle(request.key, request.kind, live, "attached", request)
         stored = self.store.get(request.key)
         if stored is not None:
