@@ -425,6 +425,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         _t(CC, "test_every_printed_claim_exists_in_korean"),
     ),
     Mutation(
+        "presenter-identity-ratio-inverted",
+        "presenter answers: Home's identity question compares residual / plain, so 'far less' reads 'far more'",
+        "resnet_core/serving/classroom.py",
+        "ratio = plain / resid if resid > 0 else math.inf",
+        "ratio = resid / plain if plain > 0 else math.inf",
+        _t(CC, "test_the_identity_answer_follows_the_measured_gradients"),
+    ),
+    Mutation(
         "presenter-degradation-fixed-answer",
         "presenter answers: the degradation question always reveals 'deeper is worse'",
         "resnet_core/serving/classroom.py",

@@ -117,8 +117,12 @@ def ablation_result(
     )
 
 
-def transfer_result(accs: dict[str, list[float]], *, shots: int = 20, status: str = "done") -> TransferResult:
-    """Test accuracy per strategy and seed (seed i of every strategy is one paired draw of labelled images)."""
+def transfer_result(
+    accs: dict[str, list[float]], *, shots: int = 20, status: str = "done", bn_shift: dict[str, float] | None = None
+) -> TransferResult:
+    """Test accuracy per strategy and seed (seed i of every strategy is one paired draw of labelled images);
+    ``bn_shift``: how far a pretrained strategy moved the backbone's BatchNorm statistics (0 when frozen)."""
+    shift = bn_shift or {}
     runs = [
         RunResult(
             strategy=strategy,
@@ -131,6 +135,7 @@ def transfer_result(accs: dict[str, list[float]], *, shots: int = 20, status: st
             trainable_params=10,
             history=[],
             test_images=1200,
+            bn_drift={"mean_shift": shift[strategy], "var_log_ratio": shift[strategy] / 2} if strategy in shift else {},
         )
         for strategy, values in accs.items()
         for seed, acc in enumerate(values)

@@ -67,6 +67,27 @@ def test_the_best_mean_is_no_winner_unless_it_beats_every_other_strategy():
     assert call["verdict"] == "tie" and call["best"] == "full_finetune" and call["tied"] == ["feature_extraction"]
 
 
+def test_the_batchnorm_drift_text_follows_its_paired_interval():
+    """Leaving BatchNorm in train mode: the drift is reported with its own numbers, and the pair line names the
+    frozen version as better only when every seed's interval says so."""
+    fe = [s + g for s, g in zip(SCRATCH, GAIN)]
+    shifts = {"feature_extraction": 0.0, "feature_extraction_bn_train": 0.4}
+    hurt = transfer_result(
+        {"feature_extraction": fe, "feature_extraction_bn_train": [a - g for a, g in zip(fe, GAIN)]}, bn_shift=shifts
+    )
+    text = report.describe_bn_drift(hurt)
+    assert "running means moved by **0.400 source standard deviations**" in text
+    assert text.endswith("→ **feature extraction** better")
+    harmless = transfer_result(
+        {
+            "feature_extraction": fe,
+            "feature_extraction_bn_train": [a + d for a, d in zip(fe, [0.01, -0.01, 0.0, 0.005, -0.004])],
+        },
+        bn_shift=shifts,
+    )
+    assert report.describe_bn_drift(harmless).endswith("→ **tie**")
+
+
 @pytest.mark.parametrize("status", ["running", "cancelled"])
 def test_no_verdict_from_one_seed_or_a_partial_run(status):
     one = transfer_result({"scratch": [0.7], "feature_extraction": [0.9]})
