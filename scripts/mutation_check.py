@@ -363,8 +363,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "heartbeat-on-the-wall-clock",
         "orphaned jobs: the heartbeat is stamped with the wall clock and compared with the monotonic one",
         "resnet_core/serving/jobs.py",
-        'the job is still wanted."""\n        self.last_seen = time.monotonic()',
-        'the job is still wanted."""\n        self.last_seen = time.time()',
+        "        with self._lock:\n            self._seen[viewer] = time.monotonic()",
+        "        with self._lock:\n            self._seen[viewer] = time.time()",
         _t(CS, "test_a_running_job_stops_when_its_session_stops_polling"),
     ),
     Mutation(
@@ -414,6 +414,39 @@ MUTATIONS: tuple[Mutation, ...] = (
         'return bool(rec and rec.get("config_hash") == config_hash and (self.root / rec["file"]).is_file())',
         'return bool(rec and (self.root / rec["file"]).is_file())',
         _t(CS, "test_resume_skips_exactly_the_runs_whose_hash_matches"),
+    ),
+    # ------------------------------------------------------------------------------ one computation per question
+    Mutation(
+        "store-keeps-stopped-runs",
+        "shared results: a stopped (partial) run is stored and shown as 'computed N min ago with the same settings'",
+        "resnet_core/serving/store.py",
+        'STORED_STATUSES = ("done", "diverged")',
+        'STORED_STATUSES = ("done", "diverged", "cancelled", "running")',
+        _t("test_runs", "test_stop_detaches_one_viewer_and_the_run_stops_with_the_last"),
+    ),
+    Mutation(
+        "store-key-ignores-the-device",
+        "shared results: a result computed on one device kind answers a request for another",
+        "resnet_core/serving/store.py",
+        '{"config_hash": config_hash, "device": device_kind(device), "inputs": dict(inputs or {})}',
+        '{"config_hash": config_hash, "device": "any", "inputs": dict(inputs or {})}',
+        _t("test_runs", "test_other_settings_seed_or_device_are_other_questions"),
+    ),
+    Mutation(
+        "second-asker-starts-a-second-run",
+        "shared runs: an identical request while the first computes starts a computation of its own",
+        "resnet_core/serving/runs.py",
+        "        live = self.executor.find(request, viewer, lambda run: self._finished(request, run))",
+        "        live = None",
+        _t("test_runs", "test_the_same_question_twice_is_one_computation_then_a_stored_answer"),
+    ),
+    Mutation(
+        "stop-stops-everyone",
+        "shared runs: one viewer's Stop stops the run for every other viewer",
+        "resnet_core/serving/jobs.py",
+        "        if left == 0 and self.active:",
+        "        if self.active:",
+        _t("test_runs", "test_stop_detaches_one_viewer_and_the_run_stops_with_the_last"),
     ),
     # ----------------------------------------------------------------------------------- words for the class
     Mutation(

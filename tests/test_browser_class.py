@@ -52,7 +52,9 @@ def test_a_class_pressing_measure_gets_one_computation(chromium, tmp_path):
         pages[1].context.close()  # one student closes the tab at once: the others still get their answer
         for page in pages[:1] + pages[2:]:
             page.get_by_text("‖∂L/∂x‖", exact=False).first.wait_for(timeout=180_000)
-            page.get_by_text("finished in", exact=False).or_(page.get_by_text("Computed ", exact=False)).first.wait_for()
+            page.get_by_text("finished in", exact=False).or_(
+                page.get_by_text("Computed ", exact=False)
+            ).first.wait_for()
             no_exception(page)
         assert stored(store) == 1, "four identical requests, one computation"
         late = open_page(chromium, app.url + SMALL)  # a latecomer: the stored answer, without pressing anything

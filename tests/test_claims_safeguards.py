@@ -66,7 +66,7 @@ def test_a_queued_job_of_a_closed_session_never_starts(clock):
     job = Job(ran.append, heartbeat_timeout=30)
     clock.now += 31
     assert job.start().wait(30)
-    assert job.state == JobState.CANCELLED and ran == [] and "session went away" in job.error
+    assert job.state == JobState.CANCELLED and ran == [] and "no one is watching it any more" in job.error
 
 
 def test_a_job_without_heartbeat_runs_to_the_end(clock):

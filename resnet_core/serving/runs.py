@@ -147,23 +147,21 @@ class RunService:
         (the new result replaces the stored one); a run of the same settings in progress is still shared."""
         with self._lock:
             request.device = self.executor.device_for(request.device)
-            live = self.executor.find(request, viewer, lambda run: self._finished(request, run))
-            if live is not None:
-                return Handle(request.key, request.kind, live, "attached", request)
-            if not again:
-                found = self._existing(request, viewer)
-                if found is not None:
-                    return found
+            found = self._existing(request, viewer, stored=not again)
+            if found is not None:
+                return found
             return Handle(request.key, request.kind, self._start(request, viewer), "new", request)
 
-    def _existing(self, request: RunRequest, viewer: str) -> Handle | None:
+    def _existing(self, request: RunRequest, viewer: str, *, stored: bool = True) -> Handle | None:
         live = self.executor.find(request, viewer, lambda run: self._finished(request, run))
         if live is not None:
             return Handle(request.key, request.kind, live, "attached", request)
-        stored = self.store.get(request.key)
-        if stored is not None:
-            origin = "shipped" if stored.source == "shipped" else "stored"
-            return Handle(request.key, request.kind, StoredView(stored, request.title), origin, request)
+        if not stored:
+            return None
+        found = self.store.get(request.key)
+        if found is not None:
+            origin = "shipped" if found.source == "shipped" else "stored"
+            return Handle(request.key, request.kind, StoredView(found, request.title), origin, request)
         marker = self.interrupted(request.key)
         if marker is not None and set(marker.get("inputs") or {}) == set(request.input_keys):
             view = self._start(request, viewer)
@@ -209,7 +207,7 @@ class RunService:
     def _finished(self, request: RunRequest, run: Any) -> None:
         """A run ended: its result into the store if it is an answer; the marker goes either way."""
         try:
-            if run.state in (JobState.DONE, JobState.DIVERGED) and run.result is not None:
+            if run.result is not None:  # the store keeps it only if it is an answer (done or diverged)
                 experiment = registry.get(request.kind)
                 payload = experiment.payload(run.result)
                 self.store.put(
