@@ -73,10 +73,35 @@ def run_service() -> RunService:
     return RunService(ResultStore(), executor)
 
 
+_SERVICE_ERROR: dict[str, Any] = {}  # the last failure to start the run service, and when (retried after a minute)
+
+
+def service() -> RunService | None:
+    """The run service, or None after saying why it cannot start (e.g. RESNET_LAB_EXECUTOR=ray and the cluster
+    unreachable): a message on the page, never a traceback, and no new attempt for a minute."""
+    from resnet_core.validation import one_line
+
+    failed = _SERVICE_ERROR.get("at")
+    if failed is not None and time.monotonic() - failed < 60:
+        st.error(_SERVICE_ERROR["message"])
+        return None
+    try:
+        return run_service()
+    except Exception as exc:  # an executor that cannot start: Ray missing, unreachable, refused
+        _SERVICE_ERROR.update(
+            at=time.monotonic(), message=_("Runs cannot start on this server: {error}").format(error=one_line(exc))
+        )
+        st.error(_SERVICE_ERROR["message"])
+        return None
+
+
 def server_load_counts() -> tuple[int, int]:
     """(runs computing, runs waiting) on this server (with Ray: on the cluster, as its executor counts them)."""
     limiter = job_limiter()
-    executor = run_service().executor
+    runs = service()
+    if runs is None:
+        return limiter.running, limiter.waiting
+    executor = runs.executor
     if getattr(executor, "limiter", None) is limiter:
         return limiter.running, limiter.waiting
     return limiter.running + executor.running, limiter.waiting + executor.waiting
@@ -179,8 +204,11 @@ def request_run(
     in ``input_keys`` by their content hash. None when this page or session is busy."""
     if _busy(key, True):
         return None
+    runs = service()
+    if runs is None:
+        return None
     request = _request(kind, config, title, estimate, training, inputs, input_keys)
-    handle = run_service().request(request, session_id(), again=again)
+    handle = runs.request(request, session_id(), again=again)
     _keep(key, handle.view)
     st.session_state[f"{key}-handle"] = handle
     return handle
@@ -205,7 +233,10 @@ def attach_existing(
         request = _request(kind, config, title, estimate, training, inputs, input_keys)
     except (ValueError, TypeError):  # settings the experiment refuses: the Run button will say why
         return None
-    handle = run_service().lookup(request, session_id())
+    runs = service()
+    if runs is None:
+        return None
+    handle = runs.lookup(request, session_id())
     if handle is not None:
         _keep(key, handle.view)
         st.session_state[f"{key}-handle"] = handle
