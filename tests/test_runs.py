@@ -176,3 +176,45 @@ def test_an_unknown_executor_is_refused():
     assert make_executor("local").name == "local"
     with pytest.raises(ValueError, match="local or ray"):
         make_executor("threads")
+
+
+# ------------------------------------------------------------------------------------------- progress in words
+def event(step, total, *, tag="", epoch=0.0, kind="step", **metrics):
+    from resnet_core.training.engine import ProgressEvent
+
+    return ProgressEvent(kind, step, total, epoch, 0.5, 0.5, 1.0, metrics=metrics, tag=tag)
+
+
+def test_every_experiment_says_where_a_run_is_in_words_in_both_languages():
+    from resnet_core import registry
+    from resnet_core.i18n import language
+
+    cases = {
+        "gradients": event(3, 24, depth=56, residual=True, seed=1),
+        "degradation": event(150, 800, epoch=1.5, depth=20, residual=False, seed=0, run=2, runs=4, epochs=4),
+        "ablation": event(12, 120, tag="residual", lesion="delete", n=3),
+        "transfer": event(5, 60, tag="full_finetune/k=20/seed=0", kind="epoch", epoch=3, epochs=12),
+    }
+    english = {kind: registry.get(kind).progress(ev) for kind, ev in cases.items()}
+    assert english == {
+        "gradients": "residual-56, seed 1 measured: 3 of 24 networks",
+        "degradation": "plain-20, seed 0: epoch 2 of 4 (network 2 of 4)",
+        "ablation": "the residual net without block 3: evaluation 12 of 120",
+        "transfer": "Full fine-tune, seed 0: epoch 3 of 12",
+    }
+    with language("ko"):
+        korean = {kind: registry.get(kind).progress(ev) for kind, ev in cases.items()}
+    for kind, text in korean.items():
+        assert text != english[kind] and not any(w in text for w in ("seed", "epoch", "of", "network")), text
+
+
+def test_the_bar_fills_by_work_done_and_the_time_left_comes_from_the_runs_pace(monkeypatch):
+    from lab_pages import run_panel
+
+    class Running:
+        title, kind, training, estimate = "Run", "gradients", False, None
+        elapsed = 10.0
+
+    frac, text = run_panel.running_progress(Running(), event(5, 20, depth=8, residual=False, seed=0))
+    assert frac == 0.25  # 5 of 20 steps, whatever the clock says
+    assert "30 s left at this run's pace" in text  # 10 s for 5 steps: 15 more steps take 30 s

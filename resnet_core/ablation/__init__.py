@@ -22,6 +22,7 @@ EXPERIMENT = Experiment(
     run=run_ablation,
     register=command.register,
     headline=report.headline,
+    progress=report.progress_words,
     checkpoints=checkpoints,
     # evaluated with the engine's fast numerics until ``fast`` appeared (default now False: fp32, comparable with
     # the manifest's accuracies)

@@ -136,3 +136,18 @@ def headline(result: AblationResult | dict, *, markdown: bool = True) -> str:
         )
     )
     return " ".join(parts)
+
+
+def progress_words(event) -> str:
+    """Where an ablation run is, from one of its progress events."""
+    lesion, n = event.metrics.get("lesion"), event.metrics.get("n", 0)
+    net = _("the residual net") if event.tag == "residual" else _("the plain net")
+    what = {
+        "intact": _("{net} intact"),
+        "delete": _("{net} without block {n}"),
+        "delete_k": _("{net} without {n} blocks"),
+        "swaps": _("{net} with {n} swaps"),
+    }.get(lesion, "{net}")
+    return _("{what}: evaluation {step} of {total}").format(
+        what=what.format(net=net, n=n), step=event.step, total=event.total_steps
+    )

@@ -125,7 +125,7 @@ class _Runner:
         self.stop, self.on_progress, self.on_partial, self.bn_images = stop, on_progress, on_partial, bn_images
         self.t0 = time.perf_counter()
 
-    def evaluate(self, model: CifarNet, kind: str, what: str, out: dict | None = None) -> dict:
+    def evaluate(self, model: CifarNet, kind: str, lesion: tuple[str, int], out: dict | None = None) -> dict:
         """Accuracy of the model as it is now (re-estimating BatchNorm statistics first in "recompute" mode)."""
         if out is None:
             if self.bn_images is not None:
@@ -145,7 +145,7 @@ class _Runner:
                     loss=out["loss"],
                     acc=out["acc"],
                     elapsed=self.result.seconds,
-                    metrics={"what": what},
+                    metrics={"lesion": lesion[0], "n": lesion[1]},  # words: ablation.report.progress_words
                     tag=kind,
                 )
             )
@@ -163,7 +163,7 @@ def _intact(runner: _Runner, pair: dict, n_classes: int) -> None:
     for kind, (model, source, info) in pair.items():
         if runner.stop():
             return
-        base = runner.evaluate(model, kind, "intact")
+        base = runner.evaluate(model, kind, ("intact", 0))
         runner.result.models[kind] = ModelAblation(
             kind=kind,
             name=model.config.name,
@@ -214,10 +214,10 @@ def _delete_one(runner: _Runner, pair: dict) -> None:
             if runner.bn_images is None:
                 _, out = next(sweeps[kind], (None, None))
                 if out is not None:
-                    out = runner.evaluate(model, kind, f"delete block {i}", out)
+                    out = runner.evaluate(model, kind, ("delete", i), out)
             elif block.removable:
                 with deleted_blocks(model, [i]):
-                    out = runner.evaluate(model, kind, f"delete block {i}")
+                    out = runner.evaluate(model, kind, ("delete", i))
             else:
                 out = None
             if out is not None:
@@ -237,7 +237,7 @@ def _repeated(runner: _Runner, pair: dict, settings: list, draws: dict, lesion: 
                 if runner.stop():
                     break
                 with lesion(model, draw):
-                    accs.append(runner.evaluate(model, kind, what.format(setting))["acc"])
+                    accs.append(runner.evaluate(model, kind, (what, setting))["acc"])
             if accs:
                 mean, std = _mean_std(accs)
                 row = {key: setting, "mean_acc": mean, "std_acc": std, "accs": accs, "trials": len(accs)}
@@ -300,9 +300,9 @@ def run_ablation(
     if config.delete_one:
         _delete_one(runner, pair)
     if config.delete_k:
-        _repeated(runner, pair, plan.ks, plan.subsets, deleted_blocks, "k", "delete {} blocks")
+        _repeated(runner, pair, plan.ks, plan.subsets, deleted_blocks, "k", "delete_k")
     if config.reorder:
-        _repeated(runner, pair, plan.swaps, plan.swap_sets, swapped_blocks, "swaps", "{} swaps")
+        _repeated(runner, pair, plan.swaps, plan.swap_sets, swapped_blocks, "swaps", "swaps")
 
     result.seconds = time.perf_counter() - runner.t0
     result.status = "cancelled" if stop() else "done"

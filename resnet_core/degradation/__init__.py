@@ -25,6 +25,7 @@ EXPERIMENT = Experiment(
     run=run_degradation,
     register=command.register,
     headline=report.headline,
+    progress=report.progress_words,
     merge=merge,
 )
 

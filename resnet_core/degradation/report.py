@@ -130,3 +130,15 @@ def details(result: DegradationResult | dict) -> list[str]:
     if diverged:
         lines.append(_("Diverged and left out of the comparison: {nets}.").format(nets=", ".join(diverged)))
     return lines
+
+
+def progress_words(event) -> str:
+    """Where a degradation run is, from one of its progress events."""
+    m = event.metrics
+    if "depth" not in m:
+        return _("step {step} of {total}").format(step=event.step, total=event.total_steps)
+    net = (_("residual-{depth}") if m["residual"] else _("plain-{depth}")).format(depth=m["depth"])
+    epoch = min(m["epochs"], int(event.epoch) + 1) if event.kind == "step" else int(event.epoch)
+    return _("{net}, seed {seed}: epoch {epoch} of {epochs} (network {run} of {runs})").format(
+        net=net, seed=m["seed"], epoch=epoch, epochs=m["epochs"], run=m["run"], runs=m["runs"]
+    )

@@ -14,6 +14,7 @@ Verdicts about the result live in :mod:`resnet_core.degradation.report`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -139,14 +140,31 @@ def _train_one(
     result.runs.append(run)
     tag = f"{run.name} · seed {seed}" if len(config.seeds) > 1 else run.name
 
+    index, runs = len(result.runs) - 1, config.total_runs
+    where = {
+        "depth": depth,
+        "residual": residual,
+        "seed": seed,
+        "run": index + 1,
+        "runs": runs,
+        "epochs": config.epochs,
+    }
+
     def progress(event: ProgressEvent) -> None:
         if event.kind == "epoch":
             run.history.append(history_row(event.metrics))
             result.seconds = time.perf_counter() - start
             if on_partial is not None:
                 on_partial(result)
-        if on_progress is not None:
-            on_progress(event)
+        if on_progress is not None:  # one bar for the whole job: every run trains the same number of steps
+            on_progress(
+                dataclasses.replace(
+                    event,
+                    step=index * event.total_steps + event.step,
+                    total_steps=runs * event.total_steps,
+                    metrics={**event.metrics, **where},
+                )
+            )
 
     tr = train(
         model,

@@ -21,6 +21,7 @@ EXPERIMENT = Experiment(
     run=run_gradients,
     register=command.register,
     headline=report.headline,
+    progress=report.progress_words,
     merge=merge,
     # measured in fp32 until ``fast`` appeared (default now True: the fast numerics)
     legacy={"fast": False},

@@ -161,3 +161,14 @@ def depth_lines(result: GradientResult | dict) -> list[str]:
             )
         )
     return lines
+
+
+def progress_words(event) -> str:
+    """Where a gradient measurement is, from one of its progress events."""
+    m = event.metrics
+    if "depth" not in m:
+        return _("{done} of {total} networks measured").format(done=event.step, total=event.total_steps)
+    net = (_("residual-{depth}") if m["residual"] else _("plain-{depth}")).format(depth=m["depth"])
+    return _("{net}, seed {seed} measured: {done} of {total} networks").format(
+        net=net, seed=m["seed"], done=event.step, total=event.total_steps
+    )

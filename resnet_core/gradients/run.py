@@ -259,6 +259,7 @@ def run_gradients(
                     float("nan"),
                     None,
                     result.seconds,
+                    metrics={"depth": run.depth, "residual": run.residual, "seed": run.seed},
                     tag=f"{run.name} · seed {run.seed}",
                 )
             )

@@ -374,3 +374,19 @@ def describe_parity(settings: dict[str, TransferResult]) -> str:
                 value = f"{_(label)} {pct(row['test_acc_mean'])} ± {100 * row['test_acc_std']:.1f}"
                 cells.setdefault(row["strategy"], []).append(value)
     return "\n".join(f"- {_name(s)}: " + "; ".join(v) for s, v in cells.items())
+
+
+def progress_words(event) -> str:
+    """Where a transfer comparison is, from one of its progress events (tagged "strategy/k=../seed=..")."""
+    strategy, _sep, rest = event.tag.partition("/")
+    seed = rest.rsplit("seed=", 1)[-1] if "seed=" in rest else "?"
+    epochs = event.metrics.get("epochs")
+    epoch = int(event.metrics.get("epoch", event.epoch))
+    short = _(STRATEGY_SHORT[strategy]) if strategy in STRATEGY_SHORT else strategy
+    name = short[:1].upper() + short[1:]
+    where = (
+        _("{name}, seed {seed}: epoch {epoch} of {epochs}").format(name=name, seed=seed, epoch=epoch, epochs=epochs)
+        if epochs
+        else _("{name}, seed {seed}: epoch {epoch}").format(name=name, seed=seed, epoch=epoch)
+    )
+    return where

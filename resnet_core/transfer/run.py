@@ -286,7 +286,7 @@ def run_transfer(
                         event.loss,
                         event.acc,
                         time.perf_counter() - start,
-                        metrics=event.metrics,
+                        metrics={**event.metrics, "epochs": config.epochs},
                         tag=event.tag,
                     )
                 )
