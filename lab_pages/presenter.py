@@ -182,6 +182,11 @@ def present(page: str, title: str) -> bool:
     """Draw a page's question sequence; returns whether the page's own controls should be drawn too."""
     st.html(CSS)
     st.title(title)
+    st.page_link(
+        "lab_pages/room.py",
+        label=_("Let the class vote from their phones: open a room"),
+        icon=":material/groups:",
+    )
     make = STEPS.get(page)
     steps = make() if make else []
     if not steps:

@@ -361,8 +361,9 @@ def _origin_note(key: str, job: Any) -> None:
         )
 
 
-def job_status(job: Any, key: str | None = None) -> None:
-    """Progress bar, state line, Stop button and any error of ``job`` (a live run or a stored result)."""
+def job_status(job: Any, key: str | None = None, *, controls: bool = True) -> None:
+    """Progress bar, state line, Stop button (unless ``controls`` is False: a student watching a room's run) and
+    any error of ``job`` (a live run or a stored result)."""
     viewer = session_id()
     job.touch(viewer)
     if key is not None:
@@ -408,7 +409,7 @@ def job_status(job: Any, key: str | None = None) -> None:
         if job.error_detail:
             with st.expander(_("Details for a bug report")):
                 st.code(job.error_detail)
-    if job.active:
+    if job.active and controls:
         st.button(
             _("Stop"),
             key=f"stop-{job.id}",

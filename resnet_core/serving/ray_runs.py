@@ -117,6 +117,12 @@ class RunBoardState:
             run["stop"] = "time-limit"
         return run["stop"] is not None
 
+    def stop(self, key: str) -> None:
+        """Stop the run for everyone (a teacher's "Stop the live run")."""
+        run = self.runs.get(key)
+        if run is not None and run["state"] in ("queued", "running"):
+            run["stop"] = run["stop"] or "request"
+
     def started(self, key: str) -> bool:
         """The task begins; False when the run was stopped while it waited (it then never starts)."""
         run = self.runs.get(key)
@@ -308,6 +314,10 @@ class RayRun:
             self._local_viewers.add(viewer)
             self.executor.board.touch.remote(self.key, viewer)
         self.refresh()
+
+    def stop(self, reason: str = "request") -> None:
+        self.executor.ray.get(self.executor.board.stop.remote(self.key))
+        self.refresh(force=True)
 
     def detach(self, viewer: str | None = None) -> int:
         self._local_viewers.discard(viewer)

@@ -120,3 +120,19 @@ def _gradients_probe(device: torch.device) -> tuple[Work, float]:
 
 
 register_probe("gradients", _gradients_probe)
+
+
+def for_request(kind: str, config) -> Work | None:
+    """The work of one run of ``kind`` with ``config`` as a page would ask for it, on the bundled data (None for
+    an experiment that runs in no time). For the lesson's time plan."""
+    if kind == "gradients":
+        return gradients(config)
+    if kind == "ablation":
+        return ablation(config, test_images=config.test_size)
+    if kind == "transfer":
+        classes = 4  # the held-out Fashion-MNIST classes of the default split
+        test = (config.test_per_class or 300) * classes
+        return transfer(config, classes=classes, val_images=config.val_per_class * classes, test_images=test)
+    if kind == "degradation":
+        return degradation(config, train_images=config.train_size or 10_000, test_images=config.test_size or 3_000)
+    return None
