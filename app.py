@@ -9,8 +9,8 @@ import streamlit as st
 from lab_pages import presenter
 from lab_pages.room_common import ROOM_PARAM, teacher_key
 from lab_pages.room_page import show_room
-from lab_pages.sidebar import LANG_KEY, language_toggle, sidebar, warm_up
-from lab_pages.ui import profile, show_unexpected
+from lab_pages.sidebar import LANG_KEY, language_toggle, link_box, sidebar, warm_up
+from lab_pages.ui import keep_choices_in_url, profile, show_unexpected
 from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_provider
 from resnet_core.i18n import gettext as _
 from resnet_core.training.threads import configure as configure_threads
@@ -48,6 +48,7 @@ if student:  # the room is the only page, whatever the path ("/room" from the jo
     only_room = [st.Page(show_room, title=_("Class room"), default=True), room_page]
     page = st.navigation(only_room, position="hidden")
     language_toggle()
+    link_slot = None
 else:
     pages = {
         "": [st.Page("lab_pages/home.py", title=_("Home"), icon=":material/home:", default=True)],
@@ -63,10 +64,13 @@ else:
         _("Class"): [room_page],
     }
     page = st.navigation(pages)
-    sidebar()
+    link_slot = sidebar()
 
 try:
     page.run()
+    keep_choices_in_url()
+    if link_slot is not None:
+        link_box(link_slot)  # after the page ran: the link carries every change of this run
     warm_up()  # after the first page is drawn, so it does not compete with it
 except Exception as exc:  # st.stop()/st.rerun() are BaseExceptions and pass through
     show_unexpected(exc)

@@ -120,7 +120,7 @@ compare = right.multiselect(
     list(by_name),
     default=["vgg16", "resnet50"],
     format_func=lambda n: by_name[n].title,
-    **remember("arch-compare"),
+    **remember("arch-compare", list(by_name), default=["vgg16", "resnet50"]),
 )
 if compare:
     chosen = [by_name[n] for n in compare]
@@ -134,7 +134,7 @@ net = st.selectbox(
     list(by_name),
     index=list(by_name).index("resnet50"),
     format_func=lambda n: by_name[n].title,
-    **remember("arch-net"),
+    **remember("arch-net", list(by_name), default=(list(by_name))[list(by_name).index("resnet50")]),
 )
 s = by_name[net]
 table = [
@@ -221,7 +221,11 @@ st.markdown(
     )
 )
 depth = st.radio(
-    _("Lab ResNet"), [20, 56, 110], horizontal=True, **remember("arch-sc-depth"), format_func=lambda d: f"ResNet-{d}"
+    _("Lab ResNet"),
+    [20, 56, 110],
+    horizontal=True,
+    **remember("arch-sc-depth", [20, 56, 110]),
+    format_func=lambda d: f"ResNet-{d}",
 )
 sc_rows = arch.shortcut_shapes(depth)
 st.dataframe(
@@ -279,7 +283,9 @@ sources = {
     "resnet50": "ResNet-50 (ImageNet)",
     "vgg16": "VGG-16 (ImageNet)",
 }
-src = c1.selectbox(_("Pretrained network"), list(sources), format_func=sources.get, **remember("arch-src"))
+src = c1.selectbox(
+    _("Pretrained network"), list(sources), format_func=sources.get, **remember("arch-src", list(sources))
+)
 k = int(c2.number_input(_("Classes in the new task (k)"), 2, 1000, 4, **remember("arch-k")))
 c1.code(f"import torch.nn as nn\n\n{arch.head_code(src, k)}", language="python")
 if src == "vgg16":

@@ -51,7 +51,7 @@ source = st.radio(
     _("Networks"),
     [N_("Shipped checkpoints"), N_("Train your own small pair")],
     horizontal=True,
-    **remember("ablation-source"),
+    **remember("ablation-source", [N_("Shipped checkpoints"), N_("Train your own small pair")]),
     format_func=_,
 )
 models = None
@@ -80,7 +80,7 @@ if source == "Shipped checkpoints":
             _("Depth"),
             list(depths),
             index=len(depths) - 1,
-            **remember("ablation-depth"),
+            **remember("ablation-depth", list(depths), default=(list(depths))[len(depths) - 1]),
             format_func=lambda d: _("{depth} layers ({blocks} blocks)").format(depth=d, blocks=3 * blocks_per_stage(d)),
         )
         entries = shipped_checkpoints()
@@ -221,7 +221,7 @@ if source == "Shipped checkpoints" and depth is not None:
             _("Details for"),
             [bn for bn in BN_STATS if shipped_results[bn]],
             horizontal=True,
-            **remember("ablation-ship-bn"),
+            **remember("ablation-ship-bn", [bn for bn in BN_STATS if shipped_results[bn]]),
             format_func=lambda bn: _(BN_TITLES[bn]),
         )
         res = shipped_results[view_bn]
@@ -236,13 +236,13 @@ c1, c2, c3, c4 = st.columns(4)
 mode = c1.radio(
     _("Sweep"),
     ["quick", "full"],
-    **remember("ablation-mode"),
+    **remember("ablation-mode", ["quick", "full"]),
     format_func={"quick": _("Quick: delete one block"), "full": _("Full: delete one, delete k, reorder")}.get,
 )
 bn_stats = c2.radio(
     _("BatchNorm statistics"),
     list(BN_STATS),
-    **remember("ablation-bn"),
+    **remember("ablation-bn", list(BN_STATS)),
     format_func=lambda bn: _(BN_TITLES[bn]),
     help=_(
         "Raw: the statistics stored at training time (as Veit et al.). Re-estimated: recomputed on "

@@ -19,6 +19,7 @@ from lab_pages.ui import (
     read_result,
     remember,
     require_data,
+    tabs,
 )
 from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.gradients import report as gradients_report
@@ -58,7 +59,9 @@ st.markdown(
     )
 )
 
-tab_grad, tab_deg = st.tabs([_("Gradient norms by depth"), _("Degradation problem")], key="gf-tab", bind="query-params")
+tab_grad, tab_deg = tabs(
+    {"gradients": _("Gradient norms by depth"), "degradation": _("Degradation problem")}, key="gf-tab"
+)
 
 # ============================================================================================ gradients
 with tab_grad:
@@ -74,21 +77,21 @@ with tab_grad:
             _("Variants"),
             ["plain", "residual"],
             default=["plain", "residual"],
-            **remember("gf-variants"),
+            **remember("gf-variants", ["plain", "residual"], default=["plain", "residual"]),
             format_func=_,
         )
         norm = c2.radio(
             _("Normalisation"),
             ["batch", "none"],
             horizontal=True,
-            **remember("gf-norm"),
+            **remember("gf-norm", ["batch", "none"]),
             format_func={"batch": _("BatchNorm"), "none": _("none")}.get,
         )
         activation = c2.selectbox(_("Activation"), ["relu", "tanh", "sigmoid"], **remember("gf-activation"))
         shortcut = c2.selectbox(
             _("Shortcut on downsampling blocks"),
             ["A", "B"],
-            **remember("gf-shortcut"),
+            **remember("gf-shortcut", ["A", "B"]),
             format_func={"A": _("A: identity + zero padding"), "B": _("B: 1×1 projection")}.get,
         )
         batch_size = c3.select_slider(_("Batch size"), [16, 32, 64, 128, 256], value=64, **remember("gf-batch"))
@@ -149,7 +152,7 @@ with tab_grad:
         _("Plot"),
         list(GRADIENT_METRICS),
         horizontal=True,
-        **remember("gf-metric"),
+        **remember("gf-metric", list(GRADIENT_METRICS)),
         format_func=lambda m: _(GRADIENT_METRICS[m][1]),
     )
 
@@ -193,7 +196,7 @@ with tab_grad:
         ["shipped", "live"],
         index=1 if has_live else 0,
         horizontal=True,
-        **remember("gf-view"),
+        **remember("gf-view", ["shipped", "live"], default=(["shipped", "live"])[1 if has_live else 0]),
         format_func={"shipped": _("Shipped measurement (5 seeds)"), "live": _("Your live run")}.get,
         disabled=not has_live,
     )
@@ -206,7 +209,7 @@ with tab_grad:
             _("Shipped measurement"),
             ["batch", "none"],
             horizontal=True,
-            **remember("gf-shipped-norm"),
+            **remember("gf-shipped-norm", ["batch", "none"]),
             format_func={"batch": _("with BatchNorm"), "none": _("without normalisation")}.get,
         )
         ship = shipped(f"gradients_{shipped_norm}.json")

@@ -46,7 +46,7 @@ with left:
         _("Weight initialisation"),
         ["pytorch", "he"],
         format_func={"pytorch": _("PyTorch default (kaiming-uniform, a=√5)"), "he": _("He (Kaiming) normal")}.get,
-        **remember("home-init"),
+        **remember("home-init", ["pytorch", "he"]),
     )
     activation = st.selectbox(_("Activation"), ["relu", "tanh", "sigmoid"], **remember("home-act"))
 

@@ -59,7 +59,7 @@ c1, c2 = st.columns([1, 2])
 kind = c1.radio(
     _("Image"),
     ["photo", "fashion", "upload"],
-    **remember("lv-kind"),
+    **remember("lv-kind", ["photo", "fashion", "upload"]),
     format_func={
         "photo": _("a bundled photo"),
         "fashion": _("a Fashion-MNIST test image"),
@@ -77,7 +77,7 @@ elif kind == "fashion":
         _("Class"),
         range(len(FASHION_CLASSES)),
         format_func=lambda c: class_label(FASHION_CLASSES[c]),
-        **remember("lv-class"),
+        **remember("lv-class", range(len(FASHION_CLASSES))),
     )
     nth = int(c2.number_input(_("Which one of that class"), 0, 299, 0, **remember("lv-nth")))
     index = int(np.flatnonzero(test.labels.numpy() == cls)[nth])
@@ -117,7 +117,7 @@ net = st.selectbox(
         _(NETS[n]).format(arch=n)
         + ("" if n == "resnet20" or lv.imagenet_models_available()[n] else _(" — weights not on this server"))
     ),
-    **remember("lv-net"),
+    **remember("lv-net", list(NETS)),
 )
 if net == "resnet20":
     model, meta = lv.load_lab_model()

@@ -1,6 +1,8 @@
 """The sidebar every page shares (device, seed, language, server load, presenter mode, the experiment's link, what
 data and weights this server has) and the server's warm-up before a class arrives."""
 
+from typing import Any
+
 import streamlit as st
 
 from lab_pages import presenter
@@ -68,7 +70,7 @@ def availability() -> dict:
     }
 
 
-def sidebar() -> None:
+def sidebar() -> Any:
     """The shared sidebar (not drawn for a student in a room, who sees only the room)."""
     # Availability as Material icons plus words: emoji render as blank boxes on machines without an emoji font.
     here, missing = ":material/check_circle: " + _("here:"), ":material/block: " + _("missing:")
@@ -126,16 +128,7 @@ def sidebar() -> None:
         presenter.sync_url()
         if st.session_state[LANG_KEY] != DEFAULT_LANGUAGE:  # the language travels with a copied link
             st.query_params["lang"] = st.session_state[LANG_KEY]
-        with st.expander(_("Link to this experiment")):
-            link = presenter.experiment_link()
-            if link:
-                st.code(link, language=None, wrap_lines=True)
-                st.caption(
-                    _(
-                        "Copy it with the button in the box: it reopens this page with these settings (and the seed, "
-                        "device, language and presenter mode)."
-                    )
-                )
+        slot = st.empty()  # the link to this experiment: filled once the page has run (link_box)
         with st.expander(_("Data and weights here")):
             info = availability()
             for row in info["datasets"]:
@@ -157,3 +150,19 @@ def sidebar() -> None:
                         "file in the torch cache (`python -m resnet_core info` says where)."
                     )
                 )
+    return slot
+
+
+def link_box(slot: Any) -> None:
+    """The sidebar's link to this experiment, made after the page has run: every setting this run changed (the
+    page's widgets write the URL as they run) is in it."""
+    with slot.container(), st.expander(_("Link to this experiment")):
+        link = presenter.experiment_link()
+        if link:
+            st.code(link, language=None, wrap_lines=True)
+            st.caption(
+                _(
+                    "Copy it with the button in the box: it reopens this page with these settings (and the seed, "
+                    "device, language and presenter mode)."
+                )
+            )

@@ -80,7 +80,7 @@ else:
         format_func=split_label,
         horizontal=True,
         help=_("The default split was picked by hand; the others were drawn by a seed."),
-        **remember("tl-shipped-split"),
+        **remember("tl-shipped-split", list(shipped_runs)),
     )
     shown = shipped_runs[split_choice]
     st.caption(describe_split(split_choice) + ". " + " ".join(config_notes(TransferConfig.from_dict(shown.config))))
@@ -102,7 +102,7 @@ source = c1.selectbox(
         else _("torchvision {arch} with ImageNet weights").format(arch=IMAGENET_SOURCES[s])
         + ("" if imagenet_weights_available(IMAGENET_SOURCES[s]) else _(" — weights not on this server"))
     ),
-    **remember("tl-source"),
+    **remember("tl-source", source_options),
 )
 download_weights = False
 split_seed = None
@@ -116,7 +116,7 @@ if source == "fashion":
         _("Class split (its own pretrained source)"),
         list(sources) or [None],
         format_func=split_label,
-        **remember("tl-split-seed"),
+        **remember("tl-split-seed", list(sources) or [None]),
     )
     source_path = CHECKPOINT_DIR / f"{source_name(split_seed)}.pt"
     if not source_path.is_file():
@@ -154,7 +154,7 @@ target = c2.selectbox(
         "cifar10": _("CIFAR-10") + ("" if DATASETS["cifar10"].available() else _(" — not on this server")),
         "upload": _("Your own images (zip of class folders)"),
     }.get,
-    **remember("tl-target"),
+    **remember("tl-target", target_options),
 )
 upload = None
 if target == "cifar10" and not DATASETS["cifar10"].available():
@@ -182,7 +182,7 @@ strategies = st.multiselect(
     STRATEGIES,
     default=MAIN_STRATEGIES,
     format_func=lambda s: _(STRATEGY_TITLES[s]),
-    **remember("tl-strategies"),
+    **remember("tl-strategies", STRATEGIES, default=MAIN_STRATEGIES),
 )
 d = TransferConfig()
 c1, c2, c3, c4 = st.columns(4)
@@ -234,7 +234,7 @@ with st.expander(_("Learning rates, regularisation, BatchNorm, early stopping"))
             "frozen": _("keep the source's (recommended for small k)"),
             "train": _("re-estimate from target batches"),
         }.get,
-        **remember("tl-bn"),
+        **remember("tl-bn", ["frozen", "train"]),
     )
     staged_head_epochs = int(
         b3.number_input(_("Staged: head-only epochs"), 1, 50, d.staged_head_epochs, **remember("tl-staged-head"))

@@ -8,7 +8,9 @@ import html
 import json
 import re
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 import torch
@@ -22,11 +24,63 @@ DEVICE_KEY = "device"
 SEED_KEY = "seed"
 
 
-def remember(key: str) -> dict[str, str]:
+_UNSET = object()
+CHOICES = "_resnet_lab_choices"  # this run's choice widgets kept in the URL by value: key -> (options, default)
+
+
+def remember(key: str, options: Sequence[Any] | None = None, *, default: Any = _UNSET) -> dict[str, Any]:
     """Keyword arguments for a setting's widget: it keeps its value across page switches and lives in the URL
     (``?key=value``), so a copied link reopens the experiment with the same settings. Values in a link that a
-    widget does not accept (out of range, not an option) are ignored by Streamlit and dropped from the URL."""
-    return {"key": key, "bind": "query-params", "persist_state": "session"}
+    widget does not accept (out of range, not an option) are ignored and dropped from the URL.
+
+    A choice widget whose options are shown translated (``format_func``) passes its ``options`` (and ``default``
+    when its first option is not the default): Streamlit would write the shown label into the URL (``gf-norm=없음``
+    from a Korean page, which an English page would drop), so these are kept in the URL by the option itself
+    instead, written once the page has run (:func:`keep_choices_in_url`): a link made in any language reopens
+    every setting in any other."""
+    if options is None:
+        return {"key": key, "bind": "query-params", "persist_state": "session"}
+    options = list(options)
+    multi = isinstance(default, list)
+    default = options[0] if default is _UNSET else default
+    by_text = {str(o): o for o in options}
+    if key not in st.session_state:  # this session's first sight of the widget: the URL decides
+        asked = [by_text[v] for v in st.query_params.get_all(key) if v in by_text]
+        if asked:
+            st.session_state[key] = asked if multi else asked[0]
+    st.session_state.setdefault(CHOICES, {})[key] = (options, default, multi, str)
+    return {"key": key, "persist_state": "session"}
+
+
+def tabs(labels: dict[str, str], *, key: str) -> list:
+    """``st.tabs`` whose open tab lives in the URL by a stable name (``labels``: name -> shown label), so a link
+    made in one language opens the same tab in another."""
+    name_of = {label: name for name, label in labels.items()}
+    if key not in st.session_state or st.session_state[key] not in name_of:
+        asked = st.query_params.get(key)
+        st.session_state[key] = labels.get(asked, next(iter(labels.values())))
+    first = next(iter(labels.values()))
+    st.session_state.setdefault(CHOICES, {})[key] = (list(labels.values()), first, False, name_of.get)
+    return st.tabs(list(labels.values()), key=key)
+
+
+def keep_choices_in_url() -> None:
+    """Write this run's choice widgets into the URL by value (the app calls it after the page has run, so the
+    link box shows every change of this run)."""
+    for key, (options, default, multi, as_text) in st.session_state.get(CHOICES, {}).items():
+        value = st.session_state.get(key, default)
+        if multi:
+            value = [v for v in (value or []) if v in options]
+            same = sorted(map(str, value)) == sorted(map(str, default))
+            text: Any = [as_text(v) for v in value]
+        else:
+            same, text = value == default or value not in options, as_text(value)
+        if same:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get_all(key) != (text if multi else [text]):
+            st.query_params[key] = text
+    st.session_state[CHOICES] = {}
 
 
 @st.cache_resource

@@ -30,15 +30,29 @@ def test_a_link_restores_the_settings_and_the_copy_box_carries_them(context, ser
     no_exception(page)
     assert page.get_by_role("radio", name="none", exact=True).first.is_checked()
     assert page.locator(".st-key-gf-activation input").input_value() == "tanh"
-    print(
-        "SIDEBAR",
-        repr(page.locator('[data-testid="stSidebar"]').inner_text()[:500]),
-        page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed"),
-    )
     assert page.get_by_label("Seed", exact=True).input_value() == "3"
     page.get_by_text("Link to this experiment").click()
     link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').inner_text()
     assert "gradient_flow?" in link and "gf-norm=none" in link and "seed=3" in link, link
+
+
+def test_a_link_copied_right_after_a_change_carries_that_change(context, server):
+    """Change a setting and open the link box at once: the link has the change (it is made after the page ran).
+    In Korean the link carries the stable value, and opened in English it reopens the same setting."""
+    page = context.new_page()
+    page.goto(f"{server}/gradient_flow?lang=ko")
+    wait_idle(page)
+    page.locator(".st-key-gf-shipped-norm").get_by_text("정규화 없음", exact=False).click()
+    wait_idle(page)
+    page.get_by_text("이 실험으로 가는 링크").first.click()
+    link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').inner_text()
+    assert "gf-shipped-norm=none" in link and "lang=ko" in link, link
+    english = context.new_page()
+    english.goto(link.replace("lang=ko", "lang=en"))
+    wait_idle(english)
+    assert english.locator(".st-key-gf-shipped-norm").get_by_role("radio", name="without normalisation").is_checked()
+    no_exception(page)
+    no_exception(english)
 
 
 def test_settings_survive_a_page_switch_and_appear_in_the_url(context, server):

@@ -5,8 +5,6 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from resnet_core.transfer.config import STRATEGY_TITLES
-
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -42,8 +40,8 @@ def test_transfer_link_restores_shots_epochs_and_strategies():
         **{
             "tl-shots": "5",
             "tl-epochs": "4",
-            # options with a format_func appear in the URL as their (readable) labels
-            "tl-strategies": [STRATEGY_TITLES["scratch"], STRATEGY_TITLES["full_finetune"]],
+            # choices shown translated are in the URL by their stable values, not their labels
+            "tl-strategies": ["scratch", "full_finetune"],
             "tl-augment": "false",
         },
     )
@@ -72,3 +70,20 @@ def test_settings_survive_a_page_switch():
     assert not at.exception
     assert widget(at, "slider", "home-blocks").value == 12
     assert widget(at, "selectbox", "home-act").value == "tanh"
+
+
+def test_a_link_made_in_korean_reopens_every_setting_in_english():
+    """The URL holds stable values (``gf-shipped-norm=none``), never a translated label (``없음``)."""
+    from resnet_core.i18n import language
+
+    with language("ko"):  # AppTest formats the options in the test's thread: in the page's language
+        korean = opened("lab_pages/gradient_flow.py", lang="ko")
+        widget(korean, "radio", "gf-shipped-norm").set_value("none")
+        widget(korean, "radio", "gf-metric").set_value("relative")
+        korean.run()
+    params = {k: korean.query_params[k] for k in ("gf-shipped-norm", "gf-metric")}
+    assert params == {"gf-shipped-norm": "none", "gf-metric": "relative"}, params
+    english = opened("lab_pages/gradient_flow.py", **params)
+    assert widget(english, "radio", "gf-shipped-norm").value == "none"
+    assert widget(english, "radio", "gf-metric").value == "relative"
+    assert not english.exception and not korean.exception
