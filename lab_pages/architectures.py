@@ -319,7 +319,7 @@ else:
     )
     c2.caption(
         _(
-            "Counted by the Transfer page's own `configure_strategy` on the model it trains (the new head has "
+            "Counted by the Transfer page's own code, on the model it trains, for each strategy (the new head has "
             "k outputs); these are the numbers in its results table."
         )
     )

@@ -57,6 +57,15 @@ source = st.radio(
 models = None
 depth = None
 
+
+def model_title(name: str) -> str:
+    """A shipped checkpoint's name as a reader knows the net: resnet56 -> ResNet-56, plain56 -> plain-56."""
+    for prefix, title in (("resnet", "ResNet-{d}"), ("plain", "plain-{d}")):
+        if name.startswith(prefix) and name[len(prefix) :].isdigit():
+            return title.format(d=name[len(prefix) :])
+    return name
+
+
 if source == "Shipped checkpoints":
     shipped = shipped_depths()
     depths = {d: v for d, v in shipped.items() if len(v) == 2}  # a residual and a plain net of that depth
@@ -92,7 +101,7 @@ if source == "Shipped checkpoints":
                 continue
             e = entries[name]
             col.metric(
-                _("{name} (manifest)").format(name=name),
+                _("{net}: test accuracy when trained").format(net=model_title(name)),
                 f"{e.get('test_acc', 0):.2%}",
                 help=_(
                     "Test accuracy on {data}, recorded when it was trained ({images} training images, {device}, "

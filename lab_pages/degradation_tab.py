@@ -14,6 +14,7 @@ from resnet_core.degradation.config import DegradationConfig
 from resnet_core.degradation.plots import budget_text, degradation_figure, degradation_live_figure, degradation_table
 from resnet_core.degradation.result import DegradationResult
 from resnet_core.i18n import gettext as _
+from resnet_core.i18n import ngettext
 from resnet_core.serving import workloads
 
 RESULTS = REPO_ROOT / "assets" / "results"
@@ -140,9 +141,9 @@ def degradation_tab(device: torch.device, depth_choices: list[int]) -> None:
         if deg_depths
         else None
     )
-    deg_title = _("Degradation, depths {depths}, {epochs} epoch(s)").format(
-        depths=", ".join(map(str, sorted(deg_depths))), epochs=deg_epochs
-    )
+    deg_title = ngettext(
+        "Degradation, depths {depths}, {epochs} epoch", "Degradation, depths {depths}, {epochs} epochs", int(deg_epochs)
+    ).format(depths=", ".join(map(str, sorted(deg_depths))), epochs=deg_epochs)
     if start:
         if deg_config is None:
             st.warning(_("Choose at least one depth."))

@@ -9,6 +9,7 @@ from resnet_core.data.datasets import load_dataset, stratified_kshot
 from resnet_core.gradients.identity import describe_identity_demo, run_identity_demo
 from resnet_core.gradients.plots import identity_demo_figure
 from resnet_core.i18n import gettext as _
+from resnet_core.i18n import ngettext
 from resnet_core.models import build_cifar_net, count_parameters
 from resnet_core.serving import workloads
 from resnet_core.training.engine import TrainConfig, seeded, train
@@ -117,9 +118,11 @@ if st.button(_("Train"), type="primary"):
     launch(
         "home-train",
         work,
-        title=_("{net}, {images:,} images, {epochs} epoch(s), lr {lr:g}").format(
-            net=net, images=train_images, epochs=epochs, lr=lr
-        ),
+        title=ngettext(
+            "{net}, {images:,} images, {epochs} epoch, lr {lr:g}",
+            "{net}, {images:,} images, {epochs} epochs, lr {lr:g}",
+            int(epochs),
+        ).format(net=net, images=train_images, epochs=epochs, lr=lr),
         estimate=estimate,
         training=True,
     )
@@ -159,7 +162,22 @@ st.page_link(
     icon=":material/content_cut:",
 )
 st.page_link(
+    "lab_pages/architectures.py",
+    label=_("Architectures — parameters, MACs and depth of VGG and ResNets; basic vs bottleneck blocks"),
+    icon=":material/account_tree:",
+)
+st.page_link(
+    "lab_pages/layers.py",
+    label=_("What the layers see — an image through preprocessing and every stage of a trained network"),
+    icon=":material/visibility:",
+)
+st.page_link(
     "lab_pages/transfer_learning.py",
     label=_("Transfer learning — feature extraction vs fine-tuning, side by side"),
     icon=":material/swap_horiz:",
+)
+st.page_link(
+    "lab_pages/room.py",
+    label=_("Class room — students vote from their phones before each measurement is revealed"),
+    icon=":material/groups:",
 )

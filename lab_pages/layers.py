@@ -82,7 +82,11 @@ elif kind == "fashion":
     nth = int(c2.number_input(_("Which one of that class"), 0, 299, 0, **remember("lv-nth")))
     index = int(np.flatnonzero(test.labels.numpy() == cls)[nth])
     img = Image.fromarray(test.images[index, 0].numpy()).convert("RGB")
-    c2.caption(_("Bundled test image #{index} ({name}).").format(index=index, name=class_label(FASHION_CLASSES[cls])))
+    c2.caption(
+        _("{name}: test image {n} of this class (number {index} of the bundled test split).").format(
+            name=class_label(FASHION_CLASSES[cls]), n=nth + 1, index=index
+        )
+    )
 else:
     file = c2.file_uploader(_("An image (JPEG or PNG)"), type=["jpg", "jpeg", "png"], key="lv-upload")
     if file is not None:

@@ -10,7 +10,7 @@ from lab_pages.run_panel import SESSION_JOBS, keep_session_jobs_alive, server_lo
 from lab_pages.ui import DEVICE_KEY, SEED_KEY, profile, remember
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data.datasets import dataset_status
-from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from resnet_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, ngettext
 from resnet_core.i18n import gettext as _
 from resnet_core.training.devices import available_devices, describe_device, pick_device
 
@@ -108,9 +108,11 @@ def sidebar() -> Any:
             running, waiting = server_load_counts()
             if running or waiting:
                 st.caption(
-                    _("Server load: {running} run(s) training, {waiting} waiting.").format(
-                        running=running, waiting=waiting
-                    )
+                    ngettext(
+                        "Server load: {running} run training, {waiting} waiting.",
+                        "Server load: {running} runs training, {waiting} waiting.",
+                        running,
+                    ).format(running=running, waiting=waiting)
                 )
             if profile().capped:
                 st.caption(_("Hosted demo: epochs, seeds, image counts and run time are capped."))

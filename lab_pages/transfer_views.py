@@ -16,6 +16,7 @@ from resnet_core.checkpoints import read_manifest
 from resnet_core.data.datasets import FASHION_CLASSES, class_label
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
+from resnet_core.provenance import display_command, display_device
 from resnet_core.transfer import (
     BN_TRAIN,
     SOURCE_CLASSES,
@@ -89,15 +90,14 @@ def source_and_split_notes() -> None:
             continue
         st.caption(
             _(
-                "{file} ({split}): {acc:.1%} on {data}; made by `{command}` on {device}, {date} ({seconds:.0f}s), "
-                "sha256 {sha}…"
+                "Source network of the {split}: {acc:.1%} on {data}; made by `{command}` on {device}, {date} "
+                "({seconds:.0f} s), sha256 {sha}…"
             ).format(
-                file=entry.get("file"),
                 split=split_label(entry.get("split_seed")),
                 acc=entry.get("test_acc", float("nan")),
                 data=entry.get("test_data"),
-                command=entry.get("command"),
-                device=entry.get("device"),
+                command=display_command(str(entry.get("command"))),
+                device=display_device(str(entry.get("device"))),
                 date=entry.get("date"),
                 seconds=entry.get("train_seconds", 0),
                 sha=str(entry.get("sha256"))[:12],
@@ -276,7 +276,7 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                 target=result.data_info.get("target"),
                 val=result.data_info.get("val_images"),
                 test=result.data_info.get("test_images"),
-                source=result.source_info.get("name"),
+                source=source_words(result.source_info),
             )
         )
     labels = [
@@ -331,3 +331,14 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
         else:
             st.info(_("No misclassified test images."))
     download_buttons(result.to_dict(), name=f"transfer_{key}", csv_rows=rows)
+
+
+def source_words(info: dict) -> str:
+    """The source network in words: the lab's ResNet-20 trained on the split's six source classes, or an
+    ImageNet ResNet (never a checkpoint's file name)."""
+    if info.get("source_classes"):
+        return _("ResNet-20 trained on {classes} ({split})").format(
+            classes=", ".join(class_label(c) for c in info["source_classes"]), split=split_label(info.get("split_seed"))
+        )
+    arch = str(info.get("name") or info.get("model") or "")
+    return _("{arch} with ImageNet weights").format(arch=arch.replace("resnet", "ResNet-"))

@@ -175,9 +175,11 @@ def made_by(provenance: dict | None, details: str = "") -> str:
     prov = provenance or {}
     if not prov:
         return ""
+    from resnet_core.provenance import display_command, display_device
+
     line = _("Made by `{command}` on {device}, {date}, git {revision}.").format(
-        command=prov.get("command", "?"),
-        device=prov.get("device", "?"),
+        command=display_command(str(prov.get("command", "?"))),
+        device=display_device(str(prov.get("device", "?"))),
         date=prov.get("date", "?"),
         revision=str(prov.get("git_revision", "?"))[:12],
     )

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -48,10 +49,34 @@ def working_tree_dirty(root: Path = REPO_ROOT) -> bool:
 
 
 def command_line() -> str:
+    """The command that is running, as someone would type it in the repository: ``python -m resnet_core ...``
+    with repository-relative paths (no machine's folders in a shipped file)."""
     argv = list(sys.argv)
     if argv and argv[0].endswith(("__main__.py", "cli.py")):
         argv[0] = "python -m resnet_core"
-    return " ".join(shlex.quote(a) if i else a for i, a in enumerate(argv))
+    return display_command(" ".join(shlex.quote(a) if i else a for i, a in enumerate(argv)))
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*[\w.@+-]+")
+
+
+def display_command(command: str) -> str:
+    """A recorded command as a reader should see it: absolute paths inside the repository made relative to it,
+    others reduced to their file name (a result made with ``--json /some/where/x.json`` says ``--json x.json``)."""
+
+    def shorten(match: re.Match) -> str:
+        path = Path(match.group(0))
+        try:
+            return str(path.relative_to(REPO_ROOT))
+        except ValueError:
+            return path.name
+
+    return _ABSOLUTE.sub(shorten, command)
+
+
+def display_device(device: str) -> str:
+    """A recorded device description in today's words ("CPU (1 threads)" was written before plurals were)."""
+    return re.sub(r"\b1 threads\b", "1 thread", device)
 
 
 def provenance(*, seed: int | None, device: torch.device | str, data: str, **extra: Any) -> dict:

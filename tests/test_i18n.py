@@ -29,6 +29,7 @@ PAGES = [
     "lab_pages/architectures.py",
     "lab_pages/layers.py",
     "lab_pages/transfer_learning.py",
+    "lab_pages/room.py",
 ]
 BRACE = re.compile(r"\{[^{}]*\}")  # {name}, {n:,}, {acc:.1%}: name and format spec must both survive
 PERCENT = re.compile(r"%(\([^)]*\))?[#0+-]?\d*(\.\d+)?[sdifr]")  # %s, %(name)d; "95% interval" is not one
@@ -181,8 +182,11 @@ def rendered_text(at: AppTest) -> str:
             else:  # plotly hover templates included: they are translated too
                 out.append(value)
         elif isinstance(value, dict):
-            for v in value.values():
-                strings(v)
+            for k, v in value.items():
+                if k == "codeText":  # an st.code block (Python source, a command): marked as code
+                    out.append(f"`{v}`".replace("\n", " "))
+                else:
+                    strings(v)
         elif isinstance(value, list):
             for v in value:
                 strings(v)
@@ -276,3 +280,31 @@ def test_presenter_mode_in_korean_has_no_english_message_left(page):
     left = [p for p in english_phrases() if p in korean]
     assert not left, f"English left on {page} in Korean presenter mode: {left[:10]}"
     assert re.search(r"[가-힣]", korean)
+
+
+# What a reader must never see on a page, in either language: internal names, a machine's paths, lazy plurals and
+# missing values printed as such.
+INTERNAL = re.compile(
+    r"\b(full_finetune|partial_finetune|feature_extraction|feature_extraction_bn_train|configure_strategy|"
+    r"source_fashion_resnet20\w*)\b"
+)
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:home|root|Users|work|tmp|srv|opt|usr)/")
+LAZY_PLURAL = re.compile(r"\w\((?:s|es)\)")
+MISSING_VALUE = re.compile(r"(?<![\w$-])(None|nan|NaN)\b")  # not in an element id ("$$ID-…-None")
+CODE = re.compile(r"`[^`\n]*`")  # a command or a formula in a code span is code, not prose
+
+
+@pytest.mark.parametrize("page", ["start", *PAGES])
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_no_page_shows_internal_names_paths_lazy_plurals_or_missing_values(runs, page, lang):
+    text, _exceptions = runs[lang, page]
+    prose = CODE.sub("", text)
+    for name, pattern, where in (
+        ("internal name", INTERNAL, prose),
+        ("absolute path", ABSOLUTE_PATH, text),  # commands too: they are recorded repository-relative
+        ("'(s)' plural", LAZY_PLURAL, prose),
+        ("missing value", MISSING_VALUE, prose),
+    ):
+        found = sorted({m.group(0) for m in pattern.finditer(where)})
+        context = [where[max(0, m.start() - 60) : m.end() + 40] for m in list(pattern.finditer(where))[:3]]
+        assert not found, f"{page} ({lang}) shows {name}s {found}: {context}"

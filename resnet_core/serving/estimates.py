@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from resnet_core.i18n import _
+from resnet_core.i18n import _, ngettext
 from resnet_core.training.threads import workers
 
 
@@ -66,7 +66,11 @@ class Estimate:
         seen = (
             _("from a timed calibration; no run of this kind seen yet")
             if self.runs_seen == 0
-            else _("calibrated, and refined by {n} run(s) seen here").format(n=self.runs_seen)
+            else ngettext(
+                "calibrated, and refined by {n} run seen here",
+                "calibrated, and refined by {n} runs seen here",
+                self.runs_seen,
+            ).format(n=self.runs_seen)
         )
         return _("≈ {time} on this server ({seen}).").format(time=duration_text(self.total), seen=seen)
 

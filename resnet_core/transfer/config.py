@@ -22,9 +22,7 @@ TARGET_CLASSES = [4, 6, 7, 9]  # Coat, Shirt, Sneaker, Ankle boot
 SOURCE_NAME = "source_fashion_resnet20"
 SOURCE_PATH = CHECKPOINT_DIR / f"{SOURCE_NAME}.pt"
 SPLIT_HOW = {
-    None: N_(
-        "picked by hand after comparing transfer gains on a few candidate splits (issue 5), so it may favour transfer"
-    ),
+    None: N_("picked by hand after comparing transfer gains on a few candidate splits, so it may favour transfer"),
     "drawn": N_("drawn at random with split seed {seed} (6 source, 4 target classes), not chosen by any result"),
 }
 
