@@ -113,6 +113,15 @@ if source == "Shipped checkpoints":
                     date=e.get("date", "?"),
                 ),
             )
+        scored = read_result(shipped_result_path(int(depth), "raw"))
+        if scored and name is not None:
+            st.caption(
+                _(
+                    "These are on {data}, measured when the nets were trained. The ablation below scores every "
+                    'lesion on {n:,} bundled test images, so its "intact" accuracy differs from these by chance '
+                    "(a different test set)."
+                ).format(data=entries[name].get("test_data", "?"), n=int(scored.get("test_size", 0)))
+            )
 else:
     st.markdown(
         _(

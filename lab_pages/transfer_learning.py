@@ -35,6 +35,7 @@ from resnet_core.transfer import (
     TransferResult,
     config_notes,
     describe_split,
+    load_target,
     lr_ratio_text,
     results_table,
     shipped_comparisons,
@@ -177,6 +178,18 @@ if target == "upload":
             )
         )
 
+
+def upload_split(images, val_per_class: int) -> dict:
+    """How an upload divides into a pool to draw k from, validation and test images (as a run will divide it)."""
+    target = load_target(TransferConfig(target="upload", val_per_class=val_per_class), images)
+    per_class_val = len(target.val) // max(1, len(target.class_names))
+    return {
+        "pool_min": min(target.pool.class_counts()),
+        "val_per_class": per_class_val,
+        "test_images": len(target.test),
+    }
+
+
 strategies = st.multiselect(
     _("Strategies"),
     STRATEGIES,
@@ -187,12 +200,27 @@ strategies = st.multiselect(
 d = TransferConfig()
 c1, c2, c3, c4 = st.columns(4)
 all_shots = c1.checkbox(_("All labelled images"), value=False, disabled=caps.capped, **remember("tl-all"))
+max_shots = caps.max_shots
+if target == "upload" and upload is not None:  # k within what the upload holds once validation and test are set aside
+    held = upload_split(upload, int(st.session_state.get("tl-val", d.val_per_class)))
+    max_shots = max(1, min(max_shots, held["pool_min"]))
+    c1.caption(
+        _(
+            "This upload leaves {pool} training images in its smallest class once {val} validation images per "
+            "class and {test} test images are set aside: k is at most {k}."
+        ).format(pool=held["pool_min"], val=held["val_per_class"], test=held["test_images"], k=max_shots)
+    )
 shots = (
     None
     if all_shots
     else int(
         c1.number_input(
-            _("Labelled images per class (k)"), 1, caps.max_shots, 20, disabled=all_shots, **remember("tl-shots")
+            _("Labelled images per class (k)"),
+            1,
+            max_shots,
+            min(20, max_shots),
+            disabled=all_shots,
+            **remember("tl-shots"),
         )
     )
 )

@@ -42,6 +42,7 @@ from resnet_core.transfer.plots import (
     gallery_figure,
     paired_figure,
 )
+from resnet_core.transfer.report import against_shipped
 from resnet_core.transfer.result import RESULTS_DIR
 
 
@@ -270,6 +271,12 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
     st.subheader(_("Results"))
     results_dataframe(rows)
     show_summary(result, key)
+    if key == "live" and len({r.seed for r in result.results}) == 1:  # one seed has no interval: place it instead
+        from resnet_core.transfer.result import shipped_comparisons
+
+        placed = against_shipped(result, shipped_comparisons().get(result.config.get("split_seed")))
+        if placed:
+            st.markdown(placed)
     if result.data_info:
         st.caption(
             _("Target: {target}; {val} validation and {test} test images. Source: {source}.").format(

@@ -289,7 +289,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "transfer-pair-winner-by-mean",
         "transfer verdict: a pair's winner from its mean difference, not from its interval excluding 0",
-        "resnet_core/transfer/report.py",
+        "resnet_core/transfer/verdicts.py",
         '    if row["low"] > 0:\n        return {"verdict": "a"',
         '    if row["mean"] > 0:\n        return {"verdict": "a"',
         _t(CX, "test_a_gain_within_the_t_interval_is_a_tie"),
@@ -305,7 +305,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "transfer-winner-beats-only-some",
         "transfer verdict: the best mean is 'the winner' unless some strategy is significantly better",
-        "resnet_core/transfer/report.py",
+        "resnet_core/transfer/verdicts.py",
         'tied = [o for o in others if verdicts[o] != "a"]',
         'tied = [o for o in others if verdicts[o] == "b"]',
         _t(CX, "test_the_best_mean_is_no_winner_unless_it_beats_every_other_strategy"),

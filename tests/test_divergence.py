@@ -77,6 +77,7 @@ def test_transfer_summary_leaves_diverged_runs_out():
             status=status,
             bn_drift={},
             n_test=1200,
+            k_used=20,
         )
 
     rows = summarize(

@@ -46,7 +46,7 @@ def test_runs_seen_refine_later_estimates_of_their_kind_only(calibrated):
     again = E.estimate(work, "cpu")
     assert again.factor == pytest.approx(3.0)  # the median of the ratios
     assert again.total == pytest.approx(3 * first.seconds)
-    assert "3 run(s) seen here" in again.text()
+    assert "3 runs seen here" in again.text()
     assert E.estimate(E.Work("ablation", eval_macs=1e9), "cpu").factor == 1.0
 
 

@@ -14,6 +14,7 @@ from resnet_core.data.datasets import ImageSet
 from resnet_core.models import blocks_per_stage, build_cifar_net, count_parameters
 from resnet_core.training import threads
 from resnet_core.training.engine import seeded
+from resnet_core.transfer import report
 from resnet_core.transfer import run as run_mod
 from resnet_core.transfer.prefix import split_prefix_tail
 
@@ -368,7 +369,7 @@ def test_cli_json_contract(tmp_path, tiny_source):
             "--val-per-class",
             "3",
             "--test-per-class",
-            "3",
+            "13",  # 52 test images: enough for a verdict (report.MIN_TEST_IMAGES)
             "--staged-head-epochs",
             "1",
             "--device",
@@ -402,8 +403,8 @@ def test_cli_json_contract(tmp_path, tiny_source):
             assert set(h) >= {"epoch", "train_loss", "val_loss", "val_acc", "seconds"}
     assert main(["transfer", "--strategies", "nonsense", "--checkpoint", str(tiny_source)]) == 2
     for r in payload["results"]:
-        assert r["test_images"] == 12 and r["test_se"] == pytest.approx(
-            (r["test_acc"] * (1 - r["test_acc"]) / 12) ** 0.5
+        assert r["test_images"] == 52 and r["test_se"] == pytest.approx(
+            (r["test_acc"] * (1 - r["test_acc"]) / 52) ** 0.5
         )
     verdicts = payload["verdicts"]
     assert verdicts["status"] == "done" and [(p["a"], p["b"]) for p in verdicts["pairs"]] == [
@@ -626,3 +627,26 @@ def test_partial_on_cached_prefix_matches_the_engine_path(tiny_source):
     assert cached.trainable_params == plain.trainable_params and cached.epochs_run == plain.epochs_run
     assert abs(cached.test_acc - plain.test_acc) <= 0.25  # 16 test images: a few images either way
     assert cached.history[0]["train_loss"] == pytest.approx(plain.history[0]["train_loss"], rel=0.3)
+
+
+def test_an_upload_smaller_than_k_says_what_it_used_and_gives_no_verdict_on_a_tiny_test_set(tiny_source):
+    """10 images per class and k = 20: the runs train on what the upload holds, the words and tables say so, and a
+    test set of 6 images gives no winner (it once printed "100.0% ± 0.0" and "−50.0 points")."""
+    gen = torch.Generator().manual_seed(1)
+    labels = torch.arange(3).repeat_interleave(10)
+    images = torch.randint(0, 256, (30, 3, 32, 32), generator=gen, dtype=torch.uint8)
+    upload = ImageSet(images, labels, ["a", "b", "c"], "upload")
+    config = tiny_config(
+        target="upload", shots=[20], seeds=[0, 1], strategies=["scratch", "feature_extraction"], test_per_class=None
+    )
+    result = tr.run_transfer(config, device=CPU, upload=upload, source_checkpoint_path=tiny_source)
+    used = {r.k_used for r in result.results}
+    assert used == {6} and all(r.shots == 20 and r.n_test == 6 for r in result.results)  # 10 - 2 test - 2 val
+    text = report.describe_comparison(result)
+    assert "Asked for 20 labelled images per class" in text and "no more than 6 per class" in text, text
+    assert "after 6 validation and 6 test images were set aside" in text, text  # 2 and 2 of each class
+    assert "With 6 labelled images per class" in text and "too few for a verdict" in text, text
+    assert "wins" not in text and "**tie**" not in text and "better" not in text
+    assert report.overall_verdict(result, 20)["verdict"] is None
+    assert {row["shots"] for row in report.results_table(result)} == {6}
+    assert {row["shots"] for row in report.summary_table(result)} == {6}

@@ -10,7 +10,15 @@ import pytest
 
 from resnet_core import transfer as tr
 from resnet_core.transfer import report
-from resnet_core.transfer.result import RunResult, TransferResult, binomial_se, mean_interval, paired_differences
+from resnet_core.transfer.result import (
+    RunResult,
+    TransferResult,
+    binomial_se,
+    comparison_path,
+    load_result,
+    mean_interval,
+    paired_differences,
+)
 
 
 def run(strategy: str, seed: int, acc: float, shots: int = 20) -> RunResult:
@@ -136,3 +144,17 @@ def test_package_modules_are_small_and_never_import_the_cli(path):
         elif isinstance(node, ast.Import):
             imported.update(a.name for a in node.names)
     assert not {m for m in imported if m.startswith(("resnet_core.cli", "resnet_core.commands"))}
+
+
+def test_a_one_seed_live_run_is_placed_against_the_shipped_seeds():
+    shipped = load_result(comparison_path(None))
+    live = TransferResult.from_dict(shipped.to_dict())
+    live.config = {**live.config, "seeds": [7]}
+    live.results = [r for r in live.results if r.seed == shipped.results[0].seed]
+    text = report.against_shipped(live, shipped)
+    assert text.startswith("Your run lands inside the range of the 5 shipped seeds for every strategy"), text
+    low = {r.strategy: min(s.test_acc for s in shipped.results if s.strategy == r.strategy) for r in live.results}
+    live.results[0].test_acc = low[live.results[0].strategy] - 0.05
+    assert "outside the range of the 5 shipped seeds for 1 of" in report.against_shipped(live, shipped)
+    live.config = {**live.config, "epochs": 1}
+    assert "other settings (epochs)" in report.against_shipped(live, shipped)

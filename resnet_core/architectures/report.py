@@ -59,7 +59,7 @@ def describe_shortcuts(rows: list[dict], grads: dict | None = None) -> str:
                 parts.append(f"ResNet-{ra['depth']}: ‖∂L/∂x‖ block 0 ÷ last block {a:.2f} (A) vs {b:.2f} (B)")
         if parts:
             text += " " + _(
-                "Measured at initialisation on one batch of 64 bundled images (‖∂L/∂W‖ of the first block's first "
-                "conv ÷ that of the last block's; 1 = the same gradient at both ends): {parts}."
+                "Measured at initialisation on one batch of 64 bundled images (‖∂L/∂x‖ at block 0's input ÷ at the "
+                "last block's input; 1 = the same gradient at both ends): {parts}."
             ).format(parts="; ".join(parts))
     return text

@@ -105,9 +105,23 @@ def gradient_question(result: dict, depth: int = 56) -> Question:
         answer=answer,
         explanation=_(
             "‖∂L/∂x‖ at block 0 ÷ at the last block, over {n} seeds: plain {plain}, residual {resid}."
-        ).format(n=len(seeds), plain=comp.range_text("plain"), resid=comp.range_text("residual")),
+        ).format(n=len(seeds), plain=comp.range_text("plain"), resid=comp.range_text("residual"))
+        + _growth_note(comp),
         evidence=_("shipped measurement at initialisation, {n} seeds").format(n=len(seeds)),
     )
+
+
+def _growth_note(comp) -> str:
+    """What the residual ratio itself does, when it does more than stay near 1 (from its seeds' values)."""
+    if comp.residual_behaviour == "growing":
+        return " " + _(
+            "The residual ratio is far above 1 on every seed: without normalisation each block adds its branch to its "
+            "input, so activations and gradients grow block after block (BatchNorm keeps that in check). The "
+            "identity path stops the gradient from vanishing; it does not stop it from growing."
+        )
+    if comp.residual_behaviour == "steady":
+        return " " + _("The residual ratio stays within 10× of 1 on every seed: the gradient reaches block 0 intact.")
+    return ""
 
 
 def degradation_question(result: dict) -> Question:

@@ -16,6 +16,12 @@ from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
 from resnet_core.transfer.config import BN_TRAIN, MAIN_STRATEGIES, STRATEGY_SHORT, TransferConfig
 from resnet_core.transfer.result import TransferResult, binomial_se, paired_differences, summarize
+from resnet_core.transfer.verdicts import (
+    overall_verdict,
+    pair_status,
+    pair_verdict,
+    verdicts,
+)
 
 
 def pct(x: float | None) -> str:
@@ -43,73 +49,22 @@ def lr_ratio_text(lr_head: float, lr_backbone: float) -> str:
     )
 
 
-def no_verdict_reason(result: TransferResult) -> str | None:
-    """Why this result may not give verdicts at all (None: it may)."""
-    if result.status != "done":
-        return _("a partial run ({status}: {n} runs so far) gives no verdict").format(
-            status=result.status, n=len(result.results)
-        )
-    if not result.results:
-        return _("no run has finished")
-    return None
-
-
-def pair_verdict(row: dict, result_status: str = "done") -> dict:
-    """{'verdict': 'a' | 'b' | 'tie' | None, 'reason'} for one paired-difference row (a - b over seeds)."""
-    if result_status != "done":
-        return {"verdict": None, "reason": _("partial run: no verdict")}
-    if row["n"] < 2 or row.get("low") is None:
-        return {"verdict": None, "reason": _("one seed: no interval, no verdict")}
-    if row["low"] > 0:
-        return {"verdict": "a", "reason": _("the 95% interval is above 0")}
-    if row["high"] < 0:
-        return {"verdict": "b", "reason": _("the 95% interval is below 0")}
-    return {"verdict": "tie", "reason": _("the 95% interval includes 0")}
-
-
-def overall_verdict(result: TransferResult, shots: int | None) -> dict:
-    """The best main strategy at ``shots`` and whether the intervals support calling it the winner.
-
-    {'verdict': 'winner' | 'tie' | None, 'best': strategy by mean, 'tied': [strategies not beaten by it],
-     'reason': str}"""
-    reason = no_verdict_reason(result)
-    rows = [r for r in summarize(result.results) if r["shots"] == shots and r["strategy"] in MAIN_STRATEGIES]
-    if not rows:
-        return {"verdict": None, "best": None, "tied": [], "reason": reason or _("no main strategy ran")}
-    best = max(rows, key=lambda r: r["test_acc_mean"])["strategy"]
-    if reason:
-        return {"verdict": None, "best": best, "tied": [], "reason": reason}
-    others = [r["strategy"] for r in rows if r["strategy"] != best]
-    if not others:
-        return {"verdict": None, "best": best, "tied": [], "reason": _("only one strategy: nothing to compare")}
-    diffs = [d for d in paired_differences(result.results, [(best, o) for o in others]) if d["shots"] == shots]
-    verdicts = {d["b"]: pair_verdict(d)["verdict"] for d in diffs}
-    if any(v is None for v in verdicts.values()) or len(verdicts) < len(others):
-        return {"verdict": None, "best": best, "tied": [], "reason": _("one seed: no interval, no verdict")}
-    tied = [o for o in others if verdicts[o] != "a"]
-    if tied:
-        return {
-            "verdict": "tie",
-            "best": best,
-            "tied": tied,
-            "beaten": [o for o in others if o not in tied],
-            "reason": _("the best mean does not beat every other strategy with a 95% interval above 0"),
-        }
-    return {
-        "verdict": "winner",
-        "best": best,
-        "tied": [],
-        "beaten": others,
-        "reason": _("beats every other strategy (95% intervals above 0)"),
-    }
-
-
-def verdicts(result: TransferResult) -> dict:
-    """The summary the CLI writes to its JSON: paired differences with their verdicts and the overall call."""
-    status = "done" if no_verdict_reason(result) is None else result.status
-    pairs = [{**d, **pair_verdict(d, status)} for d in paired_differences(result.results)]
-    budgets = sorted({r.shots for r in result.results}, key=lambda k: k or 10**9)
-    return {"status": result.status, "pairs": pairs, "overall": {str(k): overall_verdict(result, k) for k in budgets}}
+def used_words(result: TransferResult) -> str | None:
+    """What a run used when it is not what was asked (an upload with fewer labelled images than k), else None."""
+    asked = {r.shots for r in result.results}
+    used = {r.k_used for r in result.results}
+    if not result.results or used == asked:
+        return None
+    info = result.data_info or {}
+    return _(
+        "Asked for {asked} labelled images per class; the upload has no more than {used} per class for training "
+        "after {val} validation and {test} test images were set aside, so every run trained on {used} per class."
+    ).format(
+        asked=", ".join(str(k) for k in sorted(k for k in asked if k)),
+        used=min(u for u in used if u),
+        val=info.get("val_images", "?"),
+        test=info.get("test_images", "?"),
+    )
 
 
 def _name(strategy: str) -> str:
@@ -141,10 +96,14 @@ def describe_comparison(result: TransferResult) -> str:
     if not rows:
         return _("No run has finished yet.")
     parts = []
-    status = "done" if no_verdict_reason(result) is None else result.status
+    status = pair_status(result)
+    used_note = used_words(result)
+    if used_note:
+        parts.append(used_note)
     for shots in sorted({r["shots"] for r in rows}, key=lambda k: k or 10**9):
         cell = {r["strategy"]: r for r in rows if r["shots"] == shots}
-        k = _("{n} labelled images per class").format(n=shots) if shots else _("all labelled images")
+        used = next(iter(cell.values()))["shots_used"]
+        k = _("{n} labelled images per class").format(n=used) if used else _("all labelled images")
         call = overall_verdict(result, shots)
         best = cell.get(call["best"]) if call["best"] else None
         if best is None:
@@ -252,7 +211,7 @@ def describe_bn_drift(result: TransferResult) -> str | None:
     if bug is None or frozen is None or pair is None:
         return None
     shift, var = bug["bn_mean_shift"], bug["bn_var_log_ratio"]
-    status = "done" if no_verdict_reason(result) is None else result.status
+    status = pair_status(result)
     text = _(
         "With BatchNorm left in train mode, no weight of the backbone trains, yet its running means moved by "
         "**{shift:.3f} source standard deviations** on average per channel and its running variances by about "
@@ -274,10 +233,10 @@ def summary_table(result: TransferResult) -> list[dict]:
     """One row per (budget, strategy): mean ± sd over seeds and the test-set standard error."""
     return [
         {
-            N_("shots"): r["shots"] if r["shots"] else "all",
+            N_("shots"): r["shots_used"] if r["shots_used"] else "all",
             N_("strategy"): _name(r["strategy"]),
             N_("test acc (mean)"): r["test_acc_mean"],
-            N_("sd over seeds"): r["test_acc_std"],
+            N_("sd over seeds"): r["test_acc_std"] if r["n_seeds"] > 1 else None,  # one seed has no spread
             N_("test-set SE"): r["test_se"],
             N_("seeds"): r["n_seeds"],
             N_("s per run"): r["train_seconds_mean"],
@@ -288,7 +247,7 @@ def summary_table(result: TransferResult) -> list[dict]:
 
 
 def paired_table(result: TransferResult) -> list[dict]:
-    status = "done" if no_verdict_reason(result) is None else result.status
+    status = pair_status(result)
     out = []
     for d in paired_differences(result.results):
         v = pair_verdict(d, status)["verdict"]
@@ -313,7 +272,7 @@ def results_table(result: TransferResult) -> list[dict]:
     return [
         {
             N_("strategy"): r.strategy,
-            N_("shots"): r.shots if r.shots else "all",
+            N_("shots"): r.k_used if r.k_used else "all",  # what it trained on (an upload may hold fewer than asked)
             N_("seed"): r.seed,
             "best_val_acc": r.best_val_acc,
             "final_val_acc": r.final_val_acc,
@@ -390,3 +349,40 @@ def progress_words(event) -> str:
         else _("{name}, seed {seed}: epoch {epoch}").format(name=name, seed=seed, epoch=epoch)
     )
     return where
+
+
+def against_shipped(live: TransferResult, shipped: TransferResult | None) -> str | None:
+    """A live run placed against the shipped comparison of the same settings (all but the seeds): for each
+    strategy, whether every live seed's test accuracy lies within the range of the shipped seeds. One live seed
+    gives no interval of its own; this says whether it behaves like the shipped ones. None when not comparable."""
+    if shipped is None or live.status != "done" or not live.results:
+        return None
+    mine = {k: v for k, v in live.config.items() if k != "seeds"}
+    theirs = {k: v for k, v in shipped.config.items() if k != "seeds"}
+    differ = sorted(k for k in set(mine) & set(theirs) if mine[k] != theirs[k])
+    if differ:
+        return _(
+            "The shipped comparison was made with other settings ({fields}): this run is not placed against it."
+        ).format(fields=", ".join(differ))
+    inside, outside = [], []
+    for strategy in dict.fromkeys(r.strategy for r in live.results):
+        ranges = [r.test_acc for r in shipped.results if r.strategy == strategy and r.shots == live.results[0].shots]
+        if len(ranges) < 2:
+            continue
+        low, high = min(ranges), max(ranges)
+        accs = [r.test_acc for r in live.results if r.strategy == strategy]
+        (inside if all(low <= a <= high for a in accs) else outside).append(
+            _("{name} {acc} (shipped {low}–{high})").format(
+                name=_name(strategy), acc=", ".join(pct(a) for a in accs), low=pct(low), high=pct(high)
+            )
+        )
+    if not inside and not outside:
+        return None
+    n = len({r.seed for r in shipped.results})
+    if not outside:
+        head = _("Your run lands inside the range of the {n} shipped seeds for every strategy:").format(n=n)
+    else:
+        head = _("Your run lands outside the range of the {n} shipped seeds for {m} of {total} strategies:").format(
+            n=n, m=len(outside), total=len(inside) + len(outside)
+        )
+    return head + "\n" + "\n".join(f"- {line}" for line in outside + inside)

@@ -68,10 +68,18 @@ class RunResult:
     status: str = "done"  # done | early-stopped | cancelled | diverged
     total_params: int = 0
     train_images: int = 0
+    shots_used: int = 0  # labelled images per class actually drawn (fewest of any class); 0 in older files
     device: str = ""
     bn_drift: dict = field(default_factory=dict)  # pretrained strategies: how far BN running statistics moved
     confusion: list[list[int]] = field(default_factory=list)  # rows = true class, columns = predicted
     misclassified: list[dict] = field(default_factory=list)  # [{"index", "true", "pred"}] into the test set
+
+    @property
+    def k_used(self) -> int | None:
+        """Labelled images per class this run trained on: ``shots`` unless a class had fewer (an upload)."""
+        if self.shots_used and (self.shots is None or self.shots_used < self.shots):
+            return self.shots_used
+        return self.shots
 
     @property
     def n_test(self) -> int:
@@ -152,6 +160,7 @@ def summarize(results: list[RunResult]) -> list[dict]:
             {
                 "strategy": strategy,
                 "shots": shots,
+                "shots_used": min((r.k_used for r in rs), key=lambda k: k or 10**9),
                 "n_seeds": len(rs),
                 "seeds": [r.seed for r in rs],
                 "test_acc_mean": mean,

@@ -203,6 +203,7 @@ def run_one(
         ],
         test_loss=acc["test_loss"],
         test_images=len(true),
+        shots_used=min(train_set.class_counts()),
         tested_val_acc=acc["val_acc"],
         final_train_acc=acc["train_acc"],
         train_val_gap=acc["train_acc"] - final_val if val_accs else float("nan"),
