@@ -7,11 +7,13 @@ from plotly.subplots import make_subplots
 
 from resnet_core.ablation.lesions import path_length_distribution
 from resnet_core.ablation.result import AblationResult
-from resnet_core.figures import LAYOUT, VARIANT_COLORS
+from resnet_core.figures import LAYOUT, OKABE_ITO, VARIANT_COLORS, VARIANT_DASH, shade, tick_policy
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 
-COLORS = VARIANT_COLORS  # plain red, residual blue, as on every chart
+COLORS = VARIANT_COLORS  # plain vermillion, residual blue, as on every chart
+SYMBOLS = {"residual": "circle", "plain": "circle-open"}
+DOWNSAMPLE_COLOR = OKABE_ITO["purple"]
 
 
 def _result(result: AblationResult | dict) -> AblationResult:
@@ -58,7 +60,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
                     x=[r["block"] for r in down],
                     y=[r["acc"] for r in down],
                     name=_("downsampling block (shortcut kept)"),
-                    marker_color="#9467bd",
+                    marker_color=DOWNSAMPLE_COLOR,
                     width=0.8,
                     hovertemplate=_("block %{x} (downsampling)<br>acc %{y:.2%}") + "<extra></extra>",
                 ),
@@ -106,7 +108,7 @@ def delete_one_figure(result: AblationResult | dict) -> go.Figure:
         fig.update_xaxes(title_text=_("deleted block (0 = nearest the input)"), range=[-0.6, n - 0.4], row=1, col=col)
     fig.update_yaxes(title_text=_("test accuracy"), range=[0, 1.02], tickformat=".0%", row=1, col=1)
     fig.update_layout(barmode="overlay", height=420, **LAYOUT)
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_title: str) -> go.Figure:
@@ -128,7 +130,8 @@ def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_ti
                 error_y=dict(type="data", array=sd, visible=True),
                 mode="lines+markers",
                 name=_("{net} (mean ± std over trials)").format(net=m.name),
-                line=dict(color=COLORS[kind]),
+                line=dict(color=COLORS[kind], dash=VARIANT_DASH[kind], width=2),
+                marker=dict(symbol=SYMBOLS[kind], size=8),
                 hovertemplate=f"{_(x_title)} %{{x}}<br>" + _("acc %{y:.2%}") + f"<extra>{m.name}</extra>",
             )
         )
@@ -147,7 +150,7 @@ def _curve_figure(result: AblationResult, key: str, x_key: str, title: str, x_ti
         height=400,
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def delete_k_figure(result: AblationResult | dict) -> go.Figure:
@@ -168,7 +171,8 @@ def paths_figure(n_blocks: int, *, name: str = "") -> go.Figure:
     """Binomial distribution of path lengths through ``n_blocks`` residual blocks (2^n paths)."""
     d = path_length_distribution(n_blocks)
     lo, hi = d["central95"]
-    colors = ["#1f77b4" if lo <= k <= hi else "#aec7e8" for k in d["lengths"]]
+    light = shade(VARIANT_COLORS["residual"], -0.6)
+    colors = [VARIANT_COLORS["residual"] if lo <= k <= hi else light for k in d["lengths"]]
     fig = go.Figure(
         go.Bar(
             x=d["lengths"],
@@ -186,4 +190,4 @@ def paths_figure(n_blocks: int, *, name: str = "") -> go.Figure:
         height=360,
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)

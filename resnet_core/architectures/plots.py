@@ -8,11 +8,19 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from resnet_core.figures import LAYOUT
+from resnet_core.figures import LAYOUT, OKABE_ITO, VARIANT_COLORS, shade, tick_policy, variant_style
 from resnet_core.i18n import gettext as _
 
-FAMILY_COLORS = {"vgg": "#ff7f0e", "resnet_basic": "#1f77b4", "resnet_bottleneck": "#2ca02c"}
-HEAD_COLOR, STAGE_COLORS = "#ff7f0e", ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c"]
+# VGG is a plain net (the plain colour), the ResNets residual (blue; bottlenecks a darker blue), each its own symbol.
+FAMILY_COLORS = {
+    "vgg": VARIANT_COLORS["plain"],
+    "resnet_basic": VARIANT_COLORS["residual"],
+    "resnet_bottleneck": shade(VARIANT_COLORS["residual"], 0.45),
+}
+FAMILY_SYMBOLS = {"vgg": "square", "resnet_basic": "circle", "resnet_bottleneck": "diamond"}
+HEAD_COLOR, STAGE_COLORS = OKABE_ITO["orange"], ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c"]
+# Shortcut options: A (parameter-free, the lab's) in the residual blue, B (1×1 projection) bluish green.
+OPTION_STYLES = {"A": (VARIANT_COLORS["residual"], "solid"), "B": (OKABE_ITO["green"], "dash")}
 
 
 def _family(stats) -> str:
@@ -44,6 +52,7 @@ def zoo_bubble_figure(stats: Sequence) -> go.Figure:
                 marker=dict(
                     size=[math.sqrt(s.params / 1e6) * 7 for s in rows],
                     color=FAMILY_COLORS[family],
+                    symbol=FAMILY_SYMBOLS[family],
                     opacity=0.7,
                     line=dict(width=1, color="#333"),
                 ),
@@ -70,7 +79,7 @@ def zoo_bubble_figure(stats: Sequence) -> go.Figure:
         height=460,
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def params_where_figure(stats: Sequence) -> go.Figure:
@@ -111,7 +120,7 @@ def params_where_figure(stats: Sequence) -> go.Figure:
         uniformtext_mode="hide",
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def _box(fig: go.Figure, x: float, y: float, text: str, color: str) -> None:
@@ -157,10 +166,10 @@ def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
         fig.add_shape(
             type="path",
             path=f"M {x + 0.42},0 L {x + 0.62},0 L {x + 0.62},{y} L {x + 0.42},{y}",
-            line=dict(color="#2ca02c", width=2, dash="dot"),
+            line=dict(color=OKABE_ITO["green"], width=2, dash="dot"),
         )
         fig.add_annotation(
-            x=x + 0.66, y=y / 2, text=_("identity"), textangle=-90, showarrow=False, font=dict(color="#2ca02c")
+            x=x + 0.66, y=y / 2, text=_("identity"), textangle=-90, showarrow=False, font=dict(color=OKABE_ITO["green"])
         )
         fig.add_annotation(x=x, y=0.75, text=f"<b>{d['title']}</b>", showarrow=False, font=dict(size=14, color="#222"))
         fig.add_annotation(
@@ -180,23 +189,23 @@ def block_diagram_figure(designs: Sequence[dict]) -> go.Figure:
 
 
 def shortcut_gradient_figure(grads: dict) -> go.Figure:
-    """‖∂L/∂x‖ at each block's input for option A vs B (from Gradient flow's ``run_gradients`` results)."""
+    """‖∂L/∂x‖ at each block's input for option A vs B (from Gradient flow's ``run_gradients`` results): option by
+    colour and dash (A blue solid, B green dashed), depth by marker symbol; log y in powers of ten."""
     fig = go.Figure()
-    dashes = {"A": "solid", "B": "dash"}
     depths = sorted({run["depth"] for payload in grads.values() for run in payload["runs"]})
-    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
     for option, payload in grads.items():
+        color, dash = OPTION_STYLES.get(option, (OKABE_ITO["black"], "dot"))
         for run in payload["runs"]:
             ys = run["block_input_grad_norms"]
-            color = colors[depths.index(run["depth"]) % len(colors)]
+            symbol = variant_style(True, run["depth"], depths)["symbol"]
             fig.add_trace(
                 go.Scatter(
                     x=list(range(1, len(ys) + 1)),
                     y=ys,
                     mode="lines+markers",
-                    marker=dict(size=4),
+                    marker=dict(size=7, symbol=symbol if option == "A" else f"{symbol}-open", maxdisplayed=14),
                     name=_("ResNet-{depth}, option {option}").format(depth=run["depth"], option=option),
-                    line=dict(dash=dashes[option], color=color),
+                    line=dict(dash=dash, color=color, width=2),
                     hovertemplate=_("block %{x}") + "<br>‖∂L/∂x‖ %{y:.3e}<extra></extra>",
                 )
             )
@@ -208,4 +217,4 @@ def shortcut_gradient_figure(grads: dict) -> go.Figure:
         height=380,
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)

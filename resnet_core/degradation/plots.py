@@ -3,11 +3,13 @@ live training curves, a table per net and the budget in words."""
 
 from __future__ import annotations
 
+import re
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from resnet_core.degradation.result import DegradationResult, DegradationRun
-from resnet_core.figures import depth_color, rgba, variant_label
+from resnet_core.figures import COLORWAY, rgba, tick_policy, variant_label, variant_style
 from resnet_core.i18n import gettext as _
 from resnet_core.i18n import ngettext
 from resnet_core.models import variant_name
@@ -35,7 +37,8 @@ def _mean_curve(runs: list[DegradationRun], key: str) -> tuple[list[float], list
 
 def degradation_figure(result: DegradationResult | dict) -> go.Figure:
     """Training error (eval mode, fixed training subset) and test error (%) per epoch: one curve per (depth,
-    variant), the mean over seeds with a min–max band; dashed = plain."""
+    variant), the mean over seeds with a min–max band. Plain vermillion, dashed, open markers; residual blue, solid,
+    filled; depths by marker symbol and shade."""
     res = _as_degradation_result(result)
     depths = sorted({r.depth for r in res.runs})
     multi = len(res.seeds) > 1
@@ -48,15 +51,16 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
                     continue
                 name = variant_label(residual, depth)
                 xs, mean, lo, hi = _mean_curve(runs, key)
-                color = depth_color(depth, depths)
+                style = variant_style(residual, depth, depths)
                 if multi and xs:
                     fig.add_trace(
                         go.Scatter(
                             x=xs + xs[::-1],
                             y=hi + lo[::-1],
+                            mode="lines",
                             fill="toself",
                             showlegend=False,
-                            fillcolor=rgba(color, 0.15),
+                            fillcolor=rgba(style["color"], 0.12),
                             line=dict(width=0),
                             hoverinfo="skip",
                             legendgroup=name,
@@ -72,8 +76,8 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
                         name=name,
                         legendgroup=name,
                         showlegend=col == 1,
-                        line=dict(color=color, dash="solid" if residual else "dash", width=2),
-                        marker=dict(symbol="circle" if residual else "circle-open", size=6),
+                        line=dict(color=style["color"], dash=style["dash"], width=2),
+                        marker=dict(symbol=style["symbol"], size=8, line=dict(width=1.5, color=style["color"])),
                         hovertemplate=f"{name}<br>"
                         + (_("epoch %{x}<br>%{y:.1f}% (mean over seeds)") if multi else _("epoch %{x}<br>%{y:.1f}%"))
                         + "<extra></extra>",
@@ -87,12 +91,17 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
         height=420,
         margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(title=_("band: min–max over seeds") if multi else None),
+        template="plotly_white",
     )
-    return fig
+    return tick_policy(fig, copy=False)
+
+
+TAG = re.compile(r"^(plain|residual)-(\d+)")
 
 
 def degradation_live_figure(events: list, *, metric: str = "loss") -> go.Figure:
-    """Live training loss per step from a job's progress events (tag = run name)."""
+    """Live training loss per step from a job's progress events (tag = run name, "plain-20 · seed 1"): styled as in
+    :func:`degradation_figure` (plain vermillion dashed, residual blue solid, depth by symbol and shade)."""
     fig = go.Figure()
     by_tag: dict[str, tuple[list, list]] = {}
     for e in events:
@@ -101,18 +110,30 @@ def degradation_live_figure(events: list, *, metric: str = "loss") -> go.Figure:
         xs, ys = by_tag.setdefault(e.tag or "run", ([], []))
         xs.append(e.epoch)
         ys.append(e.loss if metric == "loss" else 100 * (1 - (e.acc or 0)))
-    for tag, (xs, ys) in by_tag.items():
+    nets = {tag: TAG.match(tag) for tag in by_tag}
+    depths = sorted({int(m.group(2)) for m in nets.values() if m})
+    for i, (tag, (xs, ys)) in enumerate(by_tag.items()):
+        m = nets[tag]
+        if m:
+            style = variant_style(m.group(1) == "residual", int(m.group(2)), depths)
+        else:
+            style = {"color": COLORWAY[i % len(COLORWAY)], "dash": "solid", "symbol": "circle"}
         fig.add_trace(
             go.Scatter(
-                x=xs, y=ys, mode="lines", name=tag, line=dict(dash="dash" if tag.startswith("plain") else "solid")
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name=tag,
+                line=dict(color=style["color"], dash=style["dash"], width=2),
+                marker=dict(symbol=style["symbol"], size=7, maxdisplayed=10),
             )
         )
     fig.update_xaxes(title_text=_("epoch"))
     fig.update_yaxes(
         title_text=_("training loss (running)") if metric == "loss" else _("training error (%)"), rangemode="tozero"
     )
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=20, b=10))
-    return fig
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
+    return tick_policy(fig, copy=False)
 
 
 def degradation_table(result: DegradationResult | dict) -> list[dict]:

@@ -12,7 +12,7 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from resnet_core.figures import LAYOUT, depth_color, rgba, variant_label
+from resnet_core.figures import LAYOUT, VARIANT_DASH, rgba, tick_policy, variant_label, variant_style
 from resnet_core.figures import VARIANT_COLORS as COMMON_COLORS
 from resnet_core.gradients.result import GradientResult, GradientRun
 from resnet_core.i18n import N_
@@ -25,7 +25,7 @@ GRADIENT_METRICS = {
     "layer": ("layer_grad_norms", N_("‖∂L/∂W‖ per conv layer")),
     "jacobian": ("block_jacobian_gain", N_("block gain ‖∂y/∂x‖ (RMS over random v)")),
 }
-VARIANT_COLORS = {False: COMMON_COLORS["plain"], True: COMMON_COLORS["residual"]}  # plain red, residual blue
+VARIANT_COLORS = {False: COMMON_COLORS["plain"], True: COMMON_COLORS["residual"]}  # plain vermillion, residual blue
 
 
 def _as_gradient_result(result: GradientResult | dict) -> GradientResult:
@@ -65,8 +65,9 @@ def _band(runs: list[GradientRun], metric: str) -> tuple[list[float], list[float
 
 
 def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_input") -> go.Figure:
-    """Norm vs relative depth (log y), one line per depth (geometric mean over seeds) with its min–max band;
-    plain and residual side by side on a shared y axis."""
+    """Norm vs relative depth (log y), one line per net (geometric mean over seeds) with its min–max band; plain and
+    residual side by side on a shared y axis. Plain vermillion and dashed, residual blue and solid; depths by marker
+    symbol and shade (the legend groups a depth's two nets)."""
     res = _as_gradient_result(result)
     depths = sorted({r.depth for r in res.runs})
     variants = [v for v in (False, True) if any(r.residual == v for r in res.runs)] or [False, True]
@@ -79,14 +80,15 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
             if not runs:
                 continue
             xs, mid, lo, hi, names = _band(runs, metric)
-            color = depth_color(depth, depths)
+            style = variant_style(residual, depth, depths)
             if n_seeds > 1 and xs:
                 fig.add_trace(
                     go.Scatter(
                         x=xs + xs[::-1],
                         y=hi + lo[::-1],
+                        mode="lines",
                         fill="toself",
-                        fillcolor=rgba(color, 0.18),
+                        fillcolor=rgba(style["color"], 0.15),
                         line=dict(width=0),
                         hoverinfo="skip",
                         showlegend=False,
@@ -100,11 +102,10 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
                     x=xs,
                     y=mid,
                     mode="lines+markers",
-                    name=_("depth {depth}").format(depth=depth),
+                    name=variant_label(residual, depth),
                     legendgroup=str(depth),
-                    showlegend=col == 1,
-                    line=dict(color=color, width=2),
-                    marker=dict(size=4),
+                    line=dict(color=style["color"], dash=style["dash"], width=2),
+                    marker=dict(size=7, symbol=style["symbol"], maxdisplayed=12),
                     customdata=names,
                     hovertemplate=f"{variant_label(residual, depth)}<br>%{{customdata}}<br>"
                     + _("relative depth %{x:.2f}")
@@ -116,13 +117,17 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
         fig.update_xaxes(
             title_text=_("relative depth (0 = input side, 1 = output side)"), range=[-0.03, 1.03], row=1, col=col
         )
-    fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # every panel: the axes are shared
+    fig.update_yaxes(type="log")  # every panel: the axes are shared
     fig.update_yaxes(title_text=_(GRADIENT_METRICS[metric][1]), row=1, col=1)
     band = _(" · band: min–max over {n} seeds").format(n=n_seeds) if n_seeds > 1 else ""
     fig.update_layout(
-        height=430, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest", legend=dict(title=_("depth") + band)
+        height=430,
+        margin=dict(l=10, r=10, t=40, b=10),
+        hovermode="closest",
+        legend=dict(title=_("depth") + band),
+        template="plotly_white",
     )
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def ratio_figure(result: GradientResult | dict) -> go.Figure:
@@ -130,7 +135,8 @@ def ratio_figure(result: GradientResult | dict) -> go.Figure:
     res = _as_gradient_result(result)
     fig = go.Figure()
     depths = sorted({r.depth for r in res.runs})
-    for residual, dash, symbol in ((False, "dash", "circle-open"), (True, "solid", "circle")):
+    for residual, symbol in ((False, "circle-open"), (True, "circle")):
+        dash = VARIANT_DASH["residual" if residual else "plain"]
         xs, mid, lo, hi = [], [], [], []
         for depth in depths:
             vals = [r.first_last_ratio for r in res.runs_of(depth, residual) if r.first_last_ratio]
@@ -164,10 +170,10 @@ def ratio_figure(result: GradientResult | dict) -> go.Figure:
             )
         )
     fig.add_hline(y=1, line=dict(color="grey", dash="dot"))
-    fig.update_xaxes(title_text=_("depth (weighted layers)"))
-    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text=_("‖∂L/∂x‖ block 0 ÷ last block"))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10))
-    return fig
+    fig.update_xaxes(title_text=_("depth (weighted layers)"), tickvals=depths)  # one tick per measured depth
+    fig.update_yaxes(type="log", title_text=_("‖∂L/∂x‖ block 0 ÷ last block"))
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white")
+    return tick_policy(fig, copy=False)
 
 
 def gradient_table(result: GradientResult | dict) -> list[dict]:
@@ -211,18 +217,16 @@ def identity_demo_figure(result) -> go.Figure:
     """Gradient norm at each block's input, plain vs residual, log scale."""
     blocks = list(range(1, result.num_blocks + 1))
     fig = go.Figure()
-    traces = (
-        (_("plain: y = F(x)"), result.plain, COMMON_COLORS["plain"]),
-        (_("residual: y = F(x) + x"), result.residual, COMMON_COLORS["residual"]),
-    )
-    for name, values, color in traces:
+    traces = ((_("plain: y = F(x)"), result.plain, False), (_("residual: y = F(x) + x"), result.residual, True))
+    for name, values, residual in traces:
         fig.add_trace(
             go.Scatter(
                 x=blocks,
                 y=values,
                 mode="lines+markers",
                 name=name,
-                line=dict(color=color),
+                line=dict(color=VARIANT_COLORS[residual], dash=VARIANT_DASH["residual" if residual else "plain"]),
+                marker=dict(symbol="circle" if residual else "circle-open", size=6),
                 hovertemplate=_("block %{x}") + "<br>‖∂/∂x‖ = %{y:.3e}<extra></extra>",
             )
         )
@@ -233,4 +237,4 @@ def identity_demo_figure(result) -> go.Figure:
         yaxis_type="log",
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)

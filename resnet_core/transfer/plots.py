@@ -11,18 +11,29 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from resnet_core.figures import LAYOUT
+from resnet_core.figures import GREY, LAYOUT, OKABE_ITO, tick_policy
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 
+# Okabe–Ito colours, and a marker symbol each, so strategies are told apart without colour too.
 STRATEGY_COLORS = {
-    "scratch": "#7f7f7f",
-    "feature_extraction": "#1f77b4",
-    "partial_finetune": "#2ca02c",
-    "full_finetune": "#d62728",
-    "staged": "#9467bd",
-    "feature_extraction_bn_train": "#ff7f0e",
+    "scratch": GREY,
+    "feature_extraction": OKABE_ITO["blue"],
+    "partial_finetune": OKABE_ITO["green"],
+    "full_finetune": OKABE_ITO["vermillion"],
+    "staged": OKABE_ITO["purple"],
+    "feature_extraction_bn_train": OKABE_ITO["orange"],
 }
+STRATEGY_SYMBOLS = {
+    "scratch": "x",
+    "feature_extraction": "circle",
+    "partial_finetune": "square",
+    "full_finetune": "diamond",
+    "staged": "triangle-up",
+    "feature_extraction_bn_train": "circle-open",
+}
+# Paired differences: the interval above zero, below zero, or across it (a tie).
+VERDICT_COLORS = {"above": OKABE_ITO["green"], "below": OKABE_ITO["vermillion"], "tie": GREY}
 STRATEGY_LABELS = {
     "scratch": N_("scratch"),
     "feature_extraction": N_("feature extraction"),
@@ -40,7 +51,8 @@ def _get(run, key, default=None):
 
 def curves_figure(runs: Sequence, *, title: str = N_("Validation accuracy and loss per strategy")) -> go.Figure:
     """2x2: validation accuracy / loss against epoch and against seconds. ``runs``: RunResult objects or dicts with
-    strategy, seed, history (rows with epoch, val_acc, val_loss, seconds). One colour per strategy, one dash per seed."""
+    strategy, seed, history (rows with epoch, val_acc, val_loss, seconds). One colour and marker per strategy (one
+    legend entry each, toggling all its seeds), one dash per seed (named in the hover text)."""
     fig = make_subplots(
         rows=2,
         cols=2,
@@ -79,23 +91,24 @@ def curves_figure(runs: Sequence, *, title: str = N_("Validation accuracy and lo
                         x=xs,
                         y=ys,
                         mode="lines+markers",
-                        name=label,
-                        legendgroup=label,
-                        showlegend=label not in shown,
-                        line=dict(color=color, dash=dash),
-                        marker=dict(size=5),
+                        name=_(STRATEGY_LABELS.get(strategy, strategy)),
+                        legendgroup=strategy,
+                        showlegend=strategy not in shown,
+                        line=dict(color=color, dash=dash, width=2),
+                        marker=dict(size=6, symbol=STRATEGY_SYMBOLS.get(strategy, "circle")),
                         hovertemplate=f"{label}<br>{xname} %{{x:.3g}}<br>{yname} %{{y:{fmt}}}<extra></extra>",
                     ),
                     row=row,
                     col=col,
                 )
-                shown.add(label)
+                shown.add(strategy)
     fig.update_yaxes(tickformat=".0%", row=1)
     fig.update_yaxes(type="log", row=2)  # one diverging epoch (scratch at a high rate) must not flatten the rest
     fig.update_xaxes(title_text=_("epoch"), col=1, row=2)
     fig.update_xaxes(title_text=_("seconds since the run started"), col=2, row=2)
-    fig.update_layout(title=_(title), height=620, **{**LAYOUT, "legend": dict(orientation="h", y=-0.12)})
-    return fig
+    legend = dict(orientation="h", y=-0.12, title=_("one line per seed") if len(seeds) > 1 else None)
+    fig.update_layout(title=_(title), height=620, **{**LAYOUT, "legend": legend})
+    return tick_policy(fig, copy=False)  # losses in powers of ten, accuracies in round percents
 
 
 def sweep_figure(
@@ -116,7 +129,8 @@ def sweep_figure(
                 y=[r["test_acc_mean"] for r in rows],
                 mode="lines+markers",
                 name=_(STRATEGY_LABELS.get(s, s)),
-                line=dict(color=STRATEGY_COLORS.get(s)),
+                line=dict(color=STRATEGY_COLORS.get(s), width=2),
+                marker=dict(size=8, symbol=STRATEGY_SYMBOLS.get(s, "circle")),
                 error_y=dict(type="data", array=[r["test_acc_std"] for r in rows], visible=True),
                 customdata=[[r["test_acc_std"], r["n_seeds"], r["train_seconds_mean"]] for r in rows],
                 hovertemplate=_(
@@ -145,7 +159,7 @@ def sweep_figure(
         yaxis_tickformat=".0%",
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def confusion_figure(confusion: Sequence[Sequence[int]], class_names: Sequence[str], *, title: str = "") -> go.Figure:
@@ -175,7 +189,7 @@ def confusion_figure(confusion: Sequence[Sequence[int]], class_names: Sequence[s
         height=460,
         **{**LAYOUT, "legend": {}},
     )
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def gallery_figure(
@@ -223,11 +237,11 @@ def paired_figure(
     plus = [100 * (r["high"] - r["mean"]) if r.get("high") is not None else 0 for r in rows]
     minus = [100 * (r["mean"] - r["low"]) if r.get("low") is not None else 0 for r in rows]
     colors = [
-        "#2ca02c"
+        VERDICT_COLORS["above"]
         if r.get("low") is not None and r["low"] > 0
-        else "#d62728"
+        else VERDICT_COLORS["below"]
         if r.get("high") is not None and r["high"] < 0
-        else "#7f7f7f"
+        else VERDICT_COLORS["tie"]
         for r in rows
     ]
     fig.add_trace(
@@ -262,7 +276,7 @@ def paired_figure(
         **{**LAYOUT, "margin": dict(l=20, r=20, t=50, b=50)},
     )
     fig.update_yaxes(automargin=True)
-    return fig
+    return tick_policy(fig, copy=False)
 
 
 def bn_drift_figure(
@@ -275,8 +289,10 @@ def bn_drift_figure(
     deviations, and mean |log(running var after / before)|."""
     fig = go.Figure()
     xs = list(range(len(layer_shift)))
-    fig.add_trace(go.Bar(x=xs, y=list(layer_shift), name=_("mean |Δμ| / σ_source"), marker_color="#ff7f0e"))
-    fig.add_trace(go.Bar(x=xs, y=list(layer_var), name=_("mean |log(σ²_after / σ²_source)|"), marker_color="#1f77b4"))
+    fig.add_trace(go.Bar(x=xs, y=list(layer_shift), name=_("mean |Δμ| / σ_source"), marker_color=OKABE_ITO["orange"]))
+    fig.add_trace(
+        go.Bar(x=xs, y=list(layer_var), name=_("mean |log(σ²_after / σ²_source)|"), marker_color=OKABE_ITO["blue"])
+    )
     fig.update_layout(
         title=_(title),
         xaxis_title=_("BatchNorm layer (0 = stem, input side)"),
@@ -285,4 +301,4 @@ def bn_drift_figure(
         height=360,
         **LAYOUT,
     )
-    return fig
+    return tick_policy(fig, copy=False)
