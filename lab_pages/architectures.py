@@ -12,6 +12,7 @@ import streamlit as st
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from lab_pages import presenter
+from lab_pages.charts import chart
 from lab_pages.ui import column_labels, current_seed, remember
 from resnet_core import architectures as arch
 from resnet_core.architectures.plots import (
@@ -114,7 +115,7 @@ st.caption(
     ).format(seconds=seconds)
 )
 left, right = st.columns([3, 2])
-left.plotly_chart(zoo_bubble_figure(stats), width="stretch", key="arch-bubble")
+chart(zoo_bubble_figure(stats), key="arch-bubble", container=left)
 compare = right.multiselect(
     _("Compare where the parameters sit"),
     list(by_name),
@@ -125,7 +126,7 @@ compare = right.multiselect(
 if compare:
     chosen = [by_name[n] for n in compare]
     right.markdown(arch.describe_params(chosen))
-    st.plotly_chart(params_where_figure(chosen), width="stretch", key="arch-where")
+    chart(params_where_figure(chosen), key="arch-where")
 
 # ========================================================================================== layer table
 st.header(_("Layer by layer"))
@@ -204,7 +205,7 @@ c2.caption(
 # ===================================================================================== basic vs bottleneck
 st.header(_("Basic block vs bottleneck"))
 costs = arch.block_costs()
-st.plotly_chart(block_diagram_figure(costs), width="stretch", key="arch-blocks")
+chart(block_diagram_figure(costs), key="arch-blocks")
 st.markdown(arch.describe_blocks(costs))
 with st.expander(_("The real code (torchvision's blocks)")):
     st.code(inspect.getsource(Bottleneck.forward), language="python")
@@ -268,7 +269,7 @@ if st.button(
     st.session_state["arch-sc-measured"] = True
 if st.session_state.get("arch-sc-measured"):
     grads = shortcut_grads((20, 56), current_seed())
-    st.plotly_chart(shortcut_gradient_figure(grads), width="stretch", key="arch-sc-grads")
+    chart(shortcut_gradient_figure(grads), key="arch-sc-grads")
 st.markdown(arch.describe_shortcuts(sc_rows, grads))
 with st.expander(_("The lab's option A, in code")):
     st.code(inspect.getsource(PadShortcut), language="python")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab_pages import presenter
+from lab_pages.charts import chart
 from lab_pages.run_panel import attach_existing, job_panel, launch, request_run, show_estimate
 from lab_pages.ui import (
     current_device,
@@ -159,7 +160,7 @@ else:
     def render_train(job) -> None:
         _state, events, _partial = job.snapshot()
         if events:
-            st.plotly_chart(training_curve(events, title=_("Training loss (residual, then plain)")), width="stretch")
+            chart(training_curve(events, title=_("Training loss (residual, then plain)")))
 
     train_job = job_panel(TRAIN_KEY, render_train)
     if train_job is not None and not train_job.active and train_job.result:
@@ -186,7 +187,7 @@ def show_result(res: AblationResult, *, name: str, partial: bool = False) -> Non
     )
     tabs = st.tabs([_("Delete one"), _("Delete k"), _("Reorder")])
     with tabs[0]:
-        st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-one-{name}")
+        chart(delete_one_figure(res), key=f"fig-one-{name}")
         st.caption(
             _(
                 "Dashed: intact accuracy; dotted: chance. Purple bars: downsampling blocks (a residual one keeps "
@@ -196,7 +197,7 @@ def show_result(res: AblationResult, *, name: str, partial: bool = False) -> Non
         )
     with tabs[1]:
         if any(m.delete_k for m in res.models.values()):
-            st.plotly_chart(delete_k_figure(res), width="stretch", key=f"fig-k-{name}")
+            chart(delete_k_figure(res), key=f"fig-k-{name}")
             st.caption(
                 _(
                     "The same random subsets of shape-keeping blocks are deleted from both nets; band: ± one "
@@ -207,7 +208,7 @@ def show_result(res: AblationResult, *, name: str, partial: bool = False) -> Non
             st.caption(_("No delete-k results yet.") if partial else _("Delete k was not run."))
     with tabs[2]:
         if any(m.reorder for m in res.models.values()):
-            st.plotly_chart(reorder_figure(res), width="stretch", key=f"fig-r-{name}")
+            chart(reorder_figure(res), key=f"fig-r-{name}")
             st.caption(_("Each swap exchanges two blocks of the same stage (same width, neither downsampling)."))
         else:
             st.caption(_("No reorder results yet.") if partial else _("Reorder was not run for this result."))
@@ -234,7 +235,7 @@ if source == "Shipped checkpoints" and depth is not None:
                 )
                 continue
             st.markdown(ablation_report.headline(res))
-            st.plotly_chart(delete_one_figure(res), width="stretch", key=f"fig-ship-one-{bn}")
+            chart(delete_one_figure(res), key=f"fig-ship-one-{bn}")
         view_bn = st.radio(
             _("Details for"),
             [bn for bn in BN_STATS if shipped_results[bn]],
@@ -371,7 +372,7 @@ else:
     d = path_length_distribution(n)
     lo, hi = d["central95"]
     left, right = st.columns([3, 2])
-    left.plotly_chart(paths_figure(n, name=f"ResNet-{depth}"), width="stretch")
+    chart(paths_figure(n, name=f"ResNet-{depth}"), container=left)
     text = _(
         "ResNet-{depth} has **{n} residual blocks**. At every block a path either goes through the two convs or "
         "takes the shortcut, so there are 2^{n} = **{paths:,} paths** from input to output. Their lengths follow a "

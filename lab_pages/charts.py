@@ -27,10 +27,10 @@ def device() -> str:
     return "phone" if any(word in agent for word in PHONE_AGENTS) else "screen"
 
 
-def chart(fig: go.Figure, *, key: str | None = None, **kwargs: Any) -> Any:
-    """``st.plotly_chart`` of ``fig`` with the tick policy, laid out for :func:`device`; other keyword arguments
-    (``on_select``, ``theme``, ...) go to ``st.plotly_chart``."""
+def chart(fig: go.Figure, *, key: str | None = None, container: Any = None, **kwargs: Any) -> Any:
+    """``st.plotly_chart`` of ``fig`` with the tick policy, laid out for :func:`device`, in ``container`` (a column,
+    default: where the page is); other keyword arguments (``on_select``, ``theme``, ...) go to ``plotly_chart``."""
     config = {"displayModeBar": False, **kwargs.pop("config", {})}
-    return st.plotly_chart(
+    return (container or st).plotly_chart(
         for_device(tick_policy(fig), device()), width=kwargs.pop("width", "stretch"), key=key, config=config, **kwargs
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from lab_pages.charts import chart
 from lab_pages.run_panel import attach_existing, job_panel, request_run, result_so_far, show_estimate
 from lab_pages.ui import current_seed, download_buttons, made_by, profile, read_result, remember
 from resnet_core.data.datasets import REPO_ROOT, dataset_status
@@ -35,7 +36,7 @@ def degradation_tab(device: torch.device, depth_choices: list[int]) -> None:
     def show_degradation(payload: dict, *, name: str) -> None:
         result = DegradationResult.from_dict(payload)
         st.markdown(degradation_report.headline(result))
-        st.plotly_chart(degradation_figure(result), width="stretch", key=f"{name}-fig")
+        chart(degradation_figure(result), key=f"{name}-fig")
         rows = degradation_table(result)
         st.dataframe(rows, hide_index=True, width="stretch")
         details = degradation_report.details(result) if result.complete else []
@@ -154,7 +155,7 @@ def degradation_tab(device: torch.device, depth_choices: list[int]) -> None:
     def render_degradation_job(job) -> None:
         _state, events, _partial = job.snapshot()
         if events and job.active:
-            st.plotly_chart(degradation_live_figure(events), width="stretch", key=f"deg-live-{job.id}")
+            chart(degradation_live_figure(events), key=f"deg-live-{job.id}")
         result = result_so_far(job)
         payload = result.to_dict() if result is not None else None
         if payload and any(r.get("history") for r in payload.get("runs", [])):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lab_pages.charts import chart
 from lab_pages.run_panel import job_panel, launch
 from lab_pages.ui import current_device
 from resnet_core.i18n import N_, ngettext
@@ -64,11 +65,7 @@ def gradcam_section(config, *, shots: int | None, seed: int, upload=None, ready:
 
             st.markdown(describe_gradcam(job.result))
             if job.result.indices:
-                st.plotly_chart(
-                    gradcam_figure(job.result, {s: _(t) for s, t in TITLES.items()}),
-                    width="stretch",
-                    key=f"gradcam-{job.id}",
-                )
+                chart(gradcam_figure(job.result, {s: _(t) for s, t in TITLES.items()}), key=f"gradcam-{job.id}")
                 st.caption(
                     _(
                         "Grad-CAM (captum's LayerGradCam) at the last residual block, for each model's own "

@@ -8,6 +8,7 @@ measured live.
 import streamlit as st
 
 from lab_pages import presenter
+from lab_pages.charts import chart
 from lab_pages.degradation_tab import degradation_tab
 from lab_pages.run_panel import attach_existing, job_panel, request_run, result_so_far, show_estimate
 from lab_pages.ui import (
@@ -168,8 +169,8 @@ with tab_grad:
         if result.complete:
             with st.expander(_("Every depth")):
                 st.markdown("\n".join(f"- {line}" for line in gradients_report.depth_lines(result)))
-        st.plotly_chart(gradient_norms_figure(result, metric), width="stretch", key=f"{name}-norms")
-        st.plotly_chart(ratio_figure(result), width="stretch", key=f"{name}-ratio")
+        chart(gradient_norms_figure(result, metric), key=f"{name}-norms")
+        chart(ratio_figure(result), key=f"{name}-ratio")
         with st.expander(_("Every run (net and seed)")):
             rows = gradient_table(result)
             st.dataframe(rows, hide_index=True, width="stretch")

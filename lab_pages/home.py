@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab_pages import presenter
+from lab_pages.charts import chart
 from lab_pages.run_panel import job_panel, launch, show_estimate
 from lab_pages.ui import current_device, current_seed, profile, remember, require_data
 from resnet_core.data.datasets import load_dataset, stratified_kshot
@@ -59,7 +60,7 @@ def identity_demo(num_blocks: int, init: str, activation: str, seed: int):
 
 demo = identity_demo(num_blocks, init, activation, current_seed())
 with right:
-    st.plotly_chart(identity_demo_figure(demo), width="stretch")
+    chart(identity_demo_figure(demo))
     st.caption(
         _(
             "Measured just now: a stack of two-conv blocks without normalisation, applied to real Fashion-MNIST "
@@ -131,7 +132,7 @@ if st.button(_("Train"), type="primary"):
 def render_training(job) -> None:
     _state, events, _partial = job.snapshot()
     if events:
-        st.plotly_chart(training_curve(events, title=_("Training loss (running) and test accuracy")), width="stretch")
+        chart(training_curve(events, title=_("Training loss (running) and test accuracy")))
     result = job.result
     if result is not None and result.history:
         last = result.history[-1]

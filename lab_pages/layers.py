@@ -12,6 +12,7 @@ import streamlit as st
 from PIL import Image
 
 from lab_pages import presenter
+from lab_pages.charts import chart
 from lab_pages.ui import remember
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_file
 from resnet_core.data.datasets import FASHION_CLASSES, class_label, load_dataset
@@ -168,15 +169,15 @@ st.markdown(
 
 c1, c2, c3 = st.columns(3)
 weight = lv.first_conv(model).weight.detach().numpy()
-c1.plotly_chart(
+chart(
     filters_figure(
         weight,
         title=_("First layer: {n} filters of {h}×{w} (red +, blue −)").format(
             n=weight.shape[0], h=weight.shape[2], w=weight.shape[3]
         ),
     ),
-    width="stretch",
     key="lv-filters",
+    container=c1,
 )
 seen = lab[-2].display if net == "resnet20" else pp.imagenet_steps(img)[2].display
 c2.image(pp.enlarge(seen, 280), caption=_("What the network gets (before normalisation)"), width="stretch")
@@ -194,7 +195,7 @@ for sentence, name, act in zip(describe_all(fm, list(x.shape[1:])), fm.names, fm
     a = act.numpy()
     channels = lv.top_channels(act, min(per_stage, a.shape[0]))
     st.markdown(sentence)
-    st.plotly_chart(
+    chart(
         feature_grid_figure(
             a,
             channels,
@@ -204,6 +205,5 @@ for sentence, name, act in zip(describe_all(fm, list(x.shape[1:])), fm.names, fm
             columns=16,
             tile_px=70,
         ),
-        width="stretch",
         key=f"lv-{name}",
     )

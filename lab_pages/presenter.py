@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 import streamlit as st
 
+from lab_pages.charts import chart
 from lab_pages.ui import current_seed, read_result
 from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.i18n import _
@@ -168,7 +169,7 @@ def show_step(number: int, step: Step) -> None:
     if q.evidence:
         st.caption(q.evidence)
     if step.figure is not None:
-        st.plotly_chart(step.figure(), width="stretch", key=f"present-{q.key}-fig")
+        chart(step.figure(), key=f"present-{q.key}-fig")
 
 
 def gate(page: str, title: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from lab_pages import presenter
+from lab_pages.charts import chart
 from lab_pages.presenter import Step
 from resnet_core.figures import votes_figure
 from resnet_core.i18n import _
@@ -82,9 +83,9 @@ def reveal(room: Room, step: Step, *, key: str) -> None:
     st.markdown(q.explanation)
     if q.evidence:
         st.caption(q.evidence)
-    st.plotly_chart(split_figure(room, step), width="stretch", key=f"{key}-split", config={"displayModeBar": False})
+    chart(split_figure(room, step), key=f"{key}-split")
     if step.figure is not None:
-        st.plotly_chart(step.figure(), width="stretch", key=f"{key}-figure", config={"displayModeBar": False})
+        chart(step.figure(), key=f"{key}-figure")
 
 
 # ------------------------------------------------------------------------------------------ the live run
@@ -109,7 +110,7 @@ def show_live_result(kind: str, result: Any, *, key: str) -> None:
         st.markdown(experiment.headline(result))
     figure = _live_figure(kind, result)
     if figure is not None:
-        st.plotly_chart(figure, width="stretch", key=key, config={"displayModeBar": False})
+        chart(figure, key=key)
 
 
 def _live_figure(kind: str, result: Any) -> Any:

@@ -9,6 +9,7 @@ import io
 
 import streamlit as st
 
+from lab_pages.charts import chart
 from lab_pages.room_common import (
     ROOM_PARAM,
     item_of,
@@ -129,7 +130,7 @@ def controls(code: str, room: Room, steps: dict) -> None:
         round_words = _("first vote") if current.round == 1 else _("after discussion")
         st.metric(_("Votes cast ({round})").format(round=round_words), current.cast())
         if current.split_shown and current.phase != "revealed":
-            st.plotly_chart(split_figure(current, step), width="stretch", key=f"teacher-split-{current.question}")
+            chart(split_figure(current, step), key=f"teacher-split-{current.question}")
         show_run(current)
 
     live()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab_pages import presenter
+from lab_pages.charts import chart
 from lab_pages.gradcam_panel import gradcam_section
 from lab_pages.run_panel import attach_existing, job_panel, request_run, show_estimate
 from lab_pages.transfer_sweep import sweep_section
@@ -374,7 +375,7 @@ def render_job(job) -> None:
     _state, events, partial = job.snapshot()
     runs = runs_from_events(events)
     if runs:
-        st.plotly_chart(curves_figure(runs), width="stretch", key=f"curves-{job.id}")
+        chart(curves_figure(runs), key=f"curves-{job.id}")
     result = job.result if isinstance(job.result, TransferResult) else partial
     if result is not None and not job.active:
         _config, data = st.session_state.get(JOB_KEY + "-config", (None, None))

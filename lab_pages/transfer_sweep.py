@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from lab_pages.charts import chart
 from lab_pages.run_panel import attach_existing, job_panel, request_run
 from lab_pages.transfer_views import provenance_caption, summary_columns
 from lab_pages.ui import column_labels, current_seed, download_buttons, profile, remember
@@ -48,9 +49,8 @@ def sweep_section(
         )
     else:
         summary = summarize(shipped.results)
-        st.plotly_chart(
+        chart(
             sweep_figure(summary, title=_("Shipped sweep: test accuracy vs labelled images per class")),
-            width="stretch",
             key="shipped-sweep",
         )
         st.markdown(describe_sweep(shipped))
@@ -116,9 +116,8 @@ def sweep_section(
             result = job.result if isinstance(job.result, TransferResult) else partial
             if result is None or not result.results:
                 return
-            st.plotly_chart(
+            chart(
                 sweep_figure(summarize(result.results), title=_("Live sweep")),
-                width="stretch",
                 key=f"sweep-{job.id}-{len(result.results)}",
             )
             st.markdown(describe_sweep(result))

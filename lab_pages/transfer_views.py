@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lab_pages.charts import chart
 from lab_pages.ui import (
     column_labels,
     download_buttons,
@@ -129,7 +130,7 @@ def show_summary(result: TransferResult, key: str) -> None:
     )
     rows = paired_differences(result.results)
     if rows:
-        st.plotly_chart(paired_figure(rows), width="stretch", key=f"{key}-paired")
+        chart(paired_figure(rows), key=f"{key}-paired")
         with st.expander(_("Paired differences as a table")):
             paired = paired_table(result)
             st.dataframe(
@@ -161,9 +162,8 @@ def bn_drift_section(result: TransferResult, key: str) -> None:
         layers = len(bug[0].bn_drift["layer_mean_shift"])
         shift = [sum(r.bn_drift["layer_mean_shift"][i] for r in bug) / len(bug) for i in range(layers)]
         var = [sum(r.bn_drift["layer_var_log_ratio"][i] for r in bug) / len(bug) for i in range(layers)]
-        st.plotly_chart(
+        chart(
             bn_drift_figure(shift, var, title=_("Drift per BatchNorm layer (mean of {n} seeds)").format(n=len(bug))),
-            width="stretch",
             key=f"{key}-drift",
         )
 
@@ -305,7 +305,7 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
     names = [escape_html(class_label(c)) for c in result.class_names]
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(
+        chart(
             confusion_figure(
                 run.confusion,
                 names,
@@ -313,7 +313,6 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                     strategy=_(STRATEGY_SHORT.get(run.strategy, run.strategy))
                 ),
             ),
-            width="stretch",
             key=f"{key}-cm",
         )
     with right:
@@ -322,7 +321,7 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                 cfg = TransferConfig.from_dict(result.config)
                 test = load_target(cfg, data).test if cfg.target == "upload" else _test_images(result.config)
                 idx = [m["index"] for m in run.misclassified[:18]]
-                st.plotly_chart(
+                chart(
                     gallery_figure(
                         test.images[idx].numpy(),
                         [m["true"] for m in run.misclassified[:18]],
@@ -330,7 +329,6 @@ def show_details(result: TransferResult, key: str, data=None) -> None:
                         names,
                         title=_("Misclassified (true→predicted), first {n}").format(n=len(idx)),
                     ),
-                    width="stretch",
                     key=f"{key}-gallery",
                 )
             except (FileNotFoundError, ValueError) as exc:
