@@ -5,6 +5,7 @@ Thin page: every number comes from resnet_core.architectures (counted on the rea
 once per server process) and every figure from resnet_core.architectures.plots.
 """
 
+import dataclasses
 import inspect
 
 import pandas as pd
@@ -13,7 +14,8 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from lab_pages import presenter
 from lab_pages.charts import chart
-from lab_pages.ui import column_labels, current_seed, remember
+from lab_pages.run_panel import attach_existing, job_panel, request_run, show_estimate
+from lab_pages.ui import column_labels, current_device, current_seed, remember
 from resnet_core import architectures as arch
 from resnet_core.architectures.plots import (
     block_diagram_figure,
@@ -24,6 +26,7 @@ from resnet_core.architectures.plots import (
 from resnet_core.i18n import N_
 from resnet_core.i18n import gettext as _
 from resnet_core.models import PadShortcut
+from resnet_core.serving import workloads
 
 STRATEGY_TITLES = {
     "feature_extraction": N_("feature extraction (head only)"),
@@ -43,11 +46,6 @@ def zoo_stats() -> tuple[list, float]:
 @st.cache_data(show_spinner=False)
 def strategy_rows(source: str, k: int) -> list[dict]:
     return arch.strategy_counts(source, k)
-
-
-@st.cache_data(show_spinner=_("Measuring gradient flow with shortcut A and B (a few seconds)…"))
-def shortcut_grads(depths: tuple[int, ...], seed: int) -> dict:
-    return arch.shortcut_gradients(depths, seed=seed)
 
 
 presenter.gate("architectures", _("Architectures"))
@@ -257,18 +255,38 @@ st.caption(
         n=r50.shortcut_params, share=r50.shortcut_params / r50.params
     )
 )
-grads = None
+sc_configs = arch.shortcut_configs((20, 56), seed=current_seed())
+sc_work = [workloads.gradients(config) for config in sc_configs.values()]
+sc_estimate = show_estimate(
+    dataclasses.replace(
+        sc_work[0],
+        train_macs=sum(w.train_macs for w in sc_work),
+        eval_macs=sum(w.eval_macs for w in sc_work),
+        nets=sum(w.nets for w in sc_work),
+    ),
+    current_device(),
+)
+sc_title = {opt: _("Gradient flow with shortcut option {option}").format(option=opt) for opt in sc_configs}
 if st.button(
     _("Measure gradient flow with A and B"),
     key="arch-sc-measure",
     help=_(
         "Runs the Gradient flow experiment on residual nets of depth 20 and 56 at initialisation, same seed "
-        "and batch, once with each option (a few seconds on a CPU; cached)."
+        "and batch, once with each option: two runs of that experiment, each with its Stop."
     ),
 ):
-    st.session_state["arch-sc-measured"] = True
-if st.session_state.get("arch-sc-measured"):
-    grads = shortcut_grads((20, 56), current_seed())
+    for opt, config in sc_configs.items():
+        request_run(f"arch-sc-{opt}", "gradients", config, title=sc_title[opt], estimate=sc_estimate)
+for opt, config in sc_configs.items():
+    attach_existing(f"arch-sc-{opt}", "gradients", config, title=sc_title[opt], estimate=sc_estimate)
+    job_panel(f"arch-sc-{opt}", lambda job: None)
+finished = {opt: st.session_state.get(f"arch-sc-{opt}") for opt in sc_configs}
+grads = (
+    {opt: job.result.to_dict() for opt, job in finished.items()}
+    if all(job is not None and job.result is not None and job.result.status == "done" for job in finished.values())
+    else None
+)
+if grads:
     chart(shortcut_gradient_figure(grads), key="arch-sc-grads")
 st.markdown(arch.describe_shortcuts(sc_rows, grads))
 with st.expander(_("The lab's option A, in code")):

@@ -13,7 +13,8 @@ from PIL import Image
 
 from lab_pages import presenter
 from lab_pages.charts import chart
-from lab_pages.ui import remember
+from lab_pages.run_panel import show_estimate
+from lab_pages.ui import current_device, remember
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_file
 from resnet_core.data.datasets import FASHION_CLASSES, class_label, load_dataset
 from resnet_core.i18n import N_
@@ -22,6 +23,7 @@ from resnet_core.layers import preprocess as pp
 from resnet_core.layers import run as lv
 from resnet_core.layers.plots import feature_grid_figure, filters_figure, overlay
 from resnet_core.layers.report import describe_all
+from resnet_core.serving.estimates import Work, forward_macs
 
 NETS = {
     "resnet20": N_("ResNet-20 trained on Fashion-MNIST (shipped)"),
@@ -43,6 +45,17 @@ def show_steps(steps: list[pp.Step], key: str) -> None:
             + _("values {low:.3g} … {high:.3g}").format(low=step.vmin, high=step.vmax)
         )
         col.caption(step.detail)
+
+
+def layers_work(net: str) -> Work:
+    """What this page computes for ``net``: a forward pass with hooks, then Grad-CAM's forward and backward."""
+    if net == "resnet20":
+        macs = forward_macs(20)
+    else:
+        from resnet_core.architectures.zoo import net_stats
+
+        macs = net_stats(net).macs
+    return Work(kind="layers", eval_macs=4.0 * macs, nets=0)
 
 
 presenter.gate("layers", _("What the layers see"))
@@ -155,6 +168,7 @@ else:
     model, classes = lv.load_imagenet_model(net)
     x = pp.imagenet_input(img)
 
+show_estimate(layers_work(net), current_device())  # one forward pass with hooks, then Grad-CAM's forward and backward
 start = time.perf_counter()
 fm = lv.feature_maps(model, x)
 took = time.perf_counter() - start

@@ -41,6 +41,9 @@ def test_architectures_page_widgets(app):
     assert not app.exception, app.exception
     app.button(key="arch-sc-measure").click().run()
     assert not app.exception, app.exception
+    for option in "AB":  # two runs of the Gradient flow experiment, each a job with its estimate and Stop
+        assert app.session_state[f"arch-sc-{option}"].wait(120)
+    app.run()
     assert "‖∂L/∂x‖ block 0 ÷ last block" in texts(app)
 
 

@@ -12,6 +12,7 @@ from resnet_core.architectures.config import ArchitecturesConfig
 from resnet_core.architectures.designs import (
     block_costs,
     head_code,
+    shortcut_configs,
     shortcut_gradients,
     shortcut_shapes,
     strategy_counts,
@@ -72,6 +73,7 @@ __all__ = [
     "native_input",
     "net_stats",
     "run_architectures",
+    "shortcut_configs",
     "shortcut_gradients",
     "shortcut_shapes",
     "strategy_counts",

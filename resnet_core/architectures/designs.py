@@ -94,17 +94,25 @@ def shortcut_shapes(depth: int = 20) -> list[dict]:
     return rows
 
 
-def shortcut_gradients(depths: tuple[int, ...] = (20, 56), *, seed: int = 0, batch_size: int = 64) -> dict[str, Any]:
-    """Reuses the Gradient flow experiment: residual nets with option A vs B at initialisation, same seed and batch."""
-    from resnet_core.gradients import GradientConfig, run_gradients
+def shortcut_configs(depths: tuple[int, ...] = (20, 56), *, seed: int = 0, batch_size: int = 64) -> dict[str, Any]:
+    """The Gradient flow experiment's configs for option A and B: residual nets at initialisation, same seed and
+    batch (a page runs them as two runs of that experiment)."""
+    from resnet_core.gradients import GradientConfig
 
-    out = {}
-    for option in ("A", "B"):
-        config = GradientConfig(
+    return {
+        option: GradientConfig(
             depths=list(depths), variants=["residual"], shortcut=option, seeds=[seed], batch_size=batch_size
         )
-        out[option] = run_gradients(config, device="cpu").to_dict()
-    return out
+        for option in ("A", "B")
+    }
+
+
+def shortcut_gradients(depths: tuple[int, ...] = (20, 56), *, seed: int = 0, batch_size: int = 64) -> dict[str, Any]:
+    """Reuses the Gradient flow experiment: residual nets with option A vs B at initialisation, same seed and batch."""
+    from resnet_core.gradients import run_gradients
+
+    configs = shortcut_configs(depths, seed=seed, batch_size=batch_size)
+    return {option: run_gradients(config, device="cpu").to_dict() for option, config in configs.items()}
 
 
 # ------------------------------------------------------------------------------------ replace the last layer
