@@ -28,7 +28,7 @@ from resnet_core.i18n import gettext as _
 from resnet_core.models import PadShortcut
 from resnet_core.serving import workloads
 
-STRATEGY_TITLES = {
+STRATEGY_SHORT = {
     "feature_extraction": N_("feature extraction (head only)"),
     "partial_finetune": N_("partial fine-tuning (last stage + head)"),
     "full_finetune": N_("full fine-tuning (everything)"),
@@ -158,8 +158,8 @@ def stage_shading(row):
     return ["background-color: #f0f4fa" if stage_index[row["stage"]] % 2 else ""] * len(row)
 
 
-c1, c2 = st.columns([3, 2])
-c1.dataframe(
+# One table under the other: side by side, both were cut off at 1280 px.
+st.dataframe(
     pd.DataFrame(table).style.apply(stage_shading, axis=1),
     hide_index=True,
     width="stretch",
@@ -172,7 +172,7 @@ c1.dataframe(
         },
     ),
 )
-c2.dataframe(
+st.dataframe(
     [
         {
             N_("stage"): st_["name"],
@@ -193,7 +193,7 @@ c2.dataframe(
         },
     ),
 )
-c2.caption(
+st.caption(
     _(
         "{title}: {params:,} parameters, {gmacs:.3f} GMACs, depth {depth}. A ↓ ½ row halves the feature map "
         "(stride 2 or pooling); each new stage starts there, usually doubling the channels."
@@ -318,7 +318,7 @@ else:
     c2.dataframe(
         [
             {
-                N_("strategy"): _(STRATEGY_TITLES[r["strategy"]]),
+                N_("strategy"): _(STRATEGY_SHORT[r["strategy"]]),
                 N_("trainable"): r["trainable"],
                 N_("frozen"): r["frozen"],
                 N_("trainable share"): 100 * r["trainable"] / r["total"],

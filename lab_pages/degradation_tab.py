@@ -38,7 +38,8 @@ def degradation_tab(device: torch.device, depth_choices: list[int]) -> None:
         st.markdown(degradation_report.headline(result))
         chart(degradation_figure(result), key=f"{name}-fig")
         rows = degradation_table(result)
-        st.dataframe(rows, hide_index=True, width="stretch")
+        shown = [k for k in (rows[0] if rows else {}) if k != "running train error range"]  # fits at 1280 px
+        st.dataframe(rows, hide_index=True, width="stretch", column_order=shown)
         details = degradation_report.details(result) if result.complete else []
         st.caption(
             _(

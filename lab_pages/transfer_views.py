@@ -234,6 +234,25 @@ def results_dataframe(rows: list[dict]) -> None:
         ],
         hide_index=True,
         width="stretch",
+        # what fits at 1280 px; the CSV download keeps every column (final val acc, seconds, device, ...)
+        column_order=[
+            key
+            for key in (
+                "strategy",
+                "shots",
+                "seed",
+                "best_val_acc",
+                "test_acc",
+                "test_se",
+                "train_val_gap",
+                "trainable_params",
+                "seconds_per_epoch",
+                "epochs",
+                "status",
+                "bn_mean_shift",
+            )
+            if key in rows[0]
+        ],
         column_config=column_labels(
             rows[0],
             {
