@@ -16,7 +16,7 @@ from tests.browser import AppServer, launch_chromium, no_exception, require_chro
 pytestmark = pytest.mark.browser
 
 SMALL = "/gradient_flow?gf-depths=8&gf-depths=20&gf-seeds=1"  # a measurement of about a second
-LONGER = "/gradient_flow?gf-depths=56&gf-depths=110&gf-seeds=2&gf-steps=6"  # tens of seconds on this CPU
+LONGER = "/gradient_flow?gf-depths=56&gf-seeds=1&gf-steps=4"  # several seconds on this CPU: long enough to kill
 
 
 @pytest.fixture(scope="module")
