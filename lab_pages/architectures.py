@@ -14,7 +14,8 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from lab_pages import presenter
 from lab_pages.charts import chart
-from lab_pages.run_panel import attach_existing, job_panel, request_run, show_estimate
+from lab_pages.run_panel import job_panel, show_estimate
+from lab_pages.runs import attach_existing, request_run
 from lab_pages.ui import column_labels, current_device, current_seed, remember, tabs
 from resnet_core import architectures as arch
 from resnet_core.architectures.plots import (

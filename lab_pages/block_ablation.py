@@ -4,7 +4,8 @@ import streamlit as st
 
 from lab_pages import presenter
 from lab_pages.charts import chart
-from lab_pages.run_panel import attach_existing, job_panel, launch, request_run, show_estimate
+from lab_pages.run_panel import job_panel, show_estimate
+from lab_pages.runs import attach_existing, launch, request_run
 from lab_pages.ui import (
     current_device,
     current_seed,

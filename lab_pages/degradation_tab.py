@@ -7,7 +7,8 @@ import streamlit as st
 import torch
 
 from lab_pages.charts import chart
-from lab_pages.run_panel import attach_existing, job_panel, request_run, result_so_far, show_estimate
+from lab_pages.run_panel import job_panel, show_estimate
+from lab_pages.runs import attach_existing, request_run, result_so_far
 from lab_pages.ui import current_seed, download_buttons, made_by, profile, read_result, remember
 from resnet_core.data.datasets import REPO_ROOT, dataset_status
 from resnet_core.degradation import report as degradation_report

@@ -10,7 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lab_pages.charts import chart
-from lab_pages.run_panel import job_panel, launch
+from lab_pages.run_panel import job_panel
+from lab_pages.runs import launch
 from lab_pages.ui import current_device
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _

@@ -10,7 +10,8 @@ import streamlit as st
 from lab_pages import presenter
 from lab_pages.charts import chart
 from lab_pages.degradation_tab import degradation_tab
-from lab_pages.run_panel import attach_existing, job_panel, request_run, result_so_far, show_estimate
+from lab_pages.run_panel import job_panel, show_estimate
+from lab_pages.runs import attach_existing, request_run, result_so_far
 from lab_pages.ui import (
     current_device,
     current_seed,

@@ -4,7 +4,8 @@ import streamlit as st
 
 from lab_pages import presenter
 from lab_pages.charts import chart
-from lab_pages.run_panel import job_panel, launch, show_estimate
+from lab_pages.run_panel import job_panel, show_estimate
+from lab_pages.runs import launch
 from lab_pages.ui import current_device, current_seed, profile, remember, require_data
 from resnet_core.data.datasets import load_dataset, stratified_kshot
 from resnet_core.gradients.identity import describe_identity_demo, run_identity_demo

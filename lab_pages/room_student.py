@@ -128,7 +128,8 @@ def draw(room, voter: str) -> None:
 
 def watch_run(code: str) -> None:
     """The live run the teacher started for this question: progress every second, then its result (no controls)."""
-    from lab_pages.run_panel import job_status, service, session_id
+    from lab_pages.run_panel import job_status
+    from lab_pages.runs import service, session_id
 
     @st.fragment(run_every=1.0)
     def live() -> None:

@@ -139,7 +139,7 @@ def controls(code: str, room: Room, steps: dict) -> None:
 
 
 def start_run(code: str, room: Room, kind: str, config) -> None:
-    from lab_pages.run_panel import request_run
+    from lab_pages.runs import request_run
     from resnet_core import registry
 
     title = _(registry.get(kind).title)
@@ -155,7 +155,8 @@ def start_run(code: str, room: Room, kind: str, config) -> None:
 
 def show_run(room: Room) -> None:
     """The room's live run on the projector: progress and Stop (for everyone), then its result."""
-    from lab_pages.run_panel import job_status, service, session_id
+    from lab_pages.run_panel import job_status
+    from lab_pages.runs import service, session_id
 
     key = f"room-run-{room.code}-{room.question}"
     view = st.session_state.get(key)
@@ -180,7 +181,7 @@ def show_run(room: Room) -> None:
 
 
 def lesson_panel(code: str, room: Room, steps: dict) -> None:
-    from lab_pages.run_panel import service
+    from lab_pages.runs import service
     from resnet_core.serving.estimates import ready_estimate
     from resnet_core.serving.workloads import for_request
 

@@ -6,7 +6,7 @@ from typing import Any
 import streamlit as st
 
 from lab_pages import presenter
-from lab_pages.run_panel import SESSION_JOBS, keep_session_jobs_alive, server_load_counts
+from lab_pages.runs import SESSION_JOBS, keep_session_jobs_alive, server_load_counts
 from lab_pages.ui import DEVICE_KEY, SEED_KEY, profile, remember
 from resnet_core.checkpoints import TORCHVISION_WEIGHTS, imagenet_weights_available, shipped_checkpoints
 from resnet_core.data.datasets import dataset_status

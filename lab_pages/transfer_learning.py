@@ -7,7 +7,8 @@ import streamlit as st
 from lab_pages import presenter
 from lab_pages.charts import chart
 from lab_pages.gradcam_panel import gradcam_section
-from lab_pages.run_panel import attach_existing, job_panel, request_run, show_estimate
+from lab_pages.run_panel import job_panel, show_estimate
+from lab_pages.runs import attach_existing, request_run
 from lab_pages.transfer_setup import advanced_settings, source_picker
 from lab_pages.transfer_sweep import sweep_section
 from lab_pages.transfer_views import (

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from lab_pages.charts import chart
-from lab_pages.run_panel import attach_existing, job_panel, request_run
+from lab_pages.run_panel import job_panel
+from lab_pages.runs import attach_existing, request_run
 from lab_pages.transfer_views import provenance_caption, summary_columns
 from lab_pages.ui import column_labels, current_seed, download_buttons, profile, remember
 from resnet_core.data.datasets import ImageSet

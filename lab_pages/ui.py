@@ -1,5 +1,5 @@
 """Streamlit helpers shared by the pages: the sidebar's choices, settings bound to the URL, safe text, shipped
-results, provenance lines and downloads. Runs (asking for a result, watching it) are in ``lab_pages.run_panel``.
+results, provenance lines and downloads. Runs are asked for in ``lab_pages.runs`` and shown by ``lab_pages.run_panel``.
 Everything here is UI; the work itself never runs in the script thread."""
 
 from __future__ import annotations

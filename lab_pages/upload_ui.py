@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab_pages.run_panel import launch, session_jobs, upload_limiter
+from lab_pages.runs import launch, session_jobs, upload_limiter
 from lab_pages.ui import escape_markdown, profile
 from resnet_core.i18n import gettext as _
 from resnet_core.serving.jobs import Job, JobState

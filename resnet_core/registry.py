@@ -59,6 +59,11 @@ def execute_run(kind: str, config: dict, device: str | None = None, threads: int
         payload = experiment.payload(result)
     finally:
         torch.set_num_threads(before)
+    return jsonable(payload)
+
+
+def jsonable(payload: dict) -> dict:
+    """A result's payload as plain JSON values (what crosses a process or a cluster, and what the store keeps)."""
     return json.loads(json.dumps(payload, default=_json_default))
 
 

@@ -16,7 +16,7 @@ import pytest
 from plotly.subplots import make_subplots
 
 from resnet_core import figures
-from resnet_core.figures import axis_keys, for_device, round_step, tick_policy, variant_style, wrap
+from resnet_core.figures import axis_keys, devices, for_device, round_step, tick_policy, variant_style, wrap
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "assets" / "results"
@@ -139,7 +139,7 @@ def test_phone_wraps_long_category_labels_and_titles():
     ]
     phone = for_device(paired_figure(rows), "phone").layout
     assert phone.yaxis.tickmode == "array" and all(
-        figures.text_width(line) <= 20 for t in phone.yaxis.ticktext for line in t.split("<br>") if " " in line
+        devices.text_width(line) <= 20 for t in phone.yaxis.ticktext for line in t.split("<br>") if " " in line
     )
     assert "<br>" in phone.title.text and "<br>" in phone.xaxis.title.text
     assert wrap("정답 클래스와 예측 클래스의 혼동 행렬", 12).count("<br>") >= 2  # Hangul counts double
@@ -320,8 +320,8 @@ def test_every_shipped_figure_passes_the_policy_on_every_device(all_figures, dev
                 assert axis.dtick >= 1 and axis.exponentformat == "power", (name, key)
             if axis.tickmode == "sync" or (axis.overlaying and axis.tickmode is None):
                 pytest.fail(f"{name} {key}: ticks borrowed from another axis")
-        if device == "phone" and any(c["visible"] for c in figures._cells(fig)):
-            cells = sorted(figures._cells(out), key=lambda c: -c["yd"][1])
+        if device == "phone" and any(c["visible"] for c in devices._cells(fig)):
+            cells = sorted(devices._cells(out), key=lambda c: -c["yd"][1])
             assert all(c["xd"] == (0, 1) for c in cells), name  # one column
             assert all(a["yd"][0] >= b["yd"][1] for a, b in zip(cells, cells[1:])), name  # rows that do not overlap
         if device == "projector":

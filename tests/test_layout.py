@@ -152,7 +152,7 @@ def test_only_shared_modules_sit_at_the_top():
     top = {p.stem for p in ROOT.glob("*.py")}
     assert top <= SHARED | ENTRY, f"modules at the top of resnet_core that belong in a package: {top - SHARED - ENTRY}"
     packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
-    assert packages == EXPERIMENTS | FOUNDATIONS | UPPER
+    assert packages - SHARED == EXPERIMENTS | FOUNDATIONS | UPPER  # a shared part may be a package (figures)
 
 
 def test_every_experiment_package_has_the_same_parts_and_is_registered():

@@ -5,13 +5,17 @@ lesson and the CSV export."""
 from __future__ import annotations
 
 import json
-import multiprocessing
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from resnet_core.serving.lesson import LESSON, lesson_keys, talking_points, time_plan
 from resnet_core.serving.rooms import ALPHABET, CODE_LENGTH, IDLE_EXPIRY, RoomError, RoomStore, join_path, normal_code
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 class Clock:
@@ -109,12 +113,15 @@ def test_votes_at_once_from_threads_and_processes_are_each_counted_once(tmp_path
     room, key = rooms.create(lesson_keys())
     rooms.act(room.code, key, "open_voting", options=["less", "same", "more"])
     threads = [threading.Thread(target=_vote_many, args=(str(rooms.root), room.code, 10 * t, 10)) for t in range(3)]
-    ctx = multiprocessing.get_context("spawn")  # as two app replicas: other processes on the same folder
-    procs = [ctx.Process(target=_vote_many, args=(str(rooms.root), room.code, 100 + 10 * t, 10)) for t in range(2)]
-    for w in threads + procs:
+    # As two app replicas: other processes on the same folder (started fresh, not forked from this test run).
+    script = "import sys; from tests.test_rooms import _vote_many; _vote_many(sys.argv[1], sys.argv[2], int(sys.argv[3]), 10)"
+    args = [[sys.executable, "-c", script, str(rooms.root), room.code, str(100 + 10 * t)] for t in range(2)]
+    procs = [subprocess.Popen(a, cwd=REPO) for a in args]
+    for w in threads:
         w.start()
-    for w in threads + procs:
+    for w in threads:
         w.join(120)
+    assert [p.wait(120) for p in procs] == [0, 0]
     assert rooms.get(room.code).cast() == 50
 
 

@@ -226,7 +226,7 @@ def load_image_zip(
     try:
         zf = zipfile.ZipFile(io.BytesIO(blob))
         infos = zf.infolist()
-    except Exception as exc:  # noqa: BLE001 - BadZipFile, LargeZipFile, OSError, ValueError, struct errors, ...
+    except Exception as exc:  # BadZipFile, LargeZipFile, OSError, ValueError, struct errors, ...
         raise UploadError("not_a_zip", error=f"{type(exc).__name__}: {exc}") from exc
 
     with zf:
@@ -296,7 +296,7 @@ def load_image_zip(
                 )
             except UploadError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every member-level failure names the file
+            except Exception as exc:  # every member-level failure names the file
                 raise member_error(info.filename, exc) from exc
             pixels += used
             modes[mode] = modes.get(mode, 0) + 1

@@ -305,7 +305,7 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             try:
                 logits, loss = _forward_backward(net, x, y, fp, device, config.label_smoothing, scaler)
-            except Exception:  # noqa: BLE001 - only a failing first compiled step is caught
+            except Exception:  # only a failing first compiled step is caught
                 if compile_checked:
                     raise
                 net = model  # torch.compile failed here (no compiler, unsupported op, ...): run eagerly

@@ -14,8 +14,9 @@ import math
 
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
+from resnet_core.stats import binomial_se
 from resnet_core.transfer.config import BN_TRAIN, MAIN_STRATEGIES, STRATEGY_SHORT, TransferConfig
-from resnet_core.transfer.result import TransferResult, binomial_se, paired_differences, summarize
+from resnet_core.transfer.result import TransferResult, paired_differences, summarize
 from resnet_core.transfer.verdicts import (
     overall_verdict,
     pair_status,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from resnet_core.data.datasets import REPO_ROOT
 from resnet_core.experiment import merged_status
-from resnet_core.stats import binomial_se  # noqa: F401 (re-exported)
+from resnet_core.stats import binomial_se
 from resnet_core.stats import t975 as t95
 from resnet_core.training.divergence import is_diverged
 from resnet_core.transfer.config import BN_TRAIN, STRATEGIES

@@ -1,18 +1,6 @@
-"""What every figure of the lab shares: the layout, the colours, how a network is named on a chart, and the chart
-policy that makes a figure readable on a laptop, a phone and a projector.
-
-Colours are Okabe–Ito (safe for the common colour-vision deficiencies). One meaning across the app: plain nets
-vermillion, dashed, open markers; residual nets blue, solid, filled markers. Depths are told apart by marker
-symbol and shade (shallow light, deep dark), so a plain/residual pair differs in colour *and* dash/marker, and two
-depths of one kind in symbol *and* shade.
-
-The chart policy (pure functions, a figure in, a new figure out):
-
-- :func:`tick_policy`: powers of ten on every log axis, round numbers (at most about six ticks) on every linear one,
-  percent axes in steps of 10 or 20 %. The figure builders apply it where they make their axes, so the CLI gets it;
-  the pages apply it again through ``lab_pages.charts.chart`` as a safety net (it is idempotent).
-- :func:`for_device`: ``"phone"`` stacks side-by-side panels into rows, puts the legend below and wraps long labels;
-  ``"projector"`` enlarges every font, line and marker; ``"screen"`` leaves the figure as it is.
+"""One figure for a laptop, a phone and a projector: :func:`for_device` with ``"phone"`` stacks side-by-side panels
+into rows, puts the legend below and wraps long labels; ``"projector"`` enlarges every font, line and marker;
+``"screen"`` leaves the figure as it is. Pure functions: a figure in, a new figure out.
 """
 
 from __future__ import annotations
@@ -20,285 +8,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
-from resnet_core.i18n import gettext as _
-
-# ------------------------------------------------------------------------------------------ colours
-# Okabe & Ito (2008), "Color Universal Design": distinguishable with protanopia, deuteranopia and tritanopia.
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-}
-GREY = "#7F7F7F"
-# Default trace colours of every figure (yellow last: weak on white).
-COLORWAY = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "orange", "purple", "sky_blue", "black", "yellow")]
-
-LAYOUT = dict(
-    template="plotly_white",
-    margin=dict(l=60, r=20, t=50, b=50),
-    legend=dict(orientation="h", y=-0.2),
-    colorway=COLORWAY,
-)
-
-# One colour per kind of network on every chart of the app: plain vermillion, residual blue.
-VARIANT_COLORS = {"plain": OKABE_ITO["vermillion"], "residual": OKABE_ITO["blue"]}
-VARIANT_DASH = {"plain": "dash", "residual": "solid"}
-
-# Depths: one marker symbol each (plain draws it open), in order of depth.
-DEPTH_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "pentagon", "star", "hexagon", "cross"]
-
-# Colours for depths where a chart has no plain/residual meaning (kept for callers; the variant colours are not in it).
-DEPTH_COLORS = [OKABE_ITO[c] for c in ("orange", "sky_blue", "green", "purple", "black", "yellow")]
-
-
-def depth_color(depth: int, depths: list[int]) -> str:
-    order = sorted(set(depths))
-    return DEPTH_COLORS[order.index(depth) % len(DEPTH_COLORS)] if depth in order else DEPTH_COLORS[0]
-
-
-def shade(hex_color: str, amount: float) -> str:
-    """``amount`` in -1..1: towards white (negative) or black (positive) by that fraction."""
-    h = hex_color.lstrip("#")
-    rgb = [int(h[i : i + 2], 16) for i in (0, 2, 4)]
-    target = 0 if amount > 0 else 255
-    mixed = [round(c + (target - c) * abs(amount)) for c in rgb]
-    return "#" + "".join(f"{c:02X}" for c in mixed)
-
-
-def variant_style(residual: bool, depth: int | None = None, depths: Iterable[int] = ()) -> dict:
-    """Colour, dash and marker symbol of one net: hue and dash by kind (plain/residual), shade and symbol by depth
-    (the shallowest of ``depths`` lightest, the deepest darkest; plain symbols open)."""
-    kind = "residual" if residual else "plain"
-    order = sorted(set(depths) | ({depth} if depth is not None else set()))
-    i = order.index(depth) if depth is not None else 0
-    amount = 0.0 if len(order) < 2 else -0.42 + 0.72 * i / (len(order) - 1)  # light .. base .. dark
-    symbol = DEPTH_SYMBOLS[i % len(DEPTH_SYMBOLS)]
-    return {
-        "color": shade(VARIANT_COLORS[kind], amount),
-        "dash": VARIANT_DASH[kind],
-        "symbol": symbol if residual else f"{symbol}-open",
-    }
-
-
-def variant_label(residual: bool, depth: int) -> str:
-    """:func:`resnet_core.models.variant_name` as shown to the reader ("residual-20" is "잔차-20" in Korean)."""
-    return (_("residual-{depth}") if residual else _("plain-{depth}")).format(depth=depth)
-
-
-def rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
-
-
-def votes_figure(options: dict[str, str], rounds: list[dict[str, int]], answer: str | None = None) -> go.Figure:
-    """How a class voted: one horizontal bar per option and round (round 2 after the discussion), the measured
-    answer marked. ``options``: option id -> words; ``rounds``: per round, option id -> votes."""
-    fig = go.Figure()
-    labels = [("✓ " if key == answer else "") + text for key, text in options.items()]
-    names = [_("first vote"), _("after discussion")]
-    for i, counts in enumerate(rounds):
-        total = max(1, sum(counts.values()))
-        values = [counts.get(key, 0) for key in options]
-        fig.add_trace(
-            go.Bar(
-                y=labels,
-                x=values,
-                orientation="h",
-                name=names[i] if i < len(names) else str(i + 1),
-                text=[f"{v} ({100 * v / total:.0f}%)" for v in values],
-                textposition="auto",
-                marker_color=VARIANT_COLORS["residual"] if i else OKABE_ITO["sky_blue"],
-                hovertemplate="%{y}: %{x}<extra></extra>",
-            )
-        )
-    fig.update_layout(
-        barmode="group",
-        height=120 + 60 * len(options),
-        margin=dict(l=10, r=10, t=10, b=10),
-        xaxis=dict(title=_("votes"), dtick=1 if max((sum(r.values()) for r in rounds), default=0) <= 10 else None),
-        yaxis=dict(autorange="reversed", automargin=True),
-        legend=dict(orientation="h", y=-0.25),
-        template="plotly_white",
-    )
-    return tick_policy(fig, copy=False)
-
-
-# ------------------------------------------------------------------------------------------ reading a figure
-_AXIS = re.compile(r"^([xy])axis(\d*)$")
-
-
-def _axis_key(ref: str | None, letter: str) -> str:
-    """A trace's axis reference ("x", "y2") -> its layout key ("xaxis", "yaxis2")."""
-    ref = ref or letter
-    return f"{letter}axis{ref[1:]}"
-
-
-def axis_keys(fig: go.Figure) -> list[str]:
-    """Every cartesian axis of a figure (``xaxis``, ``yaxis2``, ...), those in the layout and those traces use."""
-    keys = {k for k in fig.layout.to_plotly_json() if _AXIS.match(k)}
-    for trace in fig.data:
-        if "xaxis" in trace:
-            keys |= {_axis_key(trace.xaxis, "x"), _axis_key(trace.yaxis, "y")}
-    return sorted(keys, key=lambda k: (k[0], int(k[5:] or 1)))
-
-
-def _axis_data(fig: go.Figure, key: str) -> list:
-    """The values plotted along one axis by the traces on it and on the axes that match it, error bars included."""
-    letter = key[0]
-    matches = {k: fig.layout[k].matches for k in axis_keys(fig) if k[0] == letter and fig.layout[k].matches}
-    root = _axis_key(matches[key], letter) if key in matches else key
-    group = {root} | {k for k, m in matches.items() if _axis_key(m, letter) == root}
-    values: list = []
-    for trace in fig.data:
-        if "xaxis" not in trace or _axis_key(getattr(trace, f"{letter}axis"), letter) not in group:
-            continue
-        data = trace.to_plotly_json()
-        vals = data.get(letter)
-        if vals is None or isinstance(vals, dict):  # absent, or a binary-encoded array (images, heatmaps)
-            continue
-        vals = list(vals)
-        values += vals
-        err = data.get(f"error_{letter}") or {}
-        if err.get("visible", True) and err.get("array") is not None:
-            plus = list(err["array"])
-            minus = list(err["arrayminus"]) if err.get("arrayminus") is not None else plus
-            for v, p, m in zip(vals, plus, minus):
-                if _number(v) and _number(p) and _number(m):
-                    values += [v + p, v - m]
-    return values
-
-
-def _number(v) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _axis_type(fig: go.Figure, key: str) -> str:
-    axis = fig.layout[key]
-    if axis.type and axis.type != "-":
-        return axis.type
-    return "category" if any(isinstance(v, str) for v in _axis_data(fig, key)) else "linear"
-
-
-def _visible_axes(fig: go.Figure) -> list[str]:
-    return [k for k in axis_keys(fig) if fig.layout[k].visible is not False]
-
-
-# ------------------------------------------------------------------------------------------ ticks
-MAX_TICKS = 6  # linear axes
-MAX_DECADES = 9  # labels on a log axis; beyond, every second (third, ...) power of ten
-
-
-def round_step(span: float, max_intervals: float = MAX_TICKS - 0.5) -> float:
-    """The smallest 1-2-5 step (…, 0.1, 0.2, 0.5, 1, 2, …) that cuts ``span`` into at most ``max_intervals``."""
-    if not span > 0:
-        return 1.0
-    exp = math.floor(math.log10(span / max_intervals))
-    for e in (exp, exp + 1):
-        for m in (1, 2, 5):
-            step = round(m * 10.0**e, 12)
-            if span / step <= max_intervals:
-                return step
-    return round(10.0 ** (exp + 2), 12)
-
-
-def _extent(axis, values: list, log: bool) -> tuple[float, float] | None:
-    """The axis's range (as plotly counts it: exponents on a log axis), explicit or from the data."""
-    if axis.range is not None and axis.autorange in (None, False) and all(_number(v) for v in axis.range):
-        lo, hi = sorted(axis.range)
-        return lo, hi
-    nums = [v for v in values if _number(v) and (v > 0 or not log)]
-    if not nums:
-        return None
-    lo, hi = min(nums), max(nums)
-    return (math.log10(lo), math.log10(hi)) if log else (lo, hi)
-
-
-def _log_ticks(fig: go.Figure, key: str) -> None:
-    axis = fig.layout[key]
-    extent = _extent(axis, _axis_data(fig, key), log=True)
-    span = extent[1] - extent[0] if extent else 0
-    if extent and axis.range is None and not axis.matches and math.floor(extent[1]) - math.ceil(extent[0]) < 1:
-        # less than two powers of ten inside the data: widen to the enclosing decades, so two or more show
-        lo, hi = math.floor(extent[0] + 1e-9), math.ceil(extent[1] - 1e-9)
-        axis.range = [lo, hi if hi > lo else lo + 1]
-        span = axis.range[1] - axis.range[0]
-    axis.update(
-        tickmode="linear",
-        tick0=0,
-        dtick=max(1, math.ceil(span / MAX_DECADES)),
-        exponentformat="power",
-        # short ranges read 0.1, 1, 10; long ones 10⁻¹⁶ … 1 all as powers
-        minexponent=0 if span > 3 else 3,
-        showexponent="all",
-        minor=dict(ticks="", showgrid=False),
-    )
-
-
-def _linear_ticks(fig: go.Figure, key: str) -> None:
-    axis = fig.layout[key]
-    if axis.dtick is not None:  # the builder chose a step (e.g. one vote)
-        if axis.tickmode in (None, "sync"):
-            axis.tickmode = "linear"
-        return
-    percent = "%" in (axis.tickformat or "")
-    extent = _extent(axis, _axis_data(fig, key), log=False)
-    if percent and extent and extent[1] - extent[0] > 0:
-        axis.update(tickmode="linear", tick0=0, dtick=round_step(extent[1] - extent[0]))
-    else:
-        axis.update(tickmode="auto", nticks=MAX_TICKS)  # plotly's auto steps are 1-2-5 multiples
-
-
-def tick_policy(fig: go.Figure, *, copy: bool = True) -> go.Figure:
-    """One tick policy for the whole lab, on every axis (subplots and secondary axes included):
-
-    - log axes: powers of ten only (``dtick=1``, every second one past nine decades), in power notation, no minor
-      labels; a range under two powers of ten is widened to the enclosing decades;
-    - linear axes: plotly's round 1-2-5 steps with at most six ticks; percent axes (``tickformat`` with ``%``) in
-      a round step from the range (0 %, 20 %, …, 100 %, or 70 %, 80 %, 90 %, 100 %); an overlaying axis never
-      borrows the other axis's grid ("sync" ticks read 97 %, 85 %, 73 %) and draws no grid of its own;
-    - axes the builder labelled on purpose (``tickvals``), hidden axes and category axes are left alone;
-    - a band (a trace with ``fill`` and no ``mode``) draws no markers.
-
-    Returns a new figure (``copy=False``: changes and returns ``fig``, for builders). Idempotent."""
-    fig = go.Figure(fig) if copy else fig
-    for key in axis_keys(fig):  # an axis matching another reads like it (its labels show once panels stack)
-        axis = fig.layout[key]
-        if axis.matches:
-            source = fig.layout[_axis_key(axis.matches, key[0])]
-            for name in ("type", "tickformat", "ticksuffix", "tickprefix"):
-                if axis[name] is None and source[name] is not None:
-                    axis[name] = source[name]
-    for key in sorted(axis_keys(fig), key=lambda k: bool(fig.layout[k].matches)):
-        axis = fig.layout[key]
-        if axis.visible is False or axis.tickvals is not None or axis.tickmode == "array":
-            continue
-        if axis.matches:  # the same ticks as the axis it matches (its range is theirs)
-            source = fig.layout[_axis_key(axis.matches, key[0])]
-            for name in ("tickmode", "tick0", "dtick", "nticks", "exponentformat", "minexponent", "showexponent"):
-                axis[name] = source[name]
-            axis.minor = source.minor
-            continue
-        kind = _axis_type(fig, key)
-        if kind == "log":
-            _log_ticks(fig, key)
-        elif kind == "linear":
-            _linear_ticks(fig, key)
-        if axis.overlaying:
-            axis.showgrid = False
-    for trace in fig.data:
-        if trace.type == "scatter" and trace.fill not in (None, "none") and trace.mode is None:
-            trace.mode = "lines"
-    return fig
-
+from resnet_core.figures.ticks import axis_data, axis_key, axis_keys, axis_type, visible_axes
 
 # ------------------------------------------------------------------------------------------ text wrapping
 _TAG = re.compile(r"<[^>]+>")
@@ -377,7 +90,7 @@ def _cells(fig: go.Figure) -> list[dict]:
         xa = fig.layout[key]
         if key[0] != "x" or xa.overlaying:
             continue
-        ykey = _axis_key(xa.anchor if xa.anchor and xa.anchor != "free" else "y" + key[5:], "y")
+        ykey = axis_key(xa.anchor if xa.anchor and xa.anchor != "free" else "y" + key[5:], "y")
         ya = fig.layout[ykey]
         cells.append(
             {
@@ -446,13 +159,13 @@ def _phone(fig: go.Figure) -> None:
     titles = _subplot_titles(fig, cells)
     if lay.title.text:
         lay.title.update(text=wrap(lay.title.text, PHONE_CHARS - 6), font=dict(size=14), x=0, xanchor="left")
-    for key in _visible_axes(fig):
+    for key in visible_axes(fig):
         axis = lay[key]
         axis.update(automargin=True, tickfont=dict(size=11), title_font=dict(size=13))
         if axis.title.text:
             axis.title.text = wrap(axis.title.text, PHONE_CHARS - 6 if key[0] == "x" else 34)
-        if _axis_type(fig, key) == "category" and axis.tickvals is None:
-            cats = list(dict.fromkeys(v for v in _axis_data(fig, key) if isinstance(v, str)))
+        if axis_type(fig, key) == "category" and axis.tickvals is None:
+            cats = list(dict.fromkeys(v for v in axis_data(fig, key) if isinstance(v, str)))
             if any(text_width(c) > CATEGORY_CHARS for c in cats):  # long labels: wrapped, as tick text
                 axis.update(tickmode="array", tickvals=cats, ticktext=[wrap(c, CATEGORY_CHARS) for c in cats])
     title_px = 22 * _lines(lay.title.text) + (6 if lay.title.text else 0)
@@ -522,7 +235,7 @@ def _stack(fig: go.Figure, cells: list[dict], titles: dict[int, int], title_px: 
     for key in axis_keys(fig):  # overlaying axes follow their panel's domain
         axis = lay[key]
         if key[0] == "y" and axis.overlaying:
-            axis.domain = lay[_axis_key(axis.overlaying, "y")].domain
+            axis.domain = lay[axis_key(axis.overlaying, "y")].domain
     below = 36 + xtitle_px[order[-1]]
     legend = _phone_legend(fig, below, plot_px)
     top = title_px + subtitle_px[order[0]] + 10
@@ -550,8 +263,8 @@ def _projector(fig: go.Figure) -> None:
         span = (axis.domain[1] - axis.domain[0]) if axis.domain else 1
         room = span * (PROJECTOR_WIDTH_PX if key[0] == "x" else plot_px)
         if key[0] == "x":  # less the tick labels of the y axis beside it (a bar chart's categories)
-            ykey = _axis_key(axis.anchor if axis.anchor and axis.anchor != "free" else "y" + key[5:], "y")
-            labels = [str(v) for v in _axis_data(fig, ykey) if isinstance(v, str)]
+            ykey = axis_key(axis.anchor if axis.anchor and axis.anchor != "free" else "y" + key[5:], "y")
+            labels = [str(v) for v in axis_data(fig, ykey) if isinstance(v, str)]
             room -= 0.55 * PROJECTOR_TICK * max((text_width(v) for v in labels), default=4)
         axis.title.text = wrap(axis.title.text, max(12, int(room / per_char)))
     titles = _subplot_titles(fig, cells)
