@@ -11,23 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import AppServer, launch_chromium, no_exception, require_chromium, wait_idle
+from tests.browser import AppServer, no_exception, wait_idle
 
 pytestmark = pytest.mark.browser
 
 SMALL = "/gradient_flow?gf-depths=8&gf-depths=20&gf-seeds=1"  # a measurement of about a second
 LONGER = "/gradient_flow?gf-depths=56&gf-seeds=1&gf-steps=4"  # several seconds on this CPU: long enough to kill
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str):
@@ -43,10 +32,10 @@ def stored(store: Path) -> int:
     return sum(1 for _ in store.glob("??/*.json"))
 
 
-def test_a_class_pressing_measure_gets_one_computation(chromium, tmp_path):
+def test_a_class_pressing_measure_gets_one_computation(browser, tmp_path):
     store = tmp_path / "store"
     with AppServer({"RESNET_LAB_RESULTS_DIR": str(store)}) as app:
-        pages = [open_page(chromium, app.url + SMALL) for _ in range(4)]
+        pages = [open_page(browser, app.url + SMALL) for _ in range(4)]
         for page in pages:
             page.get_by_role("button", name="Measure", exact=True).click()
         pages[1].context.close()  # one student closes the tab at once: the others still get their answer
@@ -57,18 +46,18 @@ def test_a_class_pressing_measure_gets_one_computation(chromium, tmp_path):
             ).first.wait_for()
             no_exception(page)
         assert stored(store) == 1, "four identical requests, one computation"
-        late = open_page(chromium, app.url + SMALL)  # a latecomer: the stored answer, without pressing anything
+        late = open_page(browser, app.url + SMALL)  # a latecomer: the stored answer, without pressing anything
         late.get_by_text("Computed ", exact=False).first.wait_for()
         late.get_by_text("with the same settings and seed", exact=False).first.wait_for()
         no_exception(late)
         assert stored(store) == 1
 
 
-def test_a_run_a_killed_server_left_starts_again_when_its_tab_reconnects(chromium, tmp_path):
+def test_a_run_a_killed_server_left_starts_again_when_its_tab_reconnects(browser, tmp_path):
     store = tmp_path / "store"
     app = AppServer({"RESNET_LAB_RESULTS_DIR": str(store)}).start()
     try:
-        page = open_page(chromium, app.url + LONGER)
+        page = open_page(browser, app.url + LONGER)
         page.get_by_role("button", name="Measure", exact=True).click()
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").wait_for()
         assert list((store / "running").glob("*.json")), "a running run leaves a marker"

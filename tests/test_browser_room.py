@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.browser import AppServer, launch_chromium, no_exception, require_chromium, wait_idle
+from tests.browser import AppServer, no_exception, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +23,6 @@ STUDENTS = 10
 REPLICA_STUDENTS = 6  # three on each replica: what matters there is the crossing, not the head count
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 OPTIONS = ("Far less (it vanishes)", "About the same (within 10×)", "Far more (it explodes)")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 def teacher_opens_a_room(browser, url: str):
@@ -102,15 +91,15 @@ def report(what: str, seconds: list[float]) -> None:
     print(f"\n{what}: median {ordered[len(ordered) // 2]:.2f} s, max {ordered[-1]:.2f} s over {len(ordered)}")
 
 
-def test_a_teacher_and_ten_phones_vote_and_see_the_reveal(chromium, tmp_path):
+def test_a_teacher_and_ten_phones_vote_and_see_the_reveal(browser, tmp_path):
     store = tmp_path / "store"
     with AppServer({"RESNET_LAB_RESULTS_DIR": str(store)}) as app:
-        result = run_a_class(chromium, app.url, [app.url])
+        result = run_a_class(browser, app.url, [app.url])
         report("vote -> teacher's count", result["vote"])
         report("reveal -> every phone", result["reveal"])
         code, teacher = result["code"], result["teacher"]
         # A student crafting the URL: a teacher's words in the query string change nothing.
-        crafted = chromium.new_context(**PHONE).new_page()
+        crafted = browser.new_context(**PHONE).new_page()
         crafted.goto(f"{app.url}/room?room={code}&present=1&key=AAAAAAAAAA&teacher=1&action=next&position=3")
         crafted.get_by_text(f"Room {code} · question 1 of 7").first.wait_for()
         assert crafted.get_by_role("button", name="Next question").count() == 0
@@ -134,7 +123,7 @@ def test_a_teacher_and_ten_phones_vote_and_see_the_reveal(chromium, tmp_path):
         # An ended room and a code never opened: a message each, no exception.
         ended = {**room, "code": "ENDED2", "updated": time.time() - 5 * 3600}
         (store / "rooms" / "ENDED2.json").write_text(json.dumps(ended))
-        page = chromium.new_context(**PHONE).new_page()
+        page = browser.new_context(**PHONE).new_page()
         page.goto(f"{app.url}/room?room=ENDED2")
         page.get_by_text("Room ENDED2 has ended", exact=False).first.wait_for()
         no_exception(page)
@@ -146,11 +135,11 @@ def test_a_teacher_and_ten_phones_vote_and_see_the_reveal(chromium, tmp_path):
         no_exception(page)
 
 
-def test_a_class_split_over_two_replicas(chromium, tmp_path):
+def test_a_class_split_over_two_replicas(browser, tmp_path):
     store = tmp_path / "shared-store"
     env = {"RESNET_LAB_RESULTS_DIR": str(store)}
     with AppServer(env) as one, AppServer(env) as two:
-        result = run_a_class(chromium, one.url, [one.url, two.url], count=REPLICA_STUDENTS)
+        result = run_a_class(browser, one.url, [one.url, two.url], count=REPLICA_STUDENTS)
         report("two replicas: vote -> teacher's count", result["vote"])
         report("two replicas: reveal -> every phone", result["reveal"])
         room = json.loads((store / "rooms" / f"{result['code']}.json").read_text())

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from resnet_core.degradation.result import DegradationResult, DegradationRun
-from resnet_core.figures import COLORWAY, rgba, tick_policy, variant_label, variant_style
+from resnet_core.figures import COLORWAY, band, tick_policy, variant_label, variant_style
 from resnet_core.i18n import gettext as _
 from resnet_core.i18n import ngettext
 from resnet_core.models import variant_name
@@ -53,21 +53,7 @@ def degradation_figure(result: DegradationResult | dict) -> go.Figure:
                 xs, mean, lo, hi = _mean_curve(runs, key)
                 style = variant_style(residual, depth, depths)
                 if multi and xs:
-                    fig.add_trace(
-                        go.Scatter(
-                            x=xs + xs[::-1],
-                            y=hi + lo[::-1],
-                            mode="lines",
-                            fill="toself",
-                            showlegend=False,
-                            fillcolor=rgba(style["color"], 0.12),
-                            line=dict(width=0),
-                            hoverinfo="skip",
-                            legendgroup=name,
-                        ),
-                        row=1,
-                        col=col,
-                    )
+                    fig.add_trace(band(xs, lo, hi, style["color"], group=name, alpha=0.12), row=1, col=col)
                 fig.add_trace(
                     go.Scatter(
                         x=xs,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import plotly.graph_objects as go
+
 from resnet_core.i18n import gettext as _
 
 # ------------------------------------------------------------------------------------------ colours
@@ -83,3 +85,19 @@ def variant_label(residual: bool, depth: int) -> str:
 def rgba(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def band(xs: list, lo: list, hi: list, color: str, *, group: str, alpha: float = 0.15) -> go.Scatter:
+    """The shaded range between ``lo`` and ``hi`` behind a curve (the seeds' spread), in the curve's colour and
+    legend group, with no hover and no legend entry of its own."""
+    return go.Scatter(
+        x=list(xs) + list(xs)[::-1],
+        y=list(hi) + list(lo)[::-1],
+        mode="lines",
+        fill="toself",
+        fillcolor=rgba(color, alpha),
+        line=dict(width=0),
+        hoverinfo="skip",
+        showlegend=False,
+        legendgroup=group,
+    )

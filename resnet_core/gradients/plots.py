@@ -12,7 +12,7 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from resnet_core.figures import LAYOUT, VARIANT_DASH, rgba, tick_policy, variant_label, variant_style
+from resnet_core.figures import LAYOUT, VARIANT_DASH, band, tick_policy, variant_label, variant_style
 from resnet_core.figures import VARIANT_COLORS as COMMON_COLORS
 from resnet_core.gradients.result import GradientResult, GradientRun
 from resnet_core.i18n import N_
@@ -82,21 +82,7 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
             xs, mid, lo, hi, names = _band(runs, metric)
             style = variant_style(residual, depth, depths)
             if n_seeds > 1 and xs:
-                fig.add_trace(
-                    go.Scatter(
-                        x=xs + xs[::-1],
-                        y=hi + lo[::-1],
-                        mode="lines",
-                        fill="toself",
-                        fillcolor=rgba(style["color"], 0.15),
-                        line=dict(width=0),
-                        hoverinfo="skip",
-                        showlegend=False,
-                        legendgroup=str(depth),
-                    ),
-                    row=1,
-                    col=col,
-                )
+                fig.add_trace(band(xs, lo, hi, style["color"], group=str(depth)), row=1, col=col)
             fig.add_trace(
                 go.Scatter(
                     x=xs,
@@ -119,12 +105,12 @@ def gradient_norms_figure(result: GradientResult | dict, metric: str = "block_in
         )
     fig.update_yaxes(type="log")  # every panel: the axes are shared
     fig.update_yaxes(title_text=_(GRADIENT_METRICS[metric][1]), row=1, col=1)
-    band = _(" · band: min–max over {n} seeds").format(n=n_seeds) if n_seeds > 1 else ""
+    band_note = _(" · band: min–max over {n} seeds").format(n=n_seeds) if n_seeds > 1 else ""
     fig.update_layout(
         height=430,
         margin=dict(l=10, r=10, t=40, b=10),
         hovermode="closest",
-        legend=dict(title=_("depth") + band),
+        legend=dict(title=_("depth") + band_note),
         template="plotly_white",
     )
     return tick_policy(fig, copy=False)

@@ -111,6 +111,21 @@ class ProgressEvent:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def epoch_end(cls, row: dict, *, step: int, total_steps: int, epoch: int, tag: str = "") -> ProgressEvent:
+        """The event at an epoch's end, from its history row (train loss and accuracy, eval metrics, seconds)."""
+        return cls(
+            "epoch",
+            step,
+            total_steps,
+            float(epoch),
+            row["train_loss"],
+            row["train_acc"],
+            row["seconds"],
+            metrics=dict(row),
+            tag=tag,
+        )
+
 
 @dataclass
 class TrainResult:
@@ -368,19 +383,7 @@ def train(
         row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if on_progress is not None:
-            on_progress(
-                ProgressEvent(
-                    "epoch",
-                    step,
-                    total_steps,
-                    float(epoch),
-                    row["train_loss"],
-                    row["train_acc"],
-                    row["seconds"],
-                    metrics=dict(row),
-                    tag=tag,
-                )
-            )
+            on_progress(ProgressEvent.epoch_end(row, step=step, total_steps=total_steps, epoch=epoch, tag=tag))
         if status != "done":
             break
 

@@ -176,19 +176,7 @@ def train_head(
         row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if on_progress is not None:
-            on_progress(
-                ProgressEvent(
-                    "epoch",
-                    step,
-                    total_steps,
-                    float(epoch),
-                    row["train_loss"],
-                    row["train_acc"],
-                    row["seconds"],
-                    metrics=dict(row),
-                    tag=tag,
-                )
-            )
+            on_progress(ProgressEvent.epoch_end(row, step=step, total_steps=total_steps, epoch=epoch, tag=tag))
         if status != "done":
             break
     message = end_message(status, step, diverged_at, divergence.found.reason if divergence.found else "")
