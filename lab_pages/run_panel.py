@@ -136,13 +136,20 @@ def job_status(job: Any, key: str | None = None, *, controls: bool = True) -> No
     if job.state == JobState.QUEUED:
         pos = job.queue_position
         wait = job.estimated_wait
-        st.info(
-            _("Queued behind other runs on this server (place {pos} in line; estimated wait {wait}).").format(
-                pos=pos, wait=format_wait(wait)
+        if not pos:
+            st.info(_("Starting…"))
+        elif wait is None:
+            st.info(
+                _("Queued behind other runs on this server (place {pos} in line; the wait is not known yet).").format(
+                    pos=pos
+                )
             )
-            if pos
-            else _("Starting…")
-        )
+        else:
+            st.info(
+                _("Queued behind other runs on this server (place {pos} in line; estimated wait {wait}).").format(
+                    pos=pos, wait=format_wait(wait)
+                )
+            )
     elif job.state == JobState.RUNNING:
         frac, text = running_progress(job, job.latest)
         st.progress(frac, text=text)

@@ -22,7 +22,8 @@ import streamlit as st
 from lab_pages.ui import profile
 from resnet_core.i18n import gettext as _
 from resnet_core.serving.estimates import Estimate
-from resnet_core.serving.jobs import Job, JobLimiter
+from resnet_core.serving.jobs import Job
+from resnet_core.serving.limiter import JobLimiter
 from resnet_core.serving.runs import Handle, RunRequest, RunService
 from resnet_core.serving.store import ResultStore
 
@@ -42,12 +43,13 @@ def upload_limiter() -> JobLimiter:
     return JobLimiter(2)
 
 
-def session_alive(viewer: str) -> bool:
-    """Is this browser session still connected? (Streamlit's runtime knows at once when a tab closes.)"""
+def session_alive(viewer: str) -> bool | None:
+    """Is this browser session still connected? Streamlit's runtime knows at once when a tab closes, and a tab in
+    the background stays connected however seldom it polls. None where there is no runtime to ask (AppTest)."""
     from streamlit.runtime import Runtime
 
     if not Runtime.exists():  # AppTest and bare scripts: heartbeats only
-        return True
+        return None
     return Runtime.instance().is_active_session(viewer)
 
 

@@ -4,8 +4,9 @@ import time
 import pytest
 
 from resnet_core.models import build_cifar_net
-from resnet_core.serving.jobs import Job, JobLimiter, JobState
-from resnet_core.training.engine import TrainConfig, seeded, train
+from resnet_core.serving.jobs import Job, JobState, Viewers
+from resnet_core.serving.limiter import JobLimiter
+from resnet_core.training.engine import ProgressEvent, TrainConfig, seeded, train
 
 
 def wait_for(predicate, timeout=30.0):
@@ -186,3 +187,44 @@ def test_estimated_wait_adds_up_the_estimates_of_the_runs_ahead():
     assert 125 < limiter.estimated_wait(2) <= 130  # and the first queued one's 30 s
     gate.set()
     assert all(j.wait(20) for j in jobs)
+
+
+def test_a_run_without_an_estimate_is_expected_to_take_what_its_pace_says():
+    """A run started while the server was still being timed has no estimate: once it reports steps, the queue
+    behind it goes by its pace (time so far x total steps / steps done)."""
+    limiter = JobLimiter(1)
+    gate = threading.Event()
+
+    def quarter_done(job):
+        time.sleep(0.3)
+        job.report(ProgressEvent("step", 1, 4, 0.25, 1.0, None, 0.0))
+        gate.wait(20)
+
+    running = Job(quarter_done, limiter=limiter, heartbeat_timeout=None).start()
+    assert wait_for(lambda: running.latest is not None)
+    so_far = time.time() - running.started
+    wait = limiter.estimated_wait(1)
+    assert wait is not None and 2.5 * so_far <= wait <= 3.1 * so_far  # a quarter done: three times as long to go
+    gate.set()
+    assert running.wait(20)
+
+
+def test_a_connected_viewer_stays_however_seldom_it_polls_and_a_closed_one_goes_after_the_grace():
+    """A background tab's timers are throttled or stopped: while its session is connected it still watches. When
+    the session cannot be asked (None), the heartbeats decide."""
+    clock = [0.0]
+    connected = {"background": True, "closed": False, "unknown": None}
+    viewers = Viewers(timeout=5.0, alive=connected.get, grace=2.0)
+    original = time.monotonic
+    try:
+        time.monotonic = lambda: clock[0]
+        for viewer in connected:
+            viewers.touch(viewer)
+        clock[0] = 1.0
+        assert sorted(viewers.current()) == ["background", "closed", "unknown"]  # closed: within its grace still
+        clock[0] = 3.5
+        assert sorted(viewers.current()) == ["background", "unknown"]
+        clock[0] = 60.0  # a minute without a heartbeat
+        assert viewers.current() == ["background"]
+    finally:
+        time.monotonic = original

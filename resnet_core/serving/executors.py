@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from resnet_core.serving.jobs import Job, JobLimiter, experiment_job
+from resnet_core.serving.jobs import Job, experiment_job
+from resnet_core.serving.limiter import JobLimiter
 
 
 class LocalExecutor:

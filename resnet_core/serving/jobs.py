@@ -4,25 +4,25 @@ A Streamlit rerun (any widget a user touches) ends the script run, and with it a
 inline. A :class:`Job` runs the work in its own thread instead; pages keep a handle and redraw progress from it.
 The worker never touches the UI: it only appends events and partial results under a lock.
 
-A process-wide :class:`JobLimiter` bounds how many jobs compute at once, so a classroom of browsers on one
-machine queues in arrival order instead of running out of memory; a queued job knows its place in line and an
-estimated wait (from the estimates of the jobs ahead of it, or from how long recent jobs took).
+A process-wide :class:`~resnet_core.serving.limiter.JobLimiter` bounds how many jobs compute at once, so a
+classroom of browsers on one machine queues in arrival order instead of running out of memory; a queued job knows
+its place in line and an estimated wait.
 
 A job is watched by **viewers** (browser sessions; several when a class asks for the same result, see
 :mod:`resnet_core.serving.runs`). Each viewer's page polls and calls :meth:`Job.touch` with its id (a heartbeat);
-``alive(viewer)``, when given, says at once whether a viewer's session is still connected. A viewer is gone after
-``heartbeat_timeout`` s without a heartbeat, or ``grace`` s after its session closed; :meth:`Job.detach` (the
-Stop button) takes one viewer away. With no viewer left the job is orphaned: ``should_stop`` turns True, so a
-running job stops within one step and a queued job gives up its place without ever starting. The check is lazy,
-made by the job's own thread (at every step, and every 0.1 s while queued), so no reaper thread is needed.
+``alive(viewer)``, when given, says at once whether a viewer's session is still connected (True), has closed
+(False) or cannot be told (None). A connected viewer stays however seldom it polls (a background tab's timers are
+throttled, a frozen tab's stopped); a closed one is gone ``grace`` s after it closed; one no one can tell about is
+gone after ``heartbeat_timeout`` s without a heartbeat. :meth:`Job.detach` (the Stop button) takes one viewer
+away. With no viewer left the job is orphaned: ``should_stop`` turns True, so a running job stops within one step
+and a queued job gives up its place without ever starting. The check is lazy, made by the job's own thread (at
+every step, and every 0.1 s while queued), so no reaper thread is needed.
 ``time_limit`` stops a runaway run the same way, with the state TIME_LIMIT ("stopped: time limit").
 """
 
 from __future__ import annotations
 
-import collections
 import enum
-import heapq
 import itertools
 import threading
 import time
@@ -32,6 +32,7 @@ from typing import Any
 
 from resnet_core.i18n import current_language, language
 from resnet_core.i18n import gettext as _
+from resnet_core.serving.limiter import JobLimiter
 from resnet_core.training.engine import ProgressEvent
 
 
@@ -47,87 +48,6 @@ class JobState(str, enum.Enum):
     @property
     def finished(self) -> bool:
         return self not in (JobState.QUEUED, JobState.RUNNING)
-
-
-def _expected_seconds(job: Any, typical: float | None) -> float | None:
-    estimate = getattr(job, "estimate", None)
-    return estimate.total if estimate is not None and estimate.total > 0 else typical
-
-
-class JobLimiter:
-    """A first-come-first-served gate: at most ``max_running`` jobs hold a slot at once."""
-
-    def __init__(self, max_running: int = 1) -> None:
-        if max_running < 1:
-            raise ValueError("max_running must be at least 1")
-        self.max_running = max_running
-        self._cond = threading.Condition()
-        self._waiting: list[Any] = []  # jobs in line, first first
-        self._running: dict[int, tuple[Any, float]] = {}  # job id -> (job, when it got its slot)
-        self._durations: collections.deque[float] = collections.deque(maxlen=20)  # recent slot holding times
-
-    def acquire(self, job: Any) -> bool:
-        """Block until ``job`` is first in line and a slot is free; False if it is stopped while waiting
-        (``job.is_set()``, checked at least every 0.1 s, also when a slot frees up)."""
-        with self._cond:
-            self._waiting.append(job)
-            try:
-                while True:
-                    if job.is_set():
-                        return False
-                    if self._waiting[0] is job and len(self._running) < self.max_running:
-                        break
-                    self._cond.wait(timeout=0.1)
-                self._running[job.id] = (job, time.monotonic())
-                return True
-            finally:
-                self._waiting.remove(job)
-                self._cond.notify_all()
-
-    def release(self, job_id: int) -> None:
-        with self._cond:
-            held = self._running.pop(job_id, None)
-            if held is not None:
-                self._durations.append(time.monotonic() - held[1])
-            self._cond.notify_all()
-
-    def estimated_wait(self, position: int) -> float | None:
-        """Seconds until the job at ``position`` in line starts: the slots free up as the running jobs finish
-        (each by its estimate, else the recent typical duration), then each job ahead takes one for its own
-        expected time. None when something ahead has neither an estimate nor any history to go on."""
-        with self._cond:
-            typical = sum(self._durations) / len(self._durations) if self._durations else None
-            now = time.monotonic()
-            free_at = []
-            for job, started in self._running.values():
-                expected = _expected_seconds(job, typical)
-                if expected is None:
-                    return None
-                free_at.append(max(0.0, expected - (now - started)))
-            free_at += [0.0] * (self.max_running - len(free_at))
-            heapq.heapify(free_at)
-            for job in self._waiting[: max(0, position - 1)]:
-                expected = _expected_seconds(job, typical)
-                if expected is None:
-                    return None
-                heapq.heappush(free_at, heapq.heappop(free_at) + expected)
-            return free_at[0]
-
-    def position(self, job_id: int) -> int | None:
-        """1 for the next job to run, 2 behind it, ...; None when not waiting."""
-        with self._cond:
-            ids = [j.id for j in self._waiting]
-            return ids.index(job_id) + 1 if job_id in ids else None
-
-    @property
-    def running(self) -> int:
-        with self._cond:
-            return len(self._running)
-
-    @property
-    def waiting(self) -> int:
-        with self._cond:
-            return len(self._waiting)
 
 
 class Viewers:
@@ -152,13 +72,14 @@ class Viewers:
             return len(self._seen)
 
     def _gone(self, viewer: str, seen: float, now: float) -> bool:
-        if self.timeout is not None and now - seen > self.timeout:
-            return True
-        if self.alive is not None and not self.alive(viewer):
-            closed = self._closed_since.setdefault(viewer, now)
-            return now - closed > self.grace
-        self._closed_since.pop(viewer, None)
-        return False
+        connected = self.alive(viewer) if self.alive is not None else None
+        if connected is None:  # no one can tell: the heartbeats decide
+            return self.timeout is not None and now - seen > self.timeout
+        if connected:  # a tab in the background polls seldom or not at all, and still watches
+            self._closed_since.pop(viewer, None)
+            return False
+        closed = self._closed_since.setdefault(viewer, now)
+        return now - closed > self.grace
 
     def current(self) -> list[str]:
         """The viewers still there (drops the ones that are gone)."""

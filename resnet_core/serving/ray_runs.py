@@ -151,9 +151,20 @@ class RayRun:
     def _drop_closed_tabs(self) -> None:
         alive = self.executor.alive
         for viewer in list(self._local_viewers):
-            if alive is not None and not alive(viewer):
+            if alive is not None and alive(viewer) is False:
                 self._local_viewers.discard(viewer)
                 self.executor.board.detach.remote(self.key, viewer)
+
+    def keep_alive(self) -> None:
+        """Touch the board for this replica's viewers that are still connected however seldom their tabs poll
+        (a background tab), detach the closed ones, and pull the run's state (so a finished run is stored even
+        when every tab watching it is asleep)."""
+        alive = self.executor.alive
+        if alive is not None:
+            for viewer in list(self._local_viewers):
+                if alive(viewer):
+                    self.executor.board.touch.remote(self.key, viewer)
+        self.refresh(force=True)
 
     # ------------------------------------------------------------------------------------ like a Job
     def snapshot(self) -> tuple[JobState, list, Any]:
@@ -229,6 +240,21 @@ class RayRunExecutor:
         self.gpus = float(self.ray.cluster_resources().get("GPU", 0))
         self._runs: dict[str, RayRun] = {}
         self._lock = threading.Lock()
+        every = max(1.0, (viewer_timeout or 30.0) / 3)
+        threading.Thread(target=self._keep_alive, args=(every,), name="ray-runs-keep-alive", daemon=True).start()
+
+    def _keep_alive(self, every: float) -> None:
+        """While this replica lives, its connected viewers keep their runs on the board (see :meth:`RayRun.keep_alive`);
+        when it dies, the board lets its viewers go after the viewer timeout."""
+        while True:
+            time.sleep(every)
+            with self._lock:
+                runs = list(self._runs.values())
+            for run in runs:
+                try:
+                    run.keep_alive()
+                except Exception:  # a cluster that went away: the pages say so when they poll
+                    traceback.print_exc()
 
     @staticmethod
     def experiment(kind: str) -> Any:
