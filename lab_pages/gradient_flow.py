@@ -8,7 +8,7 @@ measured live.
 import streamlit as st
 
 from lab_pages import presenter
-from lab_pages.charts import chart
+from lab_pages.charts import shared_chart
 from lab_pages.degradation_tab import degradation_tab
 from lab_pages.run_panel import job_panel, show_estimate
 from lab_pages.runs import attach_existing, request_run, result_so_far
@@ -158,7 +158,7 @@ with tab_grad:
         format_func=lambda m: _(GRADIENT_METRICS[m][1]),
     )
 
-    def show_gradients(payload: dict, *, name: str) -> None:
+    def show_gradients(payload: dict, *, name: str, downloads: bool = True) -> None:
         result = GradientResult.from_dict(payload)
         if not result.runs:
             return
@@ -170,12 +170,14 @@ with tab_grad:
         if result.complete:
             with st.expander(_("Every depth")):
                 st.markdown("\n".join(f"- {line}" for line in gradients_report.depth_lines(result)))
-        chart(gradient_norms_figure(result, metric), key=f"{name}-norms")
-        chart(ratio_figure(result), key=f"{name}-ratio")
+        drawn = (name, len(result.runs), result.complete)  # a run's charts change only as its runs come in
+        shared_chart((*drawn, metric), lambda: gradient_norms_figure(result, metric), key=f"{name}-norms")
+        shared_chart(drawn, lambda: ratio_figure(result), key=f"{name}-ratio")
         with st.expander(_("Every run (net and seed)")):
             rows = gradient_table(result)
             st.dataframe(rows, hide_index=True, width="stretch")
-            download_buttons(result.to_dict(), name=name, csv_rows=rows)
+            if downloads:
+                download_buttons(result.to_dict(), name=name, csv_rows=rows)
         st.caption(
             _(
                 "Input-gradient ratio = ‖∂L/∂x‖ at block 0's input ÷ at the last block's input (1: the first block "
@@ -189,7 +191,9 @@ with tab_grad:
     def render_gradient_job(job) -> None:
         result = result_so_far(job)
         if result is not None:
-            show_gradients(result.to_dict(), name=f"gradients-live-{job.id}")
+            # downloads once it has ended: a class polling a live run would each serialise it every second
+            name = f"gradients-live-{job.id}-{getattr(job, 'started', None) or 0:.0f}"  # asked again: another run
+            show_gradients(result.to_dict(), name=name, downloads=not job.active)
 
     attach_existing(GRAD_JOB, "gradients", config, title=grad_title, estimate=grad_estimate)
     has_live = st.session_state.get(GRAD_JOB) is not None

@@ -387,6 +387,36 @@ def test_chart_draws_the_figure_for_the_device_without_the_toolbar():
     assert shown[True]["layout"]["yaxis"]["tickfont"]["size"] == 20 and shown[True]["data"][0]["line"]["width"] >= 3
 
 
+def test_shared_chart_builds_once_for_every_session_that_draws_the_same_thing():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import plotly.graph_objects as go
+        import streamlit as st
+
+        from lab_pages.charts import shared_chart
+
+        def build():
+            builds = st.session_state.setdefault("builds", [])
+            builds.append(1)
+            return go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))
+
+        shared_chart(("shared-chart-test", st.session_state.get("step", 0)), build, key="c")
+
+    def draw(present=False, step=0):
+        at = AppTest.from_function(page)
+        at.session_state["present"], at.session_state["step"] = present, step
+        at.run()
+        assert not at.exception, at.exception
+        assert json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"] == [3, 4]
+        return len(at.session_state["builds"]) if "builds" in at.session_state else 0
+
+    assert draw() == 1  # the first session builds it
+    assert draw() == 0  # a second session draws the same figure without building it
+    assert draw(present=True) == 1  # a projector lays it out otherwise: built for it
+    assert draw(step=1) == 1  # other content (the run got further): built again
+
+
 @pytest.mark.parametrize(
     ("present", "agent", "device"),
     [
