@@ -88,6 +88,31 @@ def test_limiter_runs_one_at_a_time_in_arrival_order():
     assert limiter.running == 0 and limiter.waiting == 0
 
 
+def test_the_line_is_round_robin_across_sessions():
+    limiter = JobLimiter(1)
+    gate = threading.Event()
+    order = []
+
+    def work(name):
+        def fn(job):
+            order.append(name)
+            gate.wait(10)
+
+        return fn
+
+    def ask(owner, name):
+        job = Job(work(name), limiter=limiter, owner=owner).start()
+        assert wait_for(lambda: job.state == JobState.RUNNING or job.queue_position is not None)
+        return job
+
+    jobs = [ask("a", "a1"), ask("a", "a2"), ask("b", "b1"), ask("c", "c1"), ask("b", "b2")]
+    # a's second run waits behind b's and c's first; b's second behind a's second (it asked earlier)
+    assert [j.queue_position for j in jobs] == [None, 3, 1, 2, 4]
+    gate.set()
+    assert all(j.wait(10) for j in jobs)
+    assert order == ["a1", "b1", "c1", "a2", "b2"]
+
+
 def test_limiter_rejects_zero_slots():
     with pytest.raises(ValueError):
         JobLimiter(0)

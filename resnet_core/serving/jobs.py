@@ -5,7 +5,7 @@ inline. A :class:`Job` runs the work in its own thread instead; pages keep a han
 The worker never touches the UI: it only appends events and partial results under a lock.
 
 A process-wide :class:`~resnet_core.serving.limiter.JobLimiter` bounds how many jobs compute at once, so a
-classroom of browsers on one machine queues in arrival order instead of running out of memory; a queued job knows
+classroom of browsers on one machine waits in a fair line instead of running out of memory; a queued job knows
 its place in line and an estimated wait.
 
 A job is watched by **viewers** (browser sessions; several when a class asks for the same result, see
