@@ -85,7 +85,7 @@ def controls(code: str, room: Room, steps: dict) -> None:
     if c[1].button(_("Close voting"), disabled=phase != "voting"):
         act(code, "close_voting")
         st.rerun()
-    if c[2].button(_("Show how the class voted"), disabled=room.split_shown or phase == "question"):
+    if c[2].button(_("Show the votes"), disabled=room.split_shown or phase == "question"):
         act(code, "show_split")
         st.rerun()
     if c[3].button(_("Reveal the measurement"), disabled=phase in ("question", "revealed"), type="primary"):
