@@ -64,10 +64,8 @@ def test_divergence_sets_the_diverged_state(tiny_train, cpu):
     assert job.state == JobState.DIVERGED and "diverged at step" in job.error
 
 
-def test_limiter_runs_one_at_a_time_in_arrival_order():
-    limiter = JobLimiter(1)
-    gate = threading.Event()
-    order = []
+def gated(order: list, gate: threading.Event):
+    """Work that notes its name when it starts, then holds its slot until ``gate`` opens."""
 
     def work(name):
         def fn(job):
@@ -75,6 +73,15 @@ def test_limiter_runs_one_at_a_time_in_arrival_order():
             gate.wait(10)
 
         return fn
+
+    return work
+
+
+def test_limiter_runs_one_at_a_time_in_arrival_order():
+    limiter = JobLimiter(1)
+    gate = threading.Event()
+    order = []
+    work = gated(order, gate)
 
     jobs = [Job(work(i), limiter=limiter).start() for i in range(3)]
     assert wait_for(lambda: limiter.running == 1 and limiter.waiting == 2)
@@ -92,13 +99,7 @@ def test_the_line_is_round_robin_across_sessions():
     limiter = JobLimiter(1)
     gate = threading.Event()
     order = []
-
-    def work(name):
-        def fn(job):
-            order.append(name)
-            gate.wait(10)
-
-        return fn
+    work = gated(order, gate)
 
     def ask(owner, name):
         job = Job(work(name), limiter=limiter, owner=owner).start()
