@@ -390,6 +390,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         _t("test_runs", "test_stop_detaches_one_viewer_and_the_run_stops_with_the_last"),
     ),
     Mutation(
+        "store-writes-in-place",
+        "shared results: a writer killed mid-write leaves half a result where the last whole one was",
+        "resnet_core/provenance.py",
+        'tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")',
+        "tmp = path",
+        _t("test_runs", "test_a_writer_killed_mid_write_leaves_the_last_whole_result"),
+    ),
+    Mutation(
         "store-key-ignores-the-device",
         "shared results: a result computed on one device kind answers a request for another",
         "resnet_core/serving/store.py",

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -157,6 +160,38 @@ def test_the_store_is_bounded_and_evicts_the_least_recently_used(tmp_path):
     assert f"{0:064x}" in kept and f"{1:064x}" not in kept and f"{3:064x}" in kept
     assert store.put("f" * 64, "gradients", {}, device="cpu", payload={"status": "cancelled"}, seconds=1) is None
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_writer_killed_mid_write_leaves_the_last_whole_result(tmp_path):
+    key = "ab" * 32
+    store = ResultStore(tmp_path, shipped=False)
+    store.put(key, "gradients", {}, device="cpu", payload={"status": "done", "version": 1}, seconds=1.0)
+    # Another process rewrites the entry; it is SIGKILLed with half of the new file written.
+    code = f"""
+import pathlib, time
+from resnet_core.serving.store import ResultStore
+
+def half_then_hang(self, text, *args, **kwargs):
+    with open(self, "w") as f:
+        f.write(text[: len(text) // 2])
+    print("half written", flush=True)
+    time.sleep(60)
+
+pathlib.Path.write_text = half_then_hang
+payload = {{"status": "done", "version": 2, "filler": "x" * 100_000}}
+ResultStore({str(tmp_path)!r}, shipped=False).put({key!r}, "gradients", {{}}, device="cpu", payload=payload, seconds=2.0)
+"""
+    repo = Path(__file__).resolve().parent.parent
+    writer = subprocess.Popen([sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "half written"
+    finally:
+        writer.kill()
+        writer.wait(30)
+    assert list(tmp_path.glob("??/*.tmp")), "the torn write is a temp file"
+    stored = store.get(key)
+    assert stored is not None and stored.payload == {"status": "done", "version": 1}
+    assert len(store) == 1
 
 
 def test_a_shipped_result_answers_a_request_for_exactly_its_settings(tmp_path):
