@@ -188,10 +188,16 @@ ResultStore({str(tmp_path)!r}, shipped=False).put({key!r}, "gradients", {{}}, de
     finally:
         writer.kill()
         writer.wait(30)
-    assert list(tmp_path.glob("??/*.tmp")), "the torn write is a temp file"
+    torn = list(tmp_path.glob("??/*.tmp"))
+    assert torn, "the torn write is a temp file"
     stored = store.get(key)
     assert stored is not None and stored.payload == {"status": "done", "version": 1}
     assert len(store) == 1
+    store.evict()
+    assert all(t.exists() for t in torn)  # it could still be a live writer's
+    os.utime(torn[0], (time.time() - 7200, time.time() - 7200))
+    store.evict()
+    assert not torn[0].exists()  # an hour old: a killed writer's, removed
 
 
 def test_a_shipped_result_answers_a_request_for_exactly_its_settings(tmp_path):

@@ -34,6 +34,7 @@ from typing import Any
 from resnet_core.provenance import write_json
 
 STORED_STATUSES = ("done", "diverged")
+STALE_TEMP_SECONDS = 3600  # a write takes well under a second; an older temp file is a killed writer's
 DEFAULT_MAX_MB = 500.0
 
 
@@ -162,7 +163,14 @@ class ResultStore:
         return stored
 
     def evict(self) -> list[str]:
-        """Remove the least recently used results until the folder is within its size bound."""
+        """Remove the least recently used results until the folder is within its size bound (and the temp files
+        of writers killed mid-write, once they are an hour old)."""
+        for tmp in self.root.glob("??/*.tmp"):
+            try:
+                if time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
+                    tmp.unlink()
+            except OSError:
+                continue
         files = []
         for path in self.root.glob("??/*.json"):
             try:
