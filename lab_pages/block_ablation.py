@@ -5,7 +5,7 @@ import streamlit as st
 from lab_pages import presenter
 from lab_pages.charts import chart
 from lab_pages.run_panel import job_panel, show_estimate
-from lab_pages.runs import attach_existing, launch, request_run
+from lab_pages.runs import attach_existing, launch, request_run, result_so_far
 from lab_pages.ui import (
     current_device,
     current_seed,
@@ -313,24 +313,14 @@ input_keys = {"models": pair_hash(models)} if models else {}
 sweep_title = _("Ablation, depth {depth}, {n} test images, {bn}").format(
     depth=depth, n=test_size, bn=_(BN_TITLES[bn_stats])
 )
+sweep_run = dict(inputs=run_inputs, input_keys=input_keys, title=sweep_title, estimate=sweep_estimate)
 if st.button(_("Run the ablation"), type="primary", disabled=not can_run, key="ablation-run"):
-    request_run(
-        SWEEP_KEY,
-        "ablation",
-        config,
-        inputs=run_inputs,
-        input_keys=input_keys,
-        title=sweep_title,
-        estimate=sweep_estimate,
-    )
-attach_existing(
-    SWEEP_KEY, "ablation", config, inputs=run_inputs, input_keys=input_keys, title=sweep_title, estimate=sweep_estimate
-)
+    request_run(SWEEP_KEY, "ablation", config, **sweep_run)
+attach_existing(SWEEP_KEY, "ablation", config, **sweep_run)
 
 
 def render_sweep(job) -> None:
-    _state, _events, partial = job.snapshot()
-    res: AblationResult | None = job.result if job.result is not None else partial
+    res: AblationResult | None = result_so_far(job)
     if res is None:
         return
     st.caption(

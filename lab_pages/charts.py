@@ -42,10 +42,7 @@ def device() -> str:
 def chart(fig: go.Figure, *, key: str | None = None, container: Any = None, **kwargs: Any) -> Any:
     """``st.plotly_chart`` of ``fig`` with the tick policy, laid out for :func:`device`, in ``container`` (a column,
     default: where the page is); other keyword arguments (``on_select``, ``theme``, ...) go to ``plotly_chart``."""
-    config = {"displayModeBar": False, **kwargs.pop("config", {})}
-    return (container or st).plotly_chart(
-        for_device(tick_policy(fig), device()), width=kwargs.pop("width", "stretch"), key=key, config=config, **kwargs
-    )
+    return _draw(for_device(tick_policy(fig), device()), key=key, container=container, **kwargs)
 
 
 def shared_chart(content: Hashable, build: Callable[[], go.Figure], *, key: str | None = None, **kwargs: Any) -> Any:
@@ -63,5 +60,10 @@ def shared_chart(content: Hashable, build: Callable[[], go.Figure], *, key: str 
             _shared[where] = fig
             while len(_shared) > SHARED_FIGURES:
                 _shared.popitem(last=False)
+    return _draw(fig, key=key, **kwargs)
+
+
+def _draw(fig: go.Figure, *, key: str | None, container: Any = None, **kwargs: Any) -> Any:
+    """A laid-out figure, full width, without plotly's toolbar."""
     config = {"displayModeBar": False, **kwargs.pop("config", {})}
-    return st.plotly_chart(fig, width=kwargs.pop("width", "stretch"), key=key, config=config, **kwargs)
+    return (container or st).plotly_chart(fig, width=kwargs.pop("width", "stretch"), key=key, config=config, **kwargs)

@@ -153,33 +153,28 @@ job_panel("home-train", render_training)
 st.caption(_("ResNet-20 has {n:,} parameters (He et al.: 0.27M).").format(n=resnet20_parameters()))
 
 st.header(_("Experiments"))
-st.page_link(
-    "lab_pages/gradient_flow.py",
-    label=_("Gradient flow — plain vs residual gradients by depth, and the degradation problem"),
-    icon=":material/waterfall_chart:",
-)
-st.page_link(
-    "lab_pages/block_ablation.py",
-    label=_("Block ablation — delete blocks from trained networks: an ensemble of shallow paths"),
-    icon=":material/content_cut:",
-)
-st.page_link(
-    "lab_pages/architectures.py",
-    label=_("Architectures — parameters, MACs and depth of VGG and ResNets; basic vs bottleneck blocks"),
-    icon=":material/account_tree:",
-)
-st.page_link(
-    "lab_pages/layers.py",
-    label=_("What the layers see — an image through preprocessing and every stage of a trained network"),
-    icon=":material/visibility:",
-)
-st.page_link(
-    "lab_pages/transfer_learning.py",
-    label=_("Transfer learning — feature extraction vs fine-tuning, side by side"),
-    icon=":material/swap_horiz:",
-)
-st.page_link(
-    "lab_pages/room.py",
-    label=_("Class room — students vote from their phones before each measurement is revealed"),
-    icon=":material/groups:",
-)
+for script, label, icon in (
+    (
+        "gradient_flow",
+        _("Gradient flow — plain vs residual gradients by depth, and the degradation problem"),
+        "waterfall_chart",
+    ),
+    (
+        "block_ablation",
+        _("Block ablation — delete blocks from trained networks: an ensemble of shallow paths"),
+        "content_cut",
+    ),
+    (
+        "architectures",
+        _("Architectures — parameters, MACs and depth of VGG and ResNets; basic vs bottleneck blocks"),
+        "account_tree",
+    ),
+    (
+        "layers",
+        _("What the layers see — an image through preprocessing and every stage of a trained network"),
+        "visibility",
+    ),
+    ("transfer_learning", _("Transfer learning — feature extraction vs fine-tuning, side by side"), "swap_horiz"),
+    ("room", _("Class room — students vote from their phones before each measurement is revealed"), "groups"),
+):
+    st.page_link(f"lab_pages/{script}.py", label=label, icon=f":material/{icon}:")

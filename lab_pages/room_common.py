@@ -4,13 +4,15 @@ watches. Rules (who may do what, one vote per voter) live in resnet_core.serving
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from lab_pages import presenter
-from lab_pages.charts import chart
+from lab_pages.charts import chart, shared_chart
 from lab_pages.presenter import Step
+from lab_pages.runs import result_so_far
 from resnet_core.figures import votes_figure
 from resnet_core.i18n import _
 from resnet_core.serving.lesson import ITEMS, LESSON
@@ -99,34 +101,39 @@ def run_request(room: Room) -> Any:
     return RunRequest(run["kind"], run["config"], run["device"], title=run.get("title", ""))
 
 
-def show_live_result(kind: str, result: Any, *, key: str) -> None:
-    """A compact view of the room's live run: the experiment's headline and its main figure."""
+def show_live_result(kind: str, view: Any, *, key: str) -> None:
+    """A compact view of the room's live run (``view``: the run or its stored result): the experiment's headline and
+    its main figure, built once for every phone and projector that shows it (they all poll every second)."""
     from resnet_core import registry
 
     experiment = registry.get(kind)
+    result = result_so_far(view)
     if result is None or not getattr(result, "status", None):
         return
     if experiment.headline is not None and getattr(result, "status", "") in ("done", "diverged"):
         st.markdown(experiment.headline(result))
-    figure = _live_figure(kind, result)
-    if figure is not None:
-        chart(figure, key=key)
+    live = _live_figure(kind, result)
+    if live is not None:
+        got_to, build = live
+        content = ("room-run", kind, view.id, getattr(view, "started", None), result.status, got_to)
+        shared_chart(content, build, key=key)
 
 
-def _live_figure(kind: str, result: Any) -> Any:
+def _live_figure(kind: str, result: Any) -> tuple[int, Callable[[], Any]] | None:
+    """How far ``result`` got (its runs so far) and how to build its main figure; None before it has any."""
     if kind == "gradients" and result.runs:
         from resnet_core.gradients.plots import ratio_figure
 
-        return ratio_figure(result)
+        return len(result.runs), lambda: ratio_figure(result)
     if kind == "ablation" and result.models:
         from resnet_core.ablation.plots import delete_one_figure
 
-        return delete_one_figure(result)
+        return len(result.models), lambda: delete_one_figure(result)
     if kind == "transfer" and result.results:
         from resnet_core.transfer.plots import paired_figure
         from resnet_core.transfer.result import paired_differences
 
-        return paired_figure(paired_differences(result.results))
+        return len(result.results), lambda: paired_figure(paired_differences(result.results))
     return None
 
 

@@ -3,8 +3,8 @@ option (a vote, changeable until the teacher closes voting), then the reveal —
 and how the class voted — and the live run the teacher starts. Nothing else of the lab's controls is in the way.
 
 A tiny fragment reads the room's state every second (a small file read) and redraws the screen when what it shows
-has changed, so the reveal reaches every phone within about a second, and a vote shows on the teacher's count. The voter id is anonymous (random, kept in the URL
-so a reload keeps the vote) and says nothing about the student.
+has changed, so the reveal reaches every phone within about a second, and a vote shows on the teacher's count. The
+voter id is anonymous (random, kept in the URL so a reload keeps the vote) and says nothing about the student.
 """
 
 from __future__ import annotations
@@ -148,7 +148,6 @@ def watch_run(code: str) -> None:
             st.caption(_("Starting…"))
             return
         job_status(handle.view, controls=False)
-        result = handle.view.result if handle.view.result is not None else handle.view.snapshot()[2]
-        show_live_result(request.kind, result, key=f"student-run-{room.question}")
+        show_live_result(request.kind, handle.view, key=f"student-run-{room.question}")
 
     live()

@@ -176,8 +176,7 @@ def show_run(room: Room) -> None:
         stop = getattr(view, "stop", None)
         if stop is not None:
             stop("request")
-    result = view.result if view.result is not None else view.snapshot()[2]
-    show_live_result(request.kind, result, key=f"teacher-run-{room.question}")
+    show_live_result(request.kind, view, key=f"teacher-run-{room.question}")
 
 
 def lesson_panel(code: str, room: Room, steps: dict) -> None:

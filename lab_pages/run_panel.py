@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 import torch
 
-from lab_pages.runs import keep_view, run_service, session_id
+from lab_pages.runs import handle_key, keep_handle, run_service, session_id
 from lab_pages.ui import escape_markdown, show_unexpected
 from resnet_core.i18n import N_, ngettext
 from resnet_core.i18n import gettext as _
@@ -96,7 +96,7 @@ def show_estimate(work: Work, device: torch.device) -> Estimate | None:
 
 
 def _origin_note(key: str, job: Any) -> None:
-    handle: Handle | None = st.session_state.get(f"{key}-handle")
+    handle: Handle | None = st.session_state.get(handle_key(key))
     if handle is None or handle.view is not job:
         return
     if isinstance(job, StoredView):
@@ -199,7 +199,7 @@ def _stop_watching(key: str | None, job: Any, viewer: str) -> None:
     left = job.detach(viewer)
     if left > 0 and key is not None:  # others still watch: this session lets go of it
         st.session_state.pop(key, None)
-        st.session_state.pop(f"{key}-handle", None)
+        st.session_state.pop(handle_key(key), None)
         st.toast(
             ngettext(
                 "You stopped watching; the run goes on for {n} other viewer.",
@@ -216,12 +216,10 @@ def job_panel(key: str, render: Callable[[Any], None], *, every: float = 1.0) ->
     ``every`` seconds; every three while it waits in line, which costs the server next to nothing), so other
     widgets stay usable; when it ends it triggers one full rerun to draw the final state."""
     if st.session_state.pop(f"{key}-again", False):
-        handle: Handle | None = st.session_state.get(f"{key}-handle")
+        handle: Handle | None = st.session_state.get(handle_key(key))
         st.session_state.pop(key, None)
         if handle is not None and handle.request is not None:
-            new = run_service().request(handle.request, session_id(), again=True)
-            keep_view(key, new.view)
-            st.session_state[f"{key}-handle"] = new
+            keep_handle(key, run_service().request(handle.request, session_id(), again=True))
     job = st.session_state.get(key)
     if job is None:
         return None

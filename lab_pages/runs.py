@@ -186,6 +186,18 @@ def _request(kind: str, config: Any, title: str, estimate, training, inputs, inp
     )
 
 
+def handle_key(key: str) -> str:
+    """Where this session keeps the :class:`Handle` of the run under the page's ``key``."""
+    return f"{key}-handle"
+
+
+def keep_handle(key: str, handle: Handle) -> Handle:
+    """This session keeps ``handle`` (how its run came about: stored, shared or new) and its view under ``key``."""
+    keep_view(key, handle.view)
+    st.session_state[handle_key(key)] = handle
+    return handle
+
+
 def request_run(
     key: str,
     kind: str,
@@ -207,10 +219,7 @@ def request_run(
     if runs is None:
         return None
     request = _request(kind, config, title, estimate, training, inputs, input_keys)
-    handle = runs.request(request, session_id(), again=again)
-    keep_view(key, handle.view)
-    st.session_state[f"{key}-handle"] = handle
-    return handle
+    return keep_handle(key, runs.request(request, session_id(), again=again))
 
 
 def attach_existing(
@@ -236,10 +245,7 @@ def attach_existing(
     if runs is None:
         return None
     handle = runs.lookup(request, session_id())
-    if handle is not None:
-        keep_view(key, handle.view)
-        st.session_state[f"{key}-handle"] = handle
-    return handle
+    return keep_handle(key, handle) if handle is not None else None
 
 
 def result_so_far(job: Any) -> Any:

@@ -243,28 +243,11 @@ with section_live:
     # An upload is an input of the run, named by its content hash (its results are stored and shared under it).
     run_inputs = {"upload": upload} if upload is not None else {}
     input_keys = {"upload": upload.content_hash()} if upload is not None else {}
+    run = dict(inputs=run_inputs, input_keys=input_keys, title=run_title, estimate=estimate, training=True)
     if st.button(_("Train all strategies"), type="primary", disabled=not ready):
-        if request_run(
-            JOB_KEY,
-            "transfer",
-            config,
-            inputs=run_inputs,
-            input_keys=input_keys,
-            title=run_title,
-            estimate=estimate,
-            training=True,
-        ):
+        if request_run(JOB_KEY, "transfer", config, **run):
             st.session_state[JOB_KEY + "-config"] = (config, upload)
-    if attach_existing(
-        JOB_KEY,
-        "transfer",
-        config,
-        inputs=run_inputs,
-        input_keys=input_keys,
-        title=run_title,
-        estimate=estimate,
-        training=True,
-    ):
+    if attach_existing(JOB_KEY, "transfer", config, **run):
         st.session_state[JOB_KEY + "-config"] = (config, upload)
 
     def render_job(job) -> None:
